@@ -1,0 +1,47 @@
+"""bouwsoft_async: an asyncio SDK for the Visma Bouwsoft ERP REST API."""
+
+from ._client import DEFAULT_AUTH_URL, BouwsoftClient
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    BouwsoftError,
+    ConnectError,
+    DecodeError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+    WriteOutcomeUnknown,
+)
+from ._models import Page, SalesInvoice
+from ._protocol import and_filters, condition
+from ._retry import RetryPolicy, set_instant_retries
+from ._sales_invoices import SalesInvoices
+
+__all__ = [
+    "DEFAULT_AUTH_URL",
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BouwsoftClient",
+    "BouwsoftError",
+    "ConnectError",
+    "DecodeError",
+    "NotFoundError",
+    "Page",
+    "RateLimitError",
+    "RetryPolicy",
+    "SalesInvoice",
+    "SalesInvoices",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "WriteOutcomeUnknown",
+    "and_filters",
+    "condition",
+    "set_instant_retries",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,187 @@
+"""Tokens: a single-flight cache shared by both APIs, and Bouwsoft's ApiProfile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+
+from ._convert import decode_json, structure, try_decode_json
+from ._core import Core, Credentials
+from ._errors import APIError, DecodeError
+from ._protocol import (
+    data_headers,
+    data_server_url,
+    error_for_status,
+    excerpt,
+    parse_valid_until,
+    redact,
+    resource_url,
+    token_headers,
+)
+from ._transport import Response
+
+__all__ = ["BouwsoftProfile", "Grant", "SingleFlightToken"]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@attrs.frozen(kw_only=True)
+class Grant:
+    """An access token, when it stops working, and (Bouwsoft) the data server it is for."""
+
+    token: str = attrs.field(repr=False)
+    valid_until: datetime | None = None
+    base_url: str | None = None
+
+
+class SingleFlightToken:
+    """Holds the current Grant; however many coroutines ask at once, one fetch runs at a time.
+
+    A grant is renewed ``margin`` before it expires. After a 401, ``invalidate(token)`` drops the
+    grant only if it is still the one that failed, so a hundred coroutines rejected with the same
+    token cause exactly one fetch.
+    """
+
+    def __init__(self, *, margin: timedelta = timedelta(seconds=60), clock: Clock = utc_now) -> None:
+        self._grant: Grant | None = None
+        self._lock = asyncio.Lock()
+        self._margin = margin
+        self._clock = clock
+        self.fetch_count = 0
+
+    def _usable(self, grant: Grant | None) -> bool:
+        if grant is None:
+            return False
+        return grant.valid_until is None or self._clock() + self._margin < grant.valid_until
+
+    async def get(self, fetch: Callable[[], Awaitable[Grant]]) -> Grant:
+        """The current grant, fetching a new one (once, for all waiters) when needed."""
+        grant = self._grant
+        if self._usable(grant):
+            assert grant is not None
+            return grant
+        async with self._lock:
+            if self._usable(self._grant):
+                assert self._grant is not None
+                return self._grant
+            self.fetch_count += 1
+            self._grant = await fetch()
+            return self._grant
+
+    def invalidate(self, token: str) -> None:
+        """Forget the grant if ``token`` is still current (a server rejected it)."""
+        if self._grant is not None and self._grant.token == token:
+            self._grant = None
+
+    @property
+    def current_token(self) -> str | None:
+        return self._grant.token if self._grant else None
+
+
+def error_message_of(payload: Any) -> str | None:
+    """The message in an error body when it is JSON with a usual message key."""
+    if isinstance(payload, Mapping):
+        for key in ("Message", "message", "Error", "error", "ErrorMessage", "detail"):
+            value = payload.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class TokenAnswer:
+    """The JSON of ``GET /Authorize/AccessToken``."""
+
+    AccessToken: str = attrs.field(repr=False)
+    ServerName: str
+    ValidUntil: str
+    ServerIP: str = ""
+    Layout: str = ""
+
+
+class BouwsoftProfile:
+    """Bouwsoft authentication: a fixed AccessToken, or one fetched with a RefreshToken."""
+
+    def __init__(
+        self,
+        *,
+        client_nr: int,
+        access_token: str | None,
+        refresh_token: str | None,
+        base_url: str | None,
+        auth_url: str,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.client_nr = client_nr
+        self._access_token = access_token
+        self._refresh_token = refresh_token
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self._auth_url = auth_url.rstrip("/")
+        self.tokens = SingleFlightToken(clock=clock)
+
+    async def credentials(self, core: Core) -> Credentials:
+        if self._access_token is not None:
+            assert self._base_url is not None
+            return Credentials(
+                base_url=self._base_url, headers=data_headers(self.client_nr, self._access_token)
+            )
+        grant = await self.tokens.get(lambda: self._fetch_grant(core))
+        base_url = self._base_url or grant.base_url
+        assert base_url is not None
+        return Credentials(base_url=base_url, headers=data_headers(self.client_nr, grant.token))
+
+    async def _fetch_grant(self, core: Core) -> Grant:
+        assert self._refresh_token is not None
+        response = await core.request(
+            "GET",
+            resource_url(self._auth_url, "Authorize", "AccessToken"),
+            idempotent=True,  # asking for a token changes nothing on the server
+            authenticate=False,
+            extra_headers=token_headers(self.client_nr, self._refresh_token),
+        )
+        answer = structure(decode_json(response.body, core.secrets()), TokenAnswer)
+        if not answer.AccessToken:
+            raise DecodeError("the token answer has an empty AccessToken")
+        return Grant(
+            token=answer.AccessToken,
+            valid_until=parse_valid_until(answer.ValidUntil),
+            base_url=data_server_url(self._auth_url, answer.ServerName),
+        )
+
+    def unauthorized(self, used: Credentials) -> bool:
+        if self._refresh_token is None:
+            return False
+        self.tokens.invalidate(used.headers.get("AccessToken", ""))
+        return True
+
+    def secrets(self) -> Iterable[str]:
+        return [
+            s
+            for s in (self._access_token, self._refresh_token, self.tokens.current_token)
+            if s
+        ]
+
+    def common_params(self) -> Mapping[str, str]:
+        return {}
+
+    def error_for(
+        self, response: Response, *, method: str, path: str, retry_after: float | None
+    ) -> APIError:
+        secrets = list(self.secrets())
+        message = error_message_of(try_decode_json(response.body))
+        return error_for_status(
+            response.status,
+            method=method,
+            path=path,
+            excerpt=excerpt(response.body, secrets),
+            message=redact(message, secrets)[:200] if message else None,
+            retry_after=retry_after,
+        )

@@ -1,0 +1,105 @@
+"""``BouwsoftClient``: the entry point that owns one core and exposes the endpoints."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import aiohttp
+
+from ._auth import BouwsoftProfile
+from ._core import Core
+from ._errors import ValidationError
+from ._retry import RetryPolicy
+from ._sales_invoices import SalesInvoices
+from ._transport import AiohttpTransport, Transport
+
+__all__ = ["DEFAULT_AUTH_URL", "BouwsoftClient"]
+
+DEFAULT_AUTH_URL = "https://charon.bouwsoft.be/api/v1"
+
+
+class BouwsoftClient:
+    """An asyncio client for one Bouwsoft customer (``client_nr``).
+
+    Authenticate with a fixed ``access_token`` and its ``base_url``, or with a ``refresh_token``:
+    then the client fetches AccessTokens from ``auth_url`` (once for any number of concurrent
+    callers), renews them before ``ValidUntil`` and after a 401, and finds the data server from
+    the token answer unless ``base_url`` is given.
+
+    Use it as ``async with BouwsoftClient(...) as client:`` or call ``aclose()``. An injected
+    ``session`` is used as it is and left open; otherwise the client owns one connection pool.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_nr: int,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        base_url: str | None = None,
+        auth_url: str = DEFAULT_AUTH_URL,
+        session: aiohttp.ClientSession | None = None,
+        max_concurrency: int = 8,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        retry_policy: RetryPolicy | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        if isinstance(client_nr, bool) or not isinstance(client_nr, int) or client_nr < 1:
+            raise ValidationError("client_nr must be a positive integer", field="client_nr")
+        if (access_token is None) == (refresh_token is None):
+            raise ValidationError("give exactly one of access_token and refresh_token")
+        if access_token is not None and not base_url:
+            raise ValidationError(
+                "an access_token needs the data server's base_url", field="base_url"
+            )
+        for name, value in (("access_token", access_token), ("refresh_token", refresh_token)):
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValidationError(f"{name} must be a non-empty string", field=name)
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
+        if not timeout > 0:
+            raise ValidationError("timeout must be a positive number of seconds", field="timeout")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValidationError("max_retries must be 0 or more", field="max_retries")
+
+        self.client_nr = client_nr
+        self._profile = BouwsoftProfile(
+            client_nr=client_nr,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            base_url=base_url,
+            auth_url=auth_url,
+        )
+        self._transport = transport or AiohttpTransport(
+            session=session, timeout=timeout, max_concurrency=max_concurrency
+        )
+        self._core = Core(
+            transport=self._transport,
+            profile=self._profile,
+            policy=retry_policy or RetryPolicy(max_retries=max_retries),
+        )
+        self.sales_invoices = SalesInvoices(self._core)
+
+    @property
+    def token_fetches(self) -> int:
+        """How many AccessTokens this client has fetched (0 with a fixed access_token)."""
+        return self._profile.tokens.fetch_count
+
+    async def aclose(self) -> None:
+        """Close the connection pool if the client owns it."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> BouwsoftClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<BouwsoftClient client_nr={self.client_nr}>"

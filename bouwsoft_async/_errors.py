@@ -1,0 +1,146 @@
+"""The exception tree of bouwsoft_async.
+
+::
+
+    BouwsoftError
+    ├── ValidationError (also ValueError)   bad input; nothing was sent
+    ├── TransportError                      network trouble, timeouts, truncated bodies
+    │   ├── ConnectError                    could not connect; the request surely was not sent
+    │   └── WriteOutcomeUnknown             a write may or may not have been applied
+    ├── APIError                            the server answered with an error status
+    │   ├── BadRequestError                 400
+    │   ├── AuthenticationError             401
+    │   ├── NotFoundError                   404
+    │   ├── RateLimitError                  429 (``retry_after``)
+    │   └── ServerError                     5xx (``retry_after`` when the server sent one)
+    └── DecodeError                         a response not in the documented shape
+
+Messages never contain a token: the core redacts every secret it knows from server text before
+it builds an exception, and the request line in a message carries no query string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BouwsoftError",
+    "ConnectError",
+    "DecodeError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "WriteOutcomeUnknown",
+]
+
+
+class BouwsoftError(Exception):
+    """Base class of every exception this package raises on purpose."""
+
+
+class ValidationError(BouwsoftError, ValueError):
+    """The caller's input breaks a documented rule; no request was sent.
+
+    ``field`` names the offending field where there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class TransportError(BouwsoftError):
+    """The request did not produce an HTTP answer: a network error, a timeout, a cut body."""
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(f"{message} ({method} {path})")
+        self.method = method
+        self.path = path
+
+
+class ConnectError(TransportError):
+    """No connection could be made, so the request certainly never reached the server."""
+
+
+class WriteOutcomeUnknown(TransportError):
+    """A write was sent but no answer came back: it may or may not have been applied.
+
+    ``sent`` holds what was sent (the fields, in order), so the caller can look the record up
+    before deciding to send it again.
+    """
+
+    def __init__(
+        self, message: str, *, method: str, path: str, sent: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.sent: Mapping[str, Any] = dict(sent or {})
+
+
+class APIError(BouwsoftError):
+    """The server answered with an error status.
+
+    ``excerpt`` is a short, redacted piece of the body as it came (JSON, HTML or nothing);
+    ``message`` and ``error_id`` are filled when the API's error format carries them.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        excerpt: str = "",
+        message: str | None = None,
+        error_id: int | None = None,
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.excerpt = excerpt
+        self.message = message
+        self.error_id = error_id
+        detail = message or excerpt or "no body"
+        prefix = f"error {error_id}: " if error_id is not None else ""
+        super().__init__(f"{method} {path} -> HTTP {status}: {prefix}{detail}")
+
+
+class BadRequestError(APIError):
+    """HTTP 400: the server rejected the request as malformed."""
+
+
+class AuthenticationError(APIError):
+    """HTTP 401: missing, invalid or expired authorization."""
+
+
+class NotFoundError(APIError):
+    """HTTP 404: no record with that id."""
+
+
+class RateLimitError(APIError):
+    """HTTP 429: too many requests. ``retry_after`` is in seconds when the server said."""
+
+    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """HTTP 5xx: the server or a proxy in front of it failed."""
+
+    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.retry_after = retry_after
+
+
+class DecodeError(BouwsoftError):
+    """A response was not in the documented shape. ``excerpt`` shows the start of what came."""
+
+    def __init__(self, message: str, *, excerpt: str = "") -> None:
+        super().__init__(f"{message}: {excerpt!r}" if excerpt else message)
+        self.excerpt = excerpt

@@ -1,0 +1,149 @@
+"""Reading Bouwsoft lists: one page, a count, and the walk by id.
+
+The API has no offset parameter. A walk asks for ``sort=id`` and ``limit``, and for every next page
+narrows the caller's filter with ``id gt <last id seen>``; Content-Range's total then counts what is
+still ahead, so the walk ends when a page reaches it. A page that contradicts its Content-Range, or
+whose ids do not advance, raises DecodeError instead of looping or skipping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol, TypeVar
+
+from ._convert import decode_json, structure_many
+from ._core import Core
+from ._errors import DecodeError, ValidationError
+from ._models import Page
+from ._protocol import and_filters, condition, excerpt, parse_content_range
+
+__all__ = ["fetch_page", "validate_id", "validate_page_size", "walk_pages"]
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=HasId)
+
+MAX_PAGE_SIZE = 10_000
+
+
+def validate_id(value: object, what: str = "id") -> int:
+    """A record id: a positive int (not a bool, not a string)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"{what} must be a positive integer, not {value!r}", field=what)
+    return value
+
+
+def validate_page_size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+        raise ValidationError(
+            f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, not {value!r}",
+            field="page_size",
+        )
+    return value
+
+
+def validate_filter(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"filter must be a string, not {type(value).__name__}", field="filter")
+    return value
+
+
+def _page_from_body(body: bytes, cls: type[R], secrets: list[str]) -> Page[R]:
+    payload = decode_json(body, secrets)
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("Records"), list):
+        raise DecodeError(
+            "expected an object with Content-Range and Records", excerpt=excerpt(body, secrets)
+        )
+    content_range = parse_content_range(payload.get("Content-Range"))
+    raw_records: list[Any] = payload["Records"]
+    if len(raw_records) != content_range.count:
+        raise DecodeError(
+            f"Content-Range announces {content_range.count} records but the page has "
+            f"{len(raw_records)}",
+            excerpt=str(payload.get("Content-Range")),
+        )
+    records = structure_many(raw_records, cls)
+    return Page(
+        records=tuple(records),
+        first=content_range.first,
+        last=content_range.last,
+        total=content_range.total,
+    )
+
+
+async def fetch_page(
+    core: Core, resource: str, cls: type[R], *, params: Mapping[str, str]
+) -> Page[R]:
+    """One GET of a list resource, decoded into a Page."""
+    response = await core.request("GET", (resource, ""), params=params, idempotent=True)
+    return _page_from_body(response.body, cls, core.secrets())
+
+
+async def fetch_one(core: Core, resource: str, record_id: int, cls: type[R]) -> R:
+    """``GET /<resource>/{id}``: an answer of exactly one record."""
+    response = await core.request("GET", (resource, record_id), idempotent=True)
+    page = _page_from_body(response.body, cls, core.secrets())
+    if len(page.records) != 1:
+        raise DecodeError(f"expected one {cls.__name__}, got {len(page.records)}")
+    return page.records[0]
+
+
+async def count(core: Core, resource: str, *, filter: str | None) -> int:
+    """How many records match ``filter``: one ``limit=1`` request, read from Content-Range."""
+    params = {"limit": "1", "sort": "id"}
+    if filter:
+        params["filter"] = filter
+    response = await core.request("GET", (resource, ""), params=params, idempotent=True)
+    payload = decode_json(response.body, core.secrets())
+    if not isinstance(payload, Mapping):
+        raise DecodeError("expected an object with Content-Range", excerpt=excerpt(response.body))
+    return parse_content_range(payload.get("Content-Range")).total
+
+
+async def walk_pages(
+    core: Core,
+    resource: str,
+    cls: type[R],
+    *,
+    filter: str | None,
+    page_size: int,
+    after_id: int | None = None,
+) -> AsyncIterator[Page[R]]:
+    """Every page of ``filter`` by ascending id, each record once; memory is one page."""
+    last_id = after_id
+    while True:
+        narrowed = and_filters(
+            filter, condition("id", "gt", last_id) if last_id is not None else None
+        )
+        params = {"limit": str(page_size), "sort": "id"}
+        if narrowed:
+            params["filter"] = narrowed
+        page = await fetch_page(core, resource, cls, params=params)
+        if not page.records:
+            if page.total:
+                raise DecodeError(
+                    f"Content-Range counts {page.total} records ahead but the page is empty"
+                )
+            return
+        if page.first != 0:
+            raise DecodeError(
+                f"a narrowed page should start at position 0, Content-Range says {page.first}"
+            )
+        previous = last_id
+        for record in page.records:
+            if previous is not None and record.id <= previous:
+                raise DecodeError(
+                    f"ids do not advance: {record.id} came after {previous}; "
+                    "stopping instead of looping"
+                )
+            previous = record.id
+        yield page
+        if page.last + 1 >= page.total:
+            return
+        last_id = previous

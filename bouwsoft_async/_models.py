@@ -1,0 +1,169 @@
+"""Frozen attrs models of the records the APIs return.
+
+Field names are the wire names. Every record model keeps the fields it does not know yet in
+``extra`` (floats there become exact Decimals), so an export loses nothing when the vendor adds a
+field. Money is ``Decimal``; dates are ``datetime.date`` (``None`` for the empty string the
+vendor sends for "no date"); ``ts_lastupdate`` is a naive ``datetime`` in the server's clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from ._types import Money, Rate
+
+__all__ = ["Page", "SalesInvoice"]
+
+T = TypeVar("T")
+
+NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+
+@attrs.frozen(kw_only=True)
+class SalesInvoice:
+    """A record of ``GET /SalesInvoices`` (124 documented fields)."""
+
+    id: int
+    company_id: int
+    company_name: str
+    type: str
+    type_localized: str
+    type_id: int
+    nr: int
+    nr_add: str
+    date: date | None
+    expirationdate: date | None
+    title: str
+    concerning: str
+    chargeableevent: date | None
+    senttoaccountingsoftware: bool
+    senttoaccountingsoftware_ts: datetime | None
+    structuredpaymentnotification: str
+    ordernr: str
+    pricedecimals: int
+    ledger: int
+    workingdocumentdata_id: int
+    address_id: int
+    address_salutation: str
+    address_name: str
+    address_address: str
+    address_addressline2: str
+    address_latitude: float
+    address_longitude: float
+    address_countrycode: str
+    address_zipcode: str
+    address_city: str
+    address_state: str
+    address_readonly: bool
+    shippingaddress_address: str
+    shippingaddress_addressline2: str
+    shippingaddress_latitude: float
+    shippingaddress_longitude: float
+    shippingaddress_countrycode: str
+    shippingaddress_zipcode: str
+    shippingaddress_city: str
+    shippingaddress_state: str
+    contact_id: int
+    contact_salutation: str
+    contact_name: str
+    vatnr: str
+    gln: str
+    be_rpr: str
+    telephone1: str
+    telephone2: str
+    fax: str
+    gsm: str
+    email: str
+    project_id: int
+    project_pnr: int
+    project_unr: int
+    project_name: str
+    yourreference: str
+    be_werkplaatsnr30bis: str
+    basis: Money
+    vatcode: str
+    vatpercent: Rate
+    vatamount: Money
+    amountinclvat: Money
+    basis1: Money
+    taxableamount1: Money
+    vatcode1: str
+    vatpercent1: Rate
+    vatcocontractor1: bool
+    vatamount1: Money
+    amountinclvat1: Money
+    basis2: Money
+    taxableamount2: Money
+    vatcode2: str
+    vatpercent2: Rate
+    vatcocontractor2: bool
+    vatamount2: Money
+    amountinclvat2: Money
+    basis3: Money
+    taxableamount3: Money
+    vatcode3: str
+    vatpercent3: Rate
+    vatcocontractor3: bool
+    vatamount3: Money
+    amountinclvat3: Money
+    basis4: Money
+    taxableamount4: Money
+    vatcode4: str
+    vatpercent4: Rate
+    vatcocontractor4: bool
+    vatamount4: Money
+    amountinclvat4: Money
+    basis5: Money
+    taxableamount5: Money
+    vatcode5: str
+    vatpercent5: Rate
+    vatcocontractor5: bool
+    vatamount5: Money
+    amountinclvat5: Money
+    cashdiscount_expirationdate: date | None
+    cashdiscount_percent: Rate
+    cashdiscount_amount: Money
+    creditlimitation_expirationdate: date | None
+    creditlimitation_percent: Rate
+    creditlimitation_amount: Money
+    commercialdiscount_percent: Rate
+    distributeddiscount_amount: Money
+    include_commission_in_total: bool
+    advance: Money
+    balance: Money
+    locked: bool
+    createdby: str
+    lasteditedby: str
+    approved: bool
+    approved_date: date | None
+    rejected: bool
+    rejected_date: date | None
+    verified: bool
+    sent: bool
+    sent_date: date | None
+    signed: bool
+    billed: bool
+    detail_source: int
+    detail_sourcelist: str
+    detail_ordergroups: bool
+    ts_lastupdate: datetime
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class Page(Generic[T]):
+    """One page of a list: its records and the parsed Content-Range.
+
+    ``first`` and ``last`` are zero-based positions within what the page's query matched and
+    ``total`` is how many records that query matched (during a walk, what was still ahead).
+    """
+
+    records: tuple[T, ...]
+    first: int
+    last: int
+    total: int

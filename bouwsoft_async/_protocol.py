@@ -1,0 +1,296 @@
+"""Bouwsoft's protocol rules as pure functions: no I/O, no clock, no state.
+
+Everything that decides what goes on the wire or what an answer means lives here, so it can be
+tested without a server: header sets, URL building, Content-Range and Retry-After parsing, the
+status-to-exception table, the filter grammar and the ``columns`` encoding.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import attrs
+
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    DecodeError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+
+# -- headers and URLs ------------------------------------------------------------------------
+
+
+def data_headers(client_nr: int, access_token: str) -> dict[str, str]:
+    """Headers of every call to a Bouwsoft data server."""
+    return {"Clientnr": str(client_nr), "AccessToken": access_token, "Accept": "application/json"}
+
+
+def token_headers(client_nr: int, refresh_token: str) -> dict[str, str]:
+    """Headers of the AccessToken request to the authentication server."""
+    return {"Clientnr": str(client_nr), "RefreshToken": refresh_token, "Accept": "application/json"}
+
+
+def resource_url(base_url: str, *segments: str | int) -> str:
+    """Join ``base_url`` and path segments, each percent-quoted so an id can't change the path."""
+    parts = [quote(str(segment), safe="") for segment in segments]
+    return "/".join([base_url.rstrip("/"), *parts])
+
+
+def path_of(url: str) -> str:
+    """The path of a URL, for messages: never the query string, which could carry data."""
+    return urlsplit(url).path or "/"
+
+
+def data_server_url(auth_url: str, server_name: str) -> str:
+    """The data server's base URL: the auth URL's scheme and path on the ``ServerName`` host.
+
+    The vendor documents ``https://<ServerName>/api/v1`` next to ``https://<authserver>/api/v1``;
+    reusing the auth URL's scheme and path keeps one rule for production and local fakes.
+    """
+    if not server_name or not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?", server_name):
+        raise DecodeError("the token answer has no usable ServerName", excerpt=server_name[:80])
+    scheme, _, path, _, _ = urlsplit(auth_url)
+    return urlunsplit((scheme, server_name, path.rstrip("/"), "", ""))
+
+
+def parse_valid_until(value: object) -> datetime:
+    """Parse ``ValidUntil`` (``2017-09-05T15:01Z``) as an aware UTC datetime."""
+    if not isinstance(value, str):
+        raise DecodeError("the token answer's ValidUntil is not a string", excerpt=repr(value)[:80])
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise DecodeError("the token answer's ValidUntil is not a timestamp", excerpt=value) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ContentRange:
+    """A parsed ``Content-Range`` value: zero-based ``first``..``last`` of ``total`` records."""
+
+    first: int
+    last: int
+    total: int
+
+    @property
+    def count(self) -> int:
+        """How many records the range covers."""
+        return 0 if self.total == 0 else self.last - self.first + 1
+
+    @property
+    def is_last_page(self) -> bool:
+        """True when nothing matching the query lies beyond this range."""
+        return self.total == 0 or self.last + 1 >= self.total
+
+
+_CONTENT_RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*/\s*(\d+)\s*")
+_EMPTY_CONTENT_RANGE = re.compile(r"\s*(?:\*|0\s*-\s*0)\s*/\s*0\s*")
+
+
+def parse_content_range(value: object) -> ContentRange:
+    """Parse ``"0-4/3412"``; an empty result may be ``"*/0"`` or ``"0-0/0"``.
+
+    Anything else, or a range that contradicts itself, raises DecodeError.
+    """
+    if not isinstance(value, str):
+        raise DecodeError("Content-Range is missing or not a string", excerpt=repr(value)[:80])
+    if _EMPTY_CONTENT_RANGE.fullmatch(value):
+        return ContentRange(0, -1, 0)
+    match = _CONTENT_RANGE.fullmatch(value)
+    if match is None:
+        raise DecodeError("malformed Content-Range", excerpt=value[:80])
+    first, last, total = (int(group) for group in match.groups())
+    if first > last or last >= total:
+        raise DecodeError("Content-Range contradicts itself", excerpt=value[:80])
+    return ContentRange(first, last, total)
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent
+    or unreadable. A date in the past means "now" (0)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+_STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(
+    status: int,
+    *,
+    method: str,
+    path: str,
+    excerpt: str,
+    message: str | None = None,
+    error_id: int | None = None,
+    retry_after: float | None = None,
+) -> APIError:
+    """The exception for an error status: the one status-to-exception table of the package."""
+    common: dict[str, Any] = {
+        "status": status,
+        "method": method,
+        "path": path,
+        "excerpt": excerpt,
+        "message": message,
+        "error_id": error_id,
+    }
+    if status >= 500:
+        return ServerError(retry_after=retry_after, **common)
+    cls = _STATUS_ERRORS.get(status, APIError)
+    if cls is RateLimitError:
+        return RateLimitError(retry_after=retry_after, **common)
+    return cls(**common)
+
+
+EXCERPT_LENGTH = 200
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret in ``text`` with ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = EXCERPT_LENGTH) -> str:
+    """A short, printable, redacted piece of a body for an exception message."""
+    text = body[: limit * 4].decode("utf-8", errors="replace")
+    text = redact(" ".join(text.split()), secrets)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- filters ---------------------------------------------------------------------------------
+#
+# ASSUMPTION (see shared/api-docs/README.md): the vendor shows only ``field eq value``. The other
+# comparisons and ``and`` are assumed to follow the same OData-like form. This block is the
+# only place that knows the filter grammar; the fake server parses the same form.
+
+FILTER_OPERATORS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
+FILTER_CONJUNCTION = " and "
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def condition(field: str, op: str, value: object) -> str:
+    """One comparison, e.g. ``condition("id", "gt", 25)`` -> ``"id gt 25"``."""
+    if not _FIELD_NAME.fullmatch(field):
+        raise ValidationError(f"{field!r} is not a field name", field=field)
+    if op not in FILTER_OPERATORS:
+        raise ValidationError(
+            f"filter operator {op!r} is not one of {sorted(FILTER_OPERATORS)}", field=field
+        )
+    return f"{field} {op} {encode_value(value, field=field)}"
+
+
+def and_filters(*parts: str | None) -> str | None:
+    """Join filter expressions with ``and``, skipping empty ones; None when nothing is left."""
+    kept = [part.strip() for part in parts if part and part.strip()]
+    return FILTER_CONJUNCTION.join(kept) if kept else None
+
+
+# -- the columns encoding --------------------------------------------------------------------
+#
+# POST and PUT carry their fields as ``columns=name=value,name=value``: numbers bare with a dot,
+# text and dates in single quotes, booleans True/False. The vendor documents no escape for a quote
+# inside text. CHOICE: a ``'`` inside text is doubled (``O''Brien``), the rule of the Pascal
+# family of languages Bouwsoft's type names come from; control characters cannot be written
+# safely at all and are rejected.
+
+MAX_CURRENCY_DECIMALS = 4
+_UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def quote_text(value: str, *, field: str | None = None) -> str:
+    """A text literal in single quotes, with ``'`` doubled."""
+    if _UNSAFE_TEXT.search(value):
+        raise ValidationError(
+            f"{field or 'value'}: control characters (newlines, tabs, ...) can't be sent safely",
+            field=field,
+        )
+    return "'" + value.replace("'", "''") + "'"
+
+
+def format_decimal(value: Decimal, *, field: str | None = None, max_decimals: int | None = None) -> str:
+    """A Decimal written exactly, without exponent: ``Decimal("1E+2")`` -> ``"100"``."""
+    if not value.is_finite():
+        raise ValidationError(f"{field or 'value'}: {value} is not a finite number", field=field)
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if max_decimals is not None and exponent < -max_decimals:
+        normalized = value.normalize()
+        normalized_exponent = normalized.as_tuple().exponent
+        assert isinstance(normalized_exponent, int)
+        if normalized_exponent < -max_decimals:
+            raise ValidationError(
+                f"{field or 'value'}: {value} has more than {max_decimals} decimals", field=field
+            )
+        value = normalized
+    text = format(value, "f")
+    return "0" if text in ("-0", "-0.0") else text
+
+
+def encode_value(value: object, *, field: str | None = None, max_decimals: int | None = None) -> str:
+    """One value in the wire form shared by ``columns`` and filters."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format_decimal(value, field=field, max_decimals=max_decimals)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(f"{field or 'value'}: {value} is not a finite number", field=field)
+        # a float is written through its shortest repr, never through binary expansion
+        return format_decimal(Decimal(repr(value)), field=field, max_decimals=max_decimals)
+    if isinstance(value, datetime):
+        return quote_text(value.strftime("%Y-%m-%d %H:%M:%S"), field=field)
+    if isinstance(value, date):
+        return quote_text(value.isoformat(), field=field)
+    if isinstance(value, str):
+        return quote_text(value, field=field)
+    raise ValidationError(
+        f"{field or 'value'}: can't send a {type(value).__name__}", field=field
+    )
+
+
+def encode_columns(fields: Sequence[tuple[str, str]]) -> str:
+    """Join already-encoded ``(name, value)`` pairs into the ``columns`` parameter, in order."""
+    for name, _ in fields:
+        if not _FIELD_NAME.fullmatch(name):
+            raise ValidationError(f"{name!r} is not a field name", field=name)
+    return ",".join(f"{name}={value}" for name, value in fields)

@@ -1,0 +1,216 @@
+"""Deterministic, realistic sales invoices computed from their id (nothing is stored).
+
+Amounts are whole cents held as floats and printed the way the vendor prints a ``tpCurrency``
+(``%.15f``: ``4571.399999999999636``), so clients meet the real float noise.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+_encode = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+_NAMES = [
+    ("Iserbyt", "Stefaniestraat 48", "2018", "Antwerpen 1", "Antwerpen"),
+    ("SABBE BEDRIJF", "HOUTHULSTSTRAAT 76", "8840", "Staden", "West-Vlaanderen"),
+    ("Spikesoft", "Gruuthof 23", "8490", "Varsenare", "West-vlaanderen"),
+    ("Bouwwerken Peeters", "Kerkstraat 5", "9000", "Gent", "Oost-Vlaanderen"),
+    ("Dakwerken D'Hondt", "Molenweg 112", "3000", "Leuven", "Vlaams-Brabant"),
+    ("Renovatie Janssens", "Rue de la Gare 9", "5000", "Namur", "Namur"),
+    ("Élec Dubois", "Chaussée de Mons 201", "7000", "Mons", "Hainaut"),
+]
+_CONCERNING = [
+    "Leveren van parket: Bijbestelling",
+    "Leveren van verf",
+    "Warmtepomp plaatsen",
+    "Renovatie badkamer",
+    "Dakisolatie en pannen",
+    "",
+]
+_VAT = [("21", 21, 5), ("6", 6, 3), ("12", 12.5, 4), ("0M", 0, 2), ("21", 21, 5)]
+_SOURCELISTS = ["PARKET", "VERF", "", "SANITAIR"]
+_EPOCH = date(2012, 1, 2)
+_TS_EPOCH = datetime(2019, 1, 1)
+
+
+def invoice_ids(count: int) -> list[int]:
+    """``count`` strictly increasing ids from 24 with uneven gaps (1 to 4, sometimes 50)."""
+    ids: list[int] = []
+    current = 24
+    for k in range(count):
+        ids.append(current)
+        mix = (k * 2654435761) & 0xFFFFFFFF
+        current += 50 if mix % 97 == 0 else 1 + (mix >> 7) % 4
+    return ids
+
+
+def _money(cents: int) -> float:
+    return cents / 100
+
+
+def varying_fields(invoice_id: int) -> dict[str, Any]:
+    """The fields that differ between invoices, as Python values."""
+    h = (invoice_id * 2654435761) & 0xFFFFFFFF
+    name, street, zipcode, city, state = _NAMES[h % len(_NAMES)]
+    credit = invoice_id % 10 == 0
+    issued = _EPOCH + timedelta(days=invoice_id % 4700)
+    vatcode, vatpercent, slot = _VAT[(h >> 3) % len(_VAT)]
+    basis_cents = 500 + (h >> 5) % 2_000_000
+    if credit:
+        basis_cents = -basis_cents
+    vat_cents = round(basis_cents * vatpercent / 100)
+    incl_cents = basis_cents + vat_cents
+    advance_cents = 0 if h % 3 else (abs(basis_cents) // 4)
+    approved = h % 5 != 0
+    values: dict[str, Any] = {
+        "id": invoice_id,
+        "company_id": 1 + h % 2,
+        "company_name": "Bouwsoft" if h % 2 == 0 else "Groensoft",
+        "type": "CREDITNOTA" if credit else "FAKTUUR",
+        "type_localized": "CREDIT NOTE" if credit else "INVOICE",
+        "type_id": 5 if credit else 4,
+        "nr": 20120000 + invoice_id,
+        "date": issued.isoformat(),
+        "expirationdate": (issued + timedelta(days=30)).isoformat() if h % 11 else "",
+        "concerning": _CONCERNING[(h >> 9) % len(_CONCERNING)],
+        "chargeableevent": issued.isoformat(),
+        "structuredpaymentnotification": f"{invoice_id:010d}{invoice_id % 97:02d}",
+        "workingdocumentdata_id": invoice_id // 2 + 7,
+        "address_id": 1000 + h % 50_000,
+        "address_name": name,
+        "address_address": street,
+        "address_zipcode": zipcode,
+        "address_city": city,
+        "address_state": state,
+        "vatnr": f"BE 0{h % 1_000_000_000:09d}" if h % 4 else "",
+        "email": f"info{h % 1000}@example.be" if h % 6 else "",
+        "project_id": h % 900 if h % 3 == 0 else 0,
+        "basis": _money(basis_cents),
+        "vatcode": vatcode,
+        "vatpercent": vatpercent,
+        "vatamount": _money(vat_cents),
+        "amountinclvat": _money(incl_cents),
+        "advance": _money(advance_cents),
+        "balance": _money(incl_cents - advance_cents),
+        "approved": approved,
+        "approved_date": (issued + timedelta(days=2)).isoformat() if approved else "",
+        "sent": h % 7 != 0,
+        "sent_date": (issued + timedelta(days=1)).isoformat() if h % 7 else "",
+        "detail_sourcelist": _SOURCELISTS[(h >> 11) % len(_SOURCELISTS)],
+        "ts_lastupdate": (
+            _TS_EPOCH + timedelta(seconds=(invoice_id * 7919 + h % 86_400) % 220_000_000)
+        ).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    for n in range(1, 6):
+        mine = n == slot
+        values[f"basis{n}"] = _money(basis_cents) if mine else 0.0
+        values[f"taxableamount{n}"] = _money(basis_cents) if mine else 0.0
+        values[f"vatamount{n}"] = _money(vat_cents) if mine else 0.0
+        values[f"amountinclvat{n}"] = _money(incl_cents) if mine else 0.0
+    return values
+
+
+# the documented record (id 25 of the vendor's page); fields not in varying_fields stay as here
+_BASE: dict[str, Any] = {
+    "id": 25, "company_id": 1, "company_name": "Bouwsoft", "type": "FAKTUUR",
+    "type_localized": "INVOICE", "type_id": 4, "nr": 20120003, "nr_add": "",
+    "date": "2012-03-08", "expirationdate": "2020-12-25", "title": "",
+    "concerning": "Leveren van verf", "chargeableevent": "2012-03-08",
+    "senttoaccountingsoftware": False, "senttoaccountingsoftware_ts": "",
+    "structuredpaymentnotification": "", "ordernr": "", "pricedecimals": 2, "ledger": 70000,
+    "workingdocumentdata_id": 15, "address_id": 1930, "address_salutation": "",
+    "address_name": "SABBE BEDRIJF", "address_address": "HOUTHULSTSTRAAT 76",
+    "address_addressline2": "", "address_latitude": 0, "address_longitude": 0,
+    "address_countrycode": "BE", "address_zipcode": "8840", "address_city": "Staden",
+    "address_state": "West-Vlaanderen", "address_readonly": False,
+    "shippingaddress_address": "", "shippingaddress_addressline2": "",
+    "shippingaddress_latitude": 0, "shippingaddress_longitude": 0,
+    "shippingaddress_countrycode": "", "shippingaddress_zipcode": "",
+    "shippingaddress_city": "", "shippingaddress_state": "", "contact_id": 0,
+    "contact_salutation": "", "contact_name": "", "vatnr": "BE 0427.257.581", "gln": "",
+    "be_rpr": "", "telephone1": "+32 51 70 81 38 ", "telephone2": "", "fax": "", "gsm": "",
+    "email": "info@sabbebvba.be", "project_id": 0, "project_pnr": 0, "project_unr": 0,
+    "project_name": "", "yourreference": "", "be_werkplaatsnr30bis": "",
+    "basis": 4571.4, "vatcode": "21", "vatpercent": 21, "vatamount": 274.28,
+    "amountinclvat": 4845.68,
+    **{
+        key: value
+        for n, (code, pct, coc) in enumerate(
+            [("0", 0, False), ("0M", 0, True), ("6", 6, False), ("12", 12.5, False),
+             ("21", 21, False)],
+            start=1,
+        )
+        for key, value in (
+            (f"basis{n}", 0.0), (f"taxableamount{n}", 0.0), (f"vatcode{n}", code),
+            (f"vatpercent{n}", pct), (f"vatcocontractor{n}", coc), (f"vatamount{n}", 0.0),
+            (f"amountinclvat{n}", 0.0),
+        )
+    },
+    "cashdiscount_expirationdate": "", "cashdiscount_percent": 0, "cashdiscount_amount": 0,
+    "creditlimitation_expirationdate": "", "creditlimitation_percent": 0,
+    "creditlimitation_amount": 0, "commercialdiscount_percent": 10,
+    "distributeddiscount_amount": 0, "include_commission_in_total": True, "advance": 0.0,
+    "balance": 4745.68, "locked": False, "createdby": "", "lasteditedby": "DIRK",
+    "approved": True, "approved_date": "2024-07-15", "rejected": False, "rejected_date": "",
+    "verified": False, "sent": True, "sent_date": "2023-04-17", "signed": False,
+    "billed": False, "detail_source": 11, "detail_sourcelist": "VERF",
+    "detail_ordergroups": True, "ts_lastupdate": "2025-02-12 14:29:54",
+}  # fmt: skip
+
+FIELD_NAMES: tuple[str, ...] = tuple(_BASE)
+_MONEY_FIELDS = frozenset(
+    {"basis", "vatamount", "amountinclvat", "advance", "balance"}
+    | {f"{p}{n}" for p in ("basis", "taxableamount", "vatamount", "amountinclvat") for n in range(1, 6)}
+)
+
+
+def wire_value(value: Any) -> str:
+    """One JSON value as the vendor prints it."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        return f"{value:.1f}" if value.is_integer() else f"{value:.15f}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return str(_encode(value))
+    return json.dumps(value)
+
+
+_VARYING_ORDER = tuple(name for name in FIELD_NAMES if name in varying_fields(24))
+_TEMPLATE = (
+    "{"
+    + ",".join(
+        f"{_encode(name)}:" + ("%s" if name in _VARYING_ORDER else wire_value(_BASE[name]).replace("%", "%%"))
+        for name in FIELD_NAMES
+    )
+    + "}"
+)
+
+
+def render_invoice(invoice_id: int) -> str:
+    """The invoice's JSON object, byte for byte as the fake serves it."""
+    values = varying_fields(invoice_id)
+    return _TEMPLATE % tuple(wire_value(values[name]) for name in _VARYING_ORDER)
+
+
+def invoice_field(invoice_id: int, name: str, varying: dict[str, Any] | None = None) -> Any:
+    """One field's value (for filters), without rendering the whole record."""
+    values = varying if varying is not None else varying_fields(invoice_id)
+    if name in values:
+        return values[name]
+    return _BASE[name]
+
+
+def invoice_dict(invoice_id: int) -> dict[str, Any]:
+    """The whole record as Python values."""
+    values = varying_fields(invoice_id)
+    return {name: values.get(name, _BASE[name]) for name in FIELD_NAMES}
+
+
+def is_money_field(name: str) -> bool:
+    return name in _MONEY_FIELDS

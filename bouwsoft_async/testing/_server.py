@@ -1,0 +1,132 @@
+"""What every fake server shares: start and stop on 127.0.0.1, a request log, injected faults."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import attrs
+from aiohttp import web
+
+__all__ = ["Fault", "FakeServer", "RecordedRequest"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@attrs.frozen(kw_only=True)
+class RecordedRequest:
+    """A request as the fake received it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str] = attrs.field(repr=False)
+
+
+@attrs.define(kw_only=True)
+class Fault:
+    """A misbehaviour for the next ``times`` requests that match ``method`` and ``path_contains``.
+
+    ``status=None`` drops the connection without an answer. ``after_handling=True`` lets the
+    request take effect first (a write that is applied, then lost on the way back).
+    """
+
+    status: int | None = None
+    body: bytes = b""
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    method: str | None = None
+    path_contains: str | None = None
+    times: int = 1
+    after_handling: bool = False
+    delay: float = 0.0
+
+    def matches(self, request: web.Request) -> bool:
+        return (
+            self.times > 0
+            and (self.method is None or self.method == request.method)
+            and (self.path_contains is None or self.path_contains in request.path)
+        )
+
+
+class FakeServer:
+    """An aiohttp.web app served on 127.0.0.1 at a random port for the life of ``async with``."""
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.faults: list[Fault] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    def build_app(self) -> web.Application:
+        raise NotImplementedError
+
+    @property
+    def origin(self) -> str:
+        if not self.port:
+            raise RuntimeError("the fake server is not running")
+        return f"http://127.0.0.1:{self.port}"
+
+    def add_fault(self, **kwargs: Any) -> Fault:
+        """Queue a Fault (see its fields); returns it so a test can check ``times`` left."""
+        fault = Fault(**kwargs)
+        self.faults.append(fault)
+        return fault
+
+    def requests_to(self, method: str, path_contains: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and path_contains in r.path]
+
+    @web.middleware
+    async def _record_and_misbehave(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        self.requests.append(
+            RecordedRequest(
+                method=request.method,
+                path=request.path,
+                query=dict(request.query),
+                headers=dict(request.headers),
+            )
+        )
+        fault = next((f for f in self.faults if f.matches(request)), None)
+        if fault is None:
+            return await handler(request)
+        fault.times -= 1
+        if fault.after_handling:
+            await handler(request)
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.status is None:
+            assert request.transport is not None
+            request.transport.abort()
+            # the client is gone; answer nothing more on this connection
+            raise asyncio.CancelledError
+        return web.Response(status=fault.status, body=fault.body, headers=dict(fault.headers))
+
+    async def start(self) -> None:
+        app = self.build_app()
+        app.middlewares.insert(0, self._record_and_misbehave)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        address = self._runner.addresses[0]
+        self.port = int(address[1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Any:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
