@@ -15,7 +15,10 @@ from ._errors import (
     ValidationError,
     WriteOutcomeUnknown,
 )
-from ._models import Page, SalesInvoice
+from ._models import Page, Payment, PurchaseInvoice, RecordChanges, SalesInvoice, UploadedFile
+from ._parallel import IdRange
+from ._payments import Payments
+from ._purchase_invoices import PurchaseInvoices
 from ._protocol import and_filters, condition
 from ._retry import RetryPolicy, set_instant_retries
 from ._sales_invoices import SalesInvoices
@@ -29,14 +32,21 @@ __all__ = [
     "BouwsoftError",
     "ConnectError",
     "DecodeError",
+    "IdRange",
     "NotFoundError",
     "Page",
+    "Payment",
+    "Payments",
+    "PurchaseInvoice",
+    "PurchaseInvoices",
     "RateLimitError",
+    "RecordChanges",
     "RetryPolicy",
     "SalesInvoice",
     "SalesInvoices",
     "ServerError",
     "TransportError",
+    "UploadedFile",
     "ValidationError",
     "WriteOutcomeUnknown",
     "and_filters",

@@ -10,6 +10,8 @@ from ._auth import BouwsoftProfile
 from ._core import Core
 from ._errors import ValidationError
 from ._retry import RetryPolicy
+from ._payments import Payments
+from ._purchase_invoices import PurchaseInvoices
 from ._sales_invoices import SalesInvoices
 from ._transport import AiohttpTransport, Transport
 
@@ -80,6 +82,8 @@ class BouwsoftClient:
             policy=retry_policy or RetryPolicy(max_retries=max_retries),
         )
         self.sales_invoices = SalesInvoices(self._core)
+        self.purchase_invoices = PurchaseInvoices(self._core)
+        self.payments = Payments(self._core)
 
     @property
     def token_fetches(self) -> int:

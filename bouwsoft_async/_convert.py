@@ -24,6 +24,7 @@ import cattrs
 
 from ._errors import DecodeError
 from ._protocol import MAX_CURRENCY_DECIMALS, excerpt
+from ._models import RecordChanges
 from ._types import Money, Rate
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "money_from_wire",
     "rate_from_wire",
     "structure",
+    "structure_changes",
     "structure_many",
     "try_decode_json",
     "unstructure",
@@ -157,7 +159,13 @@ def _timestamp(value: object, field: str) -> datetime:
         try:
             return datetime.fromisoformat(value)  # type: ignore[arg-type]
         except ValueError:
-            pass
+            # Upload answers stamp files as 2025-02-12T14:28:56Z; before 3.11 fromisoformat
+            # does not read the Z
+            if value.endswith("Z"):  # type: ignore[attr-defined]
+                try:
+                    return datetime.fromisoformat(value[:-1] + "+00:00")  # type: ignore[index]
+                except ValueError:
+                    pass
     raise _wrong(field, "a timestamp YYYY-MM-DD HH:MM:SS", value)
 
 
@@ -326,6 +334,43 @@ def structure_many(items: list[Any], cls: type[T]) -> list[T]:
         raise DecodeError(f"the answer does not fit {cls.__name__}: {_summary(exc)}") from exc
 
 
+_SCALAR_CHECKS: dict[Any, Callable[[Any, str], Any]] = {
+    int: lambda v, n: v if v.__class__ is int else _int(v, n),
+    str: lambda v, n: v if v.__class__ is str else _str(v, n),
+    bool: lambda v, n: v if v.__class__ is bool else _bool(v, n),
+    float: lambda v, n: v if v.__class__ is float else _float(v, n),
+    Money: money_from_wire,
+    Rate: rate_from_wire,
+    date: _date,
+    Union[date, None]: _optional_date,
+    datetime: _timestamp,
+    Union[datetime, None]: _optional_timestamp,
+}
+
+
+def structure_changes(data: Any, cls: type[T]) -> RecordChanges[T]:
+    """A PUT answer's record (``id``, ``ts_lastupdate`` and the changed fields), each field typed
+    as ``cls`` types it; fields ``cls`` does not know are kept as they came (floats as Decimal)."""
+    if not isinstance(data, dict) or "id" not in data or "ts_lastupdate" not in data:
+        raise DecodeError(
+            "expected changed fields with id and ts_lastupdate", excerpt=repr(data)[:120]
+        )
+    attrs.resolve_types(cls)
+    types = {a.name: _canonical(a.type) for a in attrs.fields(cls)}  # type: ignore[misc]
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in ("id", "ts_lastupdate"):
+            continue
+        check = _SCALAR_CHECKS.get(types.get(name))
+        fields[name] = check(value, name) if check is not None else loose(value)
+    return RecordChanges(
+        record_type=cls,
+        id=_SCALAR_CHECKS[int](data["id"], "id"),
+        ts_lastupdate=_timestamp(data["ts_lastupdate"], "ts_lastupdate"),
+        fields=MappingProxyType(fields),
+    )
+
+
 def unstructure(obj: Any) -> Any:
     """Plain data from a model (Decimal as exact text, dates in ISO form)."""
     return converter.unstructure(obj)
@@ -336,3 +381,159 @@ def _summary(exc: BaseException) -> str:
         inner = [_summary(e) for e in exc.exceptions]
         return "; ".join(inner)[:200]
     return f"{type(exc).__name__}: {exc}"[:200]
+
+
+# -- RamBase: camelCase wire names -----------------------------------------------------------
+#
+# RamBase models opt in with ``__camel_case_wire__: ClassVar[bool] = True``: each field is read
+# from the camelCase form of its name (``payment_item_id`` <- ``paymentItemId``). RamBase lowers
+# only the first letter of a leading acronym (``vATAmount``, ``sWIFTCode``), which no rule can
+# derive, so such a field names its key in ``metadata={WIRE_NAME: "vATAmount"}``.
+# Permissions remove fields from an answer, so every field is optional on the wire: an absent or
+# null key leaves the field's default (None). Amounts are exact: the body is parsed with
+# ``parse_float=Decimal`` and a string amount goes through the same exact path.
+
+# imported here, not at the top, so that this section stays self-contained
+import re  # noqa: E402
+
+from cattrs.gen import make_dict_structure_fn, override  # noqa: E402
+
+WIRE_NAME = "wire"
+_CAMEL_MARKER = "__camel_case_wire__"
+# .NET writes up to 7 fraction digits; Python before 3.11 reads at most 6
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def decode_json_exact(body: bytes, secrets: Iterable[str] = ()) -> Any:
+    """Parse a JSON body with every fraction as an exact Decimal; else raise DecodeError."""
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        what = "an empty body" if not body.strip() else "a body that is not JSON"
+        raise DecodeError(f"expected JSON, got {what}", excerpt=excerpt(body, secrets)) from exc
+
+
+def camel_case(name: str) -> str:
+    """``payment_item_id`` -> ``paymentItemId``."""
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def wire_name(attribute: attrs.Attribute[Any]) -> str:
+    """The JSON key of a camelCase-wire field: its metadata override or its camelCase name."""
+    override = attribute.metadata.get(WIRE_NAME)
+    return override if isinstance(override, str) else camel_case(attribute.name)
+
+
+def _is_camel_wire(cls: Any) -> bool:
+    return isinstance(cls, type) and attrs.has(cls) and getattr(cls, _CAMEL_MARKER, False) is True
+
+
+def _wire_int(value: object, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise _wrong(field, "an integer", value)
+
+
+def _wire_decimal(value: object, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    if value.__class__ is bool:
+        raise _wrong(field, "a number", value)
+    return _exact_decimal(value, field)
+
+
+def _wire_str(value: object, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _wrong(field, "text", value)
+
+
+def _wire_datetime(value: object, field: str) -> datetime | None:
+    """``{Datetime}``: ``2026-05-07T09:21:28``, naive as sent, or aware with ``Z`` or an offset."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = _FRACTION.sub(r"\1", value.strip())
+        if text[-1:] in ("Z", "z"):
+            text = text[:-1] + "+00:00"
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    raise _wrong(field, "a timestamp YYYY-MM-DDTHH:MM:SS", value)
+
+
+def _wire_date(value: object, field: str) -> date | None:
+    """``{Date}``: ``2026-05-07``; a timestamp is read as its date."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        try:
+            parsed = _wire_datetime(value, field)
+        except DecodeError:
+            pass
+        else:
+            assert parsed is not None
+            return parsed.date()
+    raise _wrong(field, "a date YYYY-MM-DD", value)
+
+
+# keyed by typing.Union, the form ``_canonical`` gives back
+_WIRE_SCALARS: dict[Any, Callable[[object, str], Any]] = {
+    Union[int, None]: _wire_int,  # noqa: UP007
+    Union[Decimal, None]: _wire_decimal,  # noqa: UP007
+    Union[str, None]: _wire_str,  # noqa: UP007
+    Union[datetime, None]: _wire_datetime,  # noqa: UP007
+    Union[date, None]: _wire_date,  # noqa: UP007
+}
+
+
+def _wire_object(cls: type[T]) -> Callable[[object, Any], T | None]:
+    def hook(value: object, _: Any) -> T | None:
+        if value is None:
+            return None
+        return converter.structure(value, cls)
+
+    return hook
+
+
+def _camel_wire_hook(cls: Any) -> Callable[[Any, Any], Any]:
+    attrs.resolve_types(cls)
+    overrides: dict[str, Any] = {}
+    for attribute in attrs.fields(cls):
+        key = wire_name(attribute)
+        tp = _canonical(attribute.type)
+        scalar = _WIRE_SCALARS.get(tp)
+        if scalar is not None:
+            hook: Any = lambda v, _, f=scalar, k=key: f(v, k)  # noqa: E731
+        elif get_origin(tp) is Union and _is_camel_wire(get_args(tp)[0]):
+            hook = _wire_object(get_args(tp)[0])
+        else:
+            hook = None  # the converter's own hook for anything else
+        overrides[attribute.name] = override(rename=key, struct_hook=hook)
+    generated = make_dict_structure_fn(
+        cls, converter, _cattrs_detailed_validation=False, **overrides
+    )
+
+    def structure_object(value: Any, tp: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise DecodeError(f"a {cls.__name__} should be a JSON object", excerpt=repr(value)[:80])
+        return generated(value, tp)
+
+    return structure_object
+
+
+converter.register_structure_hook_factory(_is_camel_wire, _camel_wire_hook)

@@ -176,7 +176,8 @@ class Core:
             if idempotent:
                 raise
             raise WriteOutcomeUnknown(
-                f"no answer after the write was sent ({exc})",
+                "no answer after the write was sent "
+                f"({type(exc.__cause__ or exc).__name__}); it may or may not have been applied",
                 method=exc.method,
                 path=exc.path,
                 sent=sent,

@@ -17,7 +17,7 @@ import attrs
 
 from ._types import Money, Rate
 
-__all__ = ["Page", "SalesInvoice"]
+__all__ = ["Page", "Payment", "PurchaseInvoice", "RecordChanges", "SalesInvoice", "UploadedFile"]
 
 T = TypeVar("T")
 
@@ -167,3 +167,159 @@ class Page(Generic[T]):
     first: int
     last: int
     total: int
+
+
+@attrs.frozen(kw_only=True)
+class PurchaseInvoice:
+    """A purchase invoice as ``POST /PurchaseInvoices`` returns it."""
+
+    id: int
+    company_id: int
+    nr: int
+    date: date | None
+    expirationdate: date | None
+    nr_supplier: str
+    concerning: str
+    paymentnotification: str
+    ledger: int
+    depreciation: Rate
+    accountnumber: str
+    address_id: int
+    address_name: str
+    address_address: str
+    address_addressline2: str
+    address_countrycode: str
+    address_zipcode: str
+    address_city: str
+    address_vatnr: str
+    commercialdiscount: Rate
+    cashdiscount: Rate
+    cashdiscount_amount: Money
+    cashdiscount_approved: bool
+    basis1: Money
+    vatid1: int
+    vatcode1: str
+    vatpercent1: Rate
+    vatcocontractor1: bool
+    amountexclvat1: Money
+    taxableamount1: Money
+    vatamount1: Money
+    amountinclvat1: Money
+    basis2: Money
+    vatid2: int
+    vatcode2: str
+    vatpercent2: Rate
+    vatcocontractor2: bool
+    amountexclvat2: Money
+    taxableamount2: Money
+    vatamount2: Money
+    amountinclvat2: Money
+    basis3: Money
+    vatid3: int
+    vatcode3: str
+    vatpercent3: Rate
+    vatcocontractor3: bool
+    amountexclvat3: Money
+    taxableamount3: Money
+    vatamount3: Money
+    amountinclvat3: Money
+    basis4: Money
+    vatid4: int
+    vatcode4: str
+    vatpercent4: Rate
+    vatcocontractor4: bool
+    amountexclvat4: Money
+    taxableamount4: Money
+    vatamount4: Money
+    amountinclvat4: Money
+    basis5: Money
+    vatid5: int
+    vatcode5: str
+    vatpercent5: Rate
+    vatcocontractor5: bool
+    amountexclvat5: Money
+    taxableamount5: Money
+    vatamount5: Money
+    amountinclvat5: Money
+    totalsbasedonvatcodebreakdown: bool
+    amountexclvat_total: Money
+    vatamount_total: Money
+    amountinclvat_total: Money
+    paid: bool
+    amountoutstanding: Money
+    amountpaid: Money
+    ts_lastupdate: datetime
+
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class Payment:
+    """A payment of a purchase or sales invoice (``/Payments``)."""
+
+    id: int
+    purchaseinvoice_id: int
+    purchaseinvoice_nr: int
+    salesinvoice_id: int
+    salesinvoice_type: str
+    salesinvoice_nr: int
+    address_id: int
+    address_name: str
+    paymentaccount_id: int
+    paymentaccount_nr: str
+    paymentaccount_name: str
+    date: date | None
+    amount: Money
+    paymentmethod: str
+    paymentmethod_localized: str
+    advance: bool
+    iban: str
+    bic: str
+    note: str
+    docnr: str
+    statementnr: str
+    externalcode: str
+    externalsource: int
+    ts_lastupdate: datetime
+
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class UploadedFile:
+    """The file record an Upload answers with; ``checksum`` is a base64 SHA-256."""
+
+    name: str
+    path_display: str
+    path_lower: str
+    id: str
+    client_modified: datetime | None
+    server_modified: datetime | None
+    rev: str
+    size: int
+    is_downloadable: bool
+    checksum: str
+
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class RecordChanges(Generic[T]):
+    """What a PUT changed: ``id``, ``ts_lastupdate`` and the changed ``fields``, typed as in ``T``
+    (money as Decimal). Derived fields the server recomputed are included."""
+
+    record_type: type[T] = attrs.field(repr=False)
+    id: int
+    ts_lastupdate: datetime
+    fields: Mapping[str, Any]
+
+    def apply_to(self, record: T) -> T:
+        """A copy of ``record`` (which must be the same id) with these changes applied."""
+        if getattr(record, "id", None) != self.id:
+            raise ValueError(f"these changes are for id {self.id}, not {getattr(record, 'id', None)}")
+        known = {a.name for a in attrs.fields(type(record))}  # type: ignore[arg-type]
+        updates = {k: v for k, v in self.fields.items() if k in known and k != "extra"}
+        unknown = {k: v for k, v in self.fields.items() if k not in known}
+        if unknown:
+            updates["extra"] = MappingProxyType({**getattr(record, "extra", {}), **unknown})
+        return attrs.evolve(record, ts_lastupdate=self.ts_lastupdate, **updates)  # type: ignore[misc]

@@ -190,6 +190,10 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = EXCERPT_LENGTH) -> str:
     """A short, printable, redacted piece of a body for an exception message."""
+    secrets = [secret for secret in secrets if secret]
+    # redact the whole body before cutting it, so a cut can't leave part of a secret visible
+    for secret in secrets:
+        body = body.replace(secret.encode("utf-8"), b"***")
     text = body[: limit * 4].decode("utf-8", errors="replace")
     text = redact(" ".join(text.split()), secrets)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -294,3 +298,31 @@ def encode_columns(fields: Sequence[tuple[str, str]]) -> str:
         if not _FIELD_NAME.fullmatch(name):
             raise ValidationError(f"{name!r} is not a field name", field=name)
     return ",".join(f"{name}={value}" for name, value in fields)
+
+
+# -- uploads ---------------------------------------------------------------------------------
+
+MULTIPART_BOUNDARY = "bouwsoft-async-5f0c9d1e7a2b4c36"
+_BAD_FILENAME = re.compile(r'[\x00-\x1f\x7f"\\/]')
+
+
+def encode_file_upload(filename: str, content: bytes, *, field: str = "file") -> tuple[bytes, str]:
+    """A multipart/form-data body with one file part, and its Content-Type header.
+
+    Built as bytes (not a stream) so that a retried PUT sends exactly the same body again.
+    """
+    if not filename or _BAD_FILENAME.search(filename):
+        raise ValidationError(
+            f"filename {filename!r} must be non-empty, without quotes, slashes or control "
+            "characters",
+            field="filename",
+        )
+    if MULTIPART_BOUNDARY.encode() in content:
+        raise ValidationError("the file contains the multipart boundary", field="file")
+    head = (
+        f"--{MULTIPART_BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
+    return head + content + tail, f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"

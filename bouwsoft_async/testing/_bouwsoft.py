@@ -14,6 +14,7 @@ from aiohttp import web
 from ._filters import FilterSyntaxError, matches, parse_filter
 from ._invoices import FIELD_NAMES, invoice_field, invoice_ids, render_invoice, varying_fields
 from ._server import FakeServer
+from ._writes import WritesMixin
 
 __all__ = ["FakeBouwsoft"]
 
@@ -44,7 +45,7 @@ def _error(status: int, message: str) -> web.Response:
     return _json({"Message": message}, status=status)
 
 
-class FakeBouwsoft(FakeServer):
+class FakeBouwsoft(WritesMixin, FakeServer):
     """A fake Bouwsoft on 127.0.0.1 for tests and demos: ``async with FakeBouwsoft() as fake``.
 
     It serves the token endpoint and ``GET /SalesInvoices`` (list with ``limit``, ``sort=id``,
@@ -80,6 +81,7 @@ class FakeBouwsoft(FakeServer):
         if access_token is not None:
             self._valid_tokens[access_token] = None
         self.tokens_issued = 0
+        self._writes_init()
 
     # -- for tests -------------------------------------------------------------------------
 
@@ -113,6 +115,7 @@ class FakeBouwsoft(FakeServer):
         app.router.add_get(f"{API}/SalesInvoices/", self._list_invoices)
         app.router.add_get(f"{API}/SalesInvoices/{{id}}", self._get_invoice)
         app.router.add_get(f"{API}/SalesInvoices/{{id}}/{{part}}", self._invoice_text)
+        self.add_write_routes(app)
         return app
 
     @web.middleware

@@ -58,9 +58,11 @@ def _comparable(field_value: Any, literal: Any) -> tuple[Any, Any]:
             raise FilterSyntaxError("a boolean field is compared with True or False")
         return field_value, literal
     if isinstance(literal, Decimal):
-        if not isinstance(field_value, (int, float)):
+        if not isinstance(field_value, (int, float, Decimal)):
             raise FilterSyntaxError("a text field is compared with a quoted value")
-        number = Decimal(field_value) if isinstance(field_value, int) else Decimal(repr(field_value))
+        number = (
+            Decimal(repr(field_value)) if isinstance(field_value, float) else Decimal(field_value)
+        )
         return number, literal
     if not isinstance(field_value, str):
         raise FilterSyntaxError("a number field is compared with a bare number")
