@@ -9,7 +9,8 @@ vendor sends for "no date"); ``ts_lastupdate`` is a naive ``datetime`` in the se
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date as _date
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
@@ -36,11 +37,11 @@ class SalesInvoice:
     type_id: int
     nr: int
     nr_add: str
-    date: date | None
-    expirationdate: date | None
+    date: _date | None
+    expirationdate: _date | None
     title: str
     concerning: str
-    chargeableevent: date | None
+    chargeableevent: _date | None
     senttoaccountingsoftware: bool
     senttoaccountingsoftware_ts: datetime | None
     structuredpaymentnotification: str
@@ -125,10 +126,10 @@ class SalesInvoice:
     vatcocontractor5: bool
     vatamount5: Money
     amountinclvat5: Money
-    cashdiscount_expirationdate: date | None
+    cashdiscount_expirationdate: _date | None
     cashdiscount_percent: Rate
     cashdiscount_amount: Money
-    creditlimitation_expirationdate: date | None
+    creditlimitation_expirationdate: _date | None
     creditlimitation_percent: Rate
     creditlimitation_amount: Money
     commercialdiscount_percent: Rate
@@ -140,12 +141,12 @@ class SalesInvoice:
     createdby: str
     lasteditedby: str
     approved: bool
-    approved_date: date | None
+    approved_date: _date | None
     rejected: bool
-    rejected_date: date | None
+    rejected_date: _date | None
     verified: bool
     sent: bool
-    sent_date: date | None
+    sent_date: _date | None
     signed: bool
     billed: bool
     detail_source: int
@@ -176,8 +177,8 @@ class PurchaseInvoice:
     id: int
     company_id: int
     nr: int
-    date: date | None
-    expirationdate: date | None
+    date: _date | None
+    expirationdate: _date | None
     nr_supplier: str
     concerning: str
     paymentnotification: str
@@ -268,7 +269,7 @@ class Payment:
     paymentaccount_id: int
     paymentaccount_nr: str
     paymentaccount_name: str
-    date: date | None
+    date: _date | None
     amount: Money
     paymentmethod: str
     paymentmethod_localized: str

@@ -10,10 +10,12 @@
 from .._retry import set_instant_retries
 from ._bouwsoft import FakeBouwsoft
 from ._invoices import invoice_dict, render_invoice
+from ._rambase import FakeRamBase
 from ._server import Fault, RecordedRequest
 
 __all__ = [
     "FakeBouwsoft",
+    "FakeRamBase",
     "Fault",
     "RecordedRequest",
     "invoice_dict",

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .._fields import PAYMENT_FIELDS, PURCHASE_INVOICE_FIELDS, FieldSpec
 from ._filters import FilterSyntaxError, matches, parse_filter
@@ -24,7 +24,7 @@ __all__ = ["ColumnsSyntaxError", "WritesMixin", "parse_columns"]
 
 API = "/api/v1"
 _CENT = Decimal("0.01")
-_encode = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode = json.encoder.encode_basestring_ascii
 
 
 class ColumnsSyntaxError(ValueError):
@@ -262,10 +262,7 @@ class WritesMixin:
             limit = int(query.get("limit", "100"))
             conditions = parse_filter(query["filter"]) if query.get("filter") else []
             ids = sorted(records)
-            chosen = [
-                i for i in ids
-                if matches(conditions, lambda name, r=records[i]: r[name])
-            ]  # fmt: skip
+            chosen = [i for i in ids if matches(conditions, records[i].__getitem__)]
         except (ValueError, KeyError, FilterSyntaxError) as exc:
             return _json({"Message": f"Invalid filter: {exc}"}, 400)
         page = chosen[:limit]
@@ -348,13 +345,14 @@ class WritesMixin:
         if not request.content_type.startswith("multipart/"):
             return _json({"Message": "expected multipart/form-data with a file"}, 400)
         reader = await request.multipart()
-        async for part in reader:
-            if getattr(part, "name", None) == "file":
-                content = await part.read()  # type: ignore[union-attr]
-                name = part.filename or "upload"  # type: ignore[union-attr]
+        while True:
+            part = await reader.next()
+            if part is None:
+                return _json({"Message": "no file part"}, 400)
+            if isinstance(part, BodyPartReader) and part.name == "file":
+                content = await part.read()
+                name = part.filename or "upload"
                 break
-        else:
-            return _json({"Message": "no file part"}, 400)
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         record = {
             "name": name, "path_display": ".", "path_lower": ".", "id": "",

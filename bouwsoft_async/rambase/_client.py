@@ -1,0 +1,115 @@
+"""``RamBaseClient``: one core for the RamBase API, driven by the same session wrapper."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import aiohttp
+
+from .._auth import Clock, utc_now
+from .._core import Core
+from .._errors import ValidationError
+from .._retry import RetryPolicy
+from .._transport import AiohttpTransport, Transport
+from ._payments import Payments
+from ._profile import RamBaseProfile
+
+__all__ = ["RAMBASE_BASE_URL", "RamBaseClient"]
+
+RAMBASE_BASE_URL = "https://api.rambase.net"
+
+
+def _non_empty(name: str, value: object, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{name} must be a non-empty string", field=name)
+
+
+class RamBaseClient:
+    """An asyncio client for the RamBase API of one company database (``db``).
+
+    It gets access tokens with OAuth2 client credentials from ``{base_url}/oauth2/access_token``
+    (once for any number of concurrent callers), sends them as ``Authorization: Bearer``, and
+    renews them before ``expires_in`` runs out and after a 401. Every request carries
+    ``$format=json``, and ``$db`` / ``$lang`` when given.
+
+    Use it as ``async with RamBaseClient(...) as rb:`` or call ``aclose()``. An injected
+    ``session`` is used as it is and left open. ``clock`` (aware UTC ``datetime``) is for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        db: str | None = None,
+        lang: str | None = None,
+        base_url: str = RAMBASE_BASE_URL,
+        session: aiohttp.ClientSession | None = None,
+        max_concurrency: int = 8,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        retry_policy: RetryPolicy | None = None,
+        transport: Transport | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        _non_empty("client_id", client_id)
+        _non_empty("client_secret", client_secret)
+        _non_empty("db", db, optional=True)
+        _non_empty("lang", lang, optional=True)
+        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
+            raise ValidationError("base_url must be an http(s) URL", field="base_url")
+        if (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or max_concurrency < 1
+        ):
+            raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
+        if not timeout > 0:
+            raise ValidationError("timeout must be a positive number of seconds", field="timeout")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValidationError("max_retries must be 0 or more", field="max_retries")
+
+        self.db = db
+        self.base_url = base_url.rstrip("/")
+        self._profile = RamBaseProfile(
+            client_id=client_id,
+            client_secret=client_secret,
+            base_url=self.base_url,
+            db=db,
+            lang=lang,
+            clock=clock,
+        )
+        self._transport = transport or AiohttpTransport(
+            session=session, timeout=timeout, max_concurrency=max_concurrency
+        )
+        self._core = Core(
+            transport=self._transport,
+            profile=self._profile,
+            policy=retry_policy or RetryPolicy(max_retries=max_retries),
+        )
+        self.payments = Payments(self._core)
+
+    @property
+    def token_fetches(self) -> int:
+        """How many access tokens this client has fetched."""
+        return self._profile.tokens.fetch_count
+
+    async def aclose(self) -> None:
+        """Close the connection pool if the client owns it."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> RamBaseClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<RamBaseClient db={self.db!r} base_url={self.base_url!r}>"

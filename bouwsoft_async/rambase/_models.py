@@ -1,0 +1,201 @@
+"""Frozen attrs models of RamBase's payment item, read from camelCase JSON.
+
+Field names are the snake_case form of the wire names, including the vendor's spelling
+(``remmitance_advice``). Every field defaults to None: RamBase leaves out fields the user's
+role may not see, and sends null for empty ones. Amounts are exact ``Decimal``; ``{Date}`` is a
+``datetime.date`` and ``{Datetime}`` a ``datetime`` (naive as RamBase sends it, aware when it
+carries ``Z`` or an offset). The naming rule lives in ``bouwsoft_async._convert``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar
+
+import attrs
+
+from .._convert import WIRE_NAME
+
+__all__ = [
+    "AccountsTransaction",
+    "AccountsTransactionTotals",
+    "Bank",
+    "BankAddress",
+    "Counterparty",
+    "GeneralLedgerPosting",
+    "Intercompany",
+    "JournalEntry",
+    "PaymentItem",
+    "PaymentItemBankAccount",
+    "PaymentItemTotals",
+    "VatPosting",
+]
+
+
+def _wire(name: str) -> dict[str, str]:
+    """Field metadata for a key the camelCase rule can't derive (``vATAmount``)."""
+    return {WIRE_NAME: name}
+
+
+@attrs.frozen(kw_only=True)
+class Counterparty:
+    """The customer or supplier of a payment item.
+
+    Give ``object_id`` (>= 100) and ``object_type`` (e.g. ``"CUS"``, ``"SUP"``) when adding an
+    item; an answer also fills ``name``, ``first_name`` and ``object_link``.
+    """
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    object_id: int | None = None
+    object_type: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    object_link: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BankAddress:
+    """Where the bank of the bank account is."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    country: str | None = None
+    country_code: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Bank:
+    """The bank holding the bank account."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    swift_code: str | None = attrs.field(default=None, metadata=_wire("sWIFTCode"))
+    international_bank_account_number: str | None = None
+    address: BankAddress | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PaymentItemBankAccount:
+    """The bank account of the payment item."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    name: str | None = None
+    type: str | None = None
+    account_number: str | None = None
+    bank_code: str | None = None
+    bank: Bank | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Intercompany:
+    """The intercompany database the customer belongs to."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    code: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class GeneralLedgerPosting:
+    """A general ledger posting and its API link."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    general_ledger_posting_id: int | None = None
+    general_ledger_posting_link: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class JournalEntry:
+    """The payable or receivable journal entry involved in the payment item."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    object_id: int | None = None
+    object_type: str | None = None
+    general_ledger_posting: GeneralLedgerPosting | None = None
+    object_link: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AccountsTransactionTotals:
+    """Totals of the accounts transaction.
+
+    The vendor page lists ``currency``, ``vATAmount`` and ``totalAmount`` twice in one object
+    (object currency, then company currency); a JSON object keeps one value per key, the last.
+    """
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    currency: str | None = None
+    vat_amount: Decimal | None = attrs.field(default=None, metadata=_wire("vATAmount"))
+    total_amount: Decimal | None = None
+    exchange_rate: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AccountsTransaction:
+    """The accounts receivable or payable transaction involved in the payment item."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    object_id: int | None = None
+    object_type: str | None = None
+    totals: AccountsTransactionTotals | None = None
+    object_link: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class VatPosting:
+    """The VAT posting of the payment item."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    vat_posting_id: int | None = attrs.field(default=None, metadata=_wire("vATPostingId"))
+    vat_posting_link: str | None = attrs.field(default=None, metadata=_wire("vATPostingLink"))
+
+
+@attrs.frozen(kw_only=True)
+class PaymentItemTotals:
+    """Amounts of the payment item; ``total_amount`` is the amount paid."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    general_ledger_posting_amount: Decimal | None = None
+    currency: str | None = None
+    currency_adjustment_amount: Decimal | None = None
+    deviation_amount: Decimal | None = None
+    document_amount: Decimal | None = None
+    document_quantity: int | None = None
+    payment_advance_amount: Decimal | None = None
+    total_amount: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PaymentItem:
+    """The answer of ``POST finance/payments/{paymentId}/items``."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+    payment_item_id: int | None = None
+    status: int | None = None
+    created_at: datetime | None = None
+    note: str | None = None
+    remmitance_advice: str | None = None
+    remmitance_advice_date: date | None = None
+    country_code: str | None = None
+    country: str | None = None
+    confirmation_date: date | None = None
+    reporting_code: str | None = None
+    reporting_text: str | None = None
+    system_message: str | None = None
+    payment_item_bank_account: PaymentItemBankAccount | None = None
+    counterparty: Counterparty | None = None
+    intercompany: Intercompany | None = None
+    journal_entry: JournalEntry | None = None
+    accounts_transaction: AccountsTransaction | None = None
+    vat_posting: VatPosting | None = attrs.field(default=None, metadata=_wire("vATPosting"))
+    totals: PaymentItemTotals | None = None

@@ -1,0 +1,142 @@
+"""``finance/payments``: validate, build the documented JSON body, decode the answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from .._convert import decode_json_exact, structure
+from .._core import Core
+from .._errors import DecodeError, ValidationError
+from .._protocol import excerpt, format_decimal
+from ._models import Counterparty, PaymentItem
+
+__all__ = ["MIN_OBJECT_ID", "MIN_PAYMENT_ID", "Payments", "encode_json", "payment_item_body"]
+
+MIN_PAYMENT_ID = 100000
+MIN_OBJECT_ID = 100
+
+
+def encode_json(value: Any, *, field: str | None = None) -> bytes:
+    """Compact JSON in which a Decimal is a bare number written exactly (``250.00``).
+
+    ``json.dumps`` can only write a Decimal through float or as a string; neither is exact
+    as a JSON number, so this writes the few shapes a body has by hand.
+    """
+    return _encode(value, field).encode()
+
+
+def _encode(value: Any, field: str | None) -> str:
+    if isinstance(value, Mapping):
+        members = (f"{json.dumps(str(k))}:{_encode(v, str(k))}" for k, v in value.items())
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_encode(item, field) for item in value) + "]"
+    if isinstance(value, Decimal):
+        return format_decimal(value, field=field)
+    if value is None or isinstance(value, (str, int)):  # int covers bool: true/false
+        return json.dumps(value)
+    raise ValidationError(
+        f"{field or 'value'}: can't send a {type(value).__name__} as JSON", field=field
+    )
+
+
+def _check_id(value: object, *, field: str, wire: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            f"{field} ({wire}) must be an integer, not {type(value).__name__}", field=field
+        )
+    if value < minimum:
+        raise ValidationError(
+            f"{field} ({wire}) must be at least {minimum}, not {value}", field=field
+        )
+    return value
+
+
+def _check_amount(value: object, *, field: str, wire: str) -> Decimal:
+    if value is None:
+        raise ValidationError(f"{field} ({wire}) is required", field=field)
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise ValidationError(
+            f"{field} ({wire}) must be a Decimal or an int, not {type(value).__name__}: "
+            f"amounts are sent exactly, e.g. Decimal('250.00')",
+            field=field,
+        )
+    amount = Decimal(value)
+    format_decimal(amount, field=field)  # rejects NaN and infinities
+    return amount
+
+
+def payment_item_body(*, total_amount: object, counterparty: object = None) -> dict[str, Any]:
+    """The validated body ``{"paymentItem": {...}}``; fields not given are left out."""
+    item: dict[str, Any] = {}
+    if counterparty is not None:
+        if not isinstance(counterparty, Counterparty):
+            raise ValidationError(
+                f"counterparty must be a Counterparty, not {type(counterparty).__name__}",
+                field="counterparty",
+            )
+        party: dict[str, Any] = {}
+        if counterparty.object_id is not None:
+            party["objectId"] = _check_id(
+                counterparty.object_id,
+                field="counterparty.object_id",
+                wire="objectId",
+                minimum=MIN_OBJECT_ID,
+            )
+        if counterparty.object_type is not None:
+            if not isinstance(counterparty.object_type, str) or not counterparty.object_type:
+                raise ValidationError(
+                    "counterparty.object_type (objectType) must be a non-empty string",
+                    field="counterparty.object_type",
+                )
+            party["objectType"] = counterparty.object_type
+        if party:
+            item["counterparty"] = party
+    item["totals"] = {
+        "totalAmount": _check_amount(total_amount, field="total_amount", wire="totalAmount")
+    }
+    return {"paymentItem": item}
+
+
+class Payments:
+    """Payments (``finance/payments``): add an item to a payment."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    async def add_item(
+        self,
+        payment_id: int,
+        *,
+        total_amount: Decimal | int | None = None,
+        counterparty: Counterparty | None = None,
+    ) -> PaymentItem:
+        """Add a payment item of ``total_amount`` to payment ``payment_id``; return it as stored.
+
+        Only ``object_id`` and ``object_type`` of ``counterparty`` are sent. This is a write: it
+        is never sent twice once it may have reached RamBase; a timeout or dropped connection
+        raises WriteOutcomeUnknown with the body in ``sent``.
+        """
+        payment_id = _check_id(
+            payment_id, field="payment_id", wire="paymentId", minimum=MIN_PAYMENT_ID
+        )
+        body = payment_item_body(total_amount=total_amount, counterparty=counterparty)
+        response = await self._core.request(
+            "POST",
+            ("finance", "payments", payment_id, "items"),
+            data=encode_json(body),
+            idempotent=False,
+            extra_headers={"Content-Type": "application/json"},
+            sent=body,
+        )
+        secrets = self._core.secrets()
+        payload = decode_json_exact(response.body, secrets)
+        item = payload.get("paymentItem") if isinstance(payload, Mapping) else None
+        if not isinstance(item, Mapping):
+            raise DecodeError(
+                'expected {"paymentItem": {...}}', excerpt=excerpt(response.body, secrets)
+            )
+        return structure(item, PaymentItem)

@@ -1,0 +1,269 @@
+"""FakeRamBase: the RamBase token endpoint and ``POST finance/payments/{paymentId}/items``."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+from aiohttp import web
+
+from ..rambase._client import RamBaseClient
+from ..rambase._payments import MIN_OBJECT_ID, MIN_PAYMENT_ID, encode_json
+from ._server import FakeServer
+
+__all__ = ["ERROR_LINK", "FakeRamBase"]
+
+ITEMS_PATH = "/finance/payments/{payment_id}/items"
+TOKEN_PATH = "/oauth2/access_token"
+# the fake's own choice: the vendor page does not show what the link looks like
+ERROR_LINK = "https://api.rambase.net/system/error-messages/{error_id}"
+DEFAULT_COUNTERPARTIES: Mapping[int, tuple[str, str, str | None]] = {
+    10234: ("CUS", "Acme Bygg AS", None),
+    10235: ("SUP", "Nordic Steel", "Ola"),
+}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json(payload: Any, status: int) -> web.Response:
+    return web.Response(status=status, body=encode_json(payload), content_type="application/json")
+
+
+def rambase_error(status: int, message: str, error_id: int | None = None) -> web.Response:
+    """An error answer in RamBase's documented shape."""
+    payload: dict[str, Any] = {
+        "HttpStatusCode": status,
+        "Message": message,
+        "TranslatedMessage": message,
+    }
+    if error_id is not None:
+        payload["ErrorMessage"] = {
+            "ErrorMessageId": error_id,
+            "ErrorMessageLink": ERROR_LINK.format(error_id=error_id),
+        }
+    return _json(payload, status)
+
+
+class FakeRamBase(FakeServer):
+    """A fake RamBase on 127.0.0.1: ``async with FakeRamBase() as fake``.
+
+    It issues tokens for ``client_id``/``client_secret`` (``expires_in`` = ``token_lifetime``
+    seconds, judged by ``clock``) and adds payment items to the ``payments`` it knows. Answers
+    follow the vendor page: 201 with ``{"paymentItem": {...}}``; 401 for a missing, wrong or
+    expired Bearer token; 400 for a body that breaks the documented rules; 404 for an unknown
+    payment, and 404 with error 104870 "Default account assignment not found" for a
+    counterparty in ``no_account_assignment``. Amounts are written as bare JSON numbers, or as
+    strings with ``amounts_as="string"``. ``items`` holds what was added, per payment.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str = "fake-client-id",
+        client_secret: str = "fake-client-secret",
+        db: str | None = "ACME-NO",
+        payments: Iterable[int] = (100123,),
+        counterparties: Mapping[int, tuple[str, str, str | None]] = DEFAULT_COUNTERPARTIES,
+        no_account_assignment: Iterable[int] = (10999,),
+        token_lifetime: int = 3600,
+        amounts_as: Literal["number", "string"] = "number",
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__()
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.db = db
+        self.payments = set(payments)
+        self.counterparties = dict(counterparties)
+        self.no_account_assignment = set(no_account_assignment)
+        self.token_lifetime = token_lifetime
+        self.amounts_as = amounts_as
+        self.clock = clock
+        self.items: dict[int, list[dict[str, Any]]] = {}
+        self.tokens_issued = 0
+        self.unauthorized_answers = 0
+        self._valid_tokens: dict[str, datetime] = {}
+
+    # -- for tests -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL (``http://127.0.0.1:<port>``), as ``https://api.rambase.net``."""
+        return self.origin
+
+    def expire_tokens(self) -> None:
+        """Make every token issued so far stop working, as a server-side revocation would."""
+        self._valid_tokens.clear()
+
+    def client(self, **kwargs: Any) -> RamBaseClient:
+        """A RamBaseClient for this fake with its credentials and ``db``."""
+        kwargs.setdefault("client_id", self.client_id)
+        kwargs.setdefault("client_secret", self.client_secret)
+        kwargs.setdefault("db", self.db)
+        kwargs.setdefault("base_url", self.url)
+        return RamBaseClient(**kwargs)
+
+    # -- app -------------------------------------------------------------------------------
+
+    def build_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(TOKEN_PATH, self._access_token)
+        app.router.add_post(ITEMS_PATH, self._add_item)
+        return app
+
+    async def _access_token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("grant_type") != "client_credentials":
+            return _json({"error": "unsupported_grant_type"}, 400)
+        if (
+            form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
+            return rambase_error(401, "Invalid client credentials")
+        token = secrets.token_urlsafe(24)
+        self._valid_tokens[token] = self.clock() + timedelta(seconds=self.token_lifetime)
+        self.tokens_issued += 1
+        return _json(
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": str(self.token_lifetime),
+                "refresh_token": secrets.token_urlsafe(24),
+            },
+            200,
+        )
+
+    def _authorized(self, request: web.Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        valid_until = self._valid_tokens.get(token) if scheme == "Bearer" else None
+        return valid_until is not None and self.clock() < valid_until
+
+    async def _add_item(self, request: web.Request) -> web.Response:
+        if "$access_token" in request.query:
+            return rambase_error(400, "Send the access token in the Authorization header")
+        if not self._authorized(request):
+            self.unauthorized_answers += 1
+            return rambase_error(401, "Access token is missing, invalid or expired")
+        if request.query.get("$format") != "json":
+            # RamBase answers in XML unless told otherwise
+            return web.Response(
+                status=400,
+                text="<Error><HttpStatusCode>400</HttpStatusCode>"
+                "<Message>$format=json expected by this fake</Message></Error>",
+                content_type="application/xml",
+            )
+        if self.db is not None and request.query.get("$db") != self.db:
+            return rambase_error(403, f"No access to database {request.query.get('$db')!r}")
+        try:
+            payment_id = int(request.match_info["payment_id"])
+        except ValueError:
+            return rambase_error(400, "paymentId must be an integer")
+        if payment_id < MIN_PAYMENT_ID:
+            return rambase_error(400, f"paymentId must be at least {MIN_PAYMENT_ID}")
+        try:
+            body = json.loads(await request.read(), parse_float=Decimal)
+            item = body["paymentItem"]
+            amount = item["totals"]["totalAmount"]
+        except (ValueError, KeyError, TypeError):
+            return rambase_error(400, "TotalAmount is required")
+        if not isinstance(amount, (int, Decimal)) or isinstance(amount, bool):
+            return rambase_error(400, "TotalAmount must be a number")
+        party = item.get("counterparty") or {}
+        object_id = party.get("objectId")
+        if object_id is not None and (not isinstance(object_id, int) or object_id < MIN_OBJECT_ID):
+            return rambase_error(400, f"ObjectId must be at least {MIN_OBJECT_ID}")
+        if payment_id not in self.payments:
+            return rambase_error(404, f"Payment {payment_id} not found")
+        if object_id in self.no_account_assignment:
+            return rambase_error(404, "Default account assignment not found", 104870)
+        stored = self._stored_item(payment_id, Decimal(amount), party, request)
+        self.items.setdefault(payment_id, []).append(stored)
+        return _json({"paymentItem": stored}, 201)
+
+    def _amount(self, value: Decimal) -> Decimal | str:
+        return str(value) if self.amounts_as == "string" else value
+
+    def _stored_item(
+        self, payment_id: int, amount: Decimal, party: Mapping[str, Any], request: web.Request
+    ) -> dict[str, Any]:
+        item_id = len(self.items.get(payment_id, [])) + 1
+        object_id = party.get("objectId")
+        known = self.counterparties.get(object_id) if isinstance(object_id, int) else None
+        object_type = party.get("objectType") or (known[0] if known else None)
+        api = f"{request.scheme}://{request.host}"
+        now = self.clock().replace(microsecond=0, tzinfo=None)
+        zero = self._amount(Decimal("0.00"))
+        return {
+            "paymentItemId": item_id,
+            "status": 1,
+            "createdAt": now.isoformat(),
+            "note": None,
+            "remmitanceAdvice": f"Payment {payment_id}/{item_id}",
+            "remmitanceAdviceDate": now.date().isoformat(),
+            "countryCode": "NO",
+            "country": "Norway",
+            "confirmationDate": None,
+            "reportingCode": "14",
+            "reportingText": "Goods",
+            "systemMessage": None,
+            "paymentItemBankAccount": {
+                "name": "Operating account",
+                "type": "BBAN",
+                "accountNumber": "15036183412",
+                "bankCode": None,
+                "bank": {
+                    "sWIFTCode": "DNBANOKK",
+                    "internationalBankAccountNumber": "NO9315036183412",
+                    "address": {"country": "Norway", "countryCode": "NO"},
+                },
+            },
+            "counterparty": {
+                "objectId": object_id,
+                "objectType": object_type,
+                "name": known[1] if known else None,
+                "firstName": known[2] if known else None,
+                "objectLink": f"{api}/sales/customers/{object_id}" if object_id else None,
+            },
+            "intercompany": {"code": None},
+            "journalEntry": {
+                "objectId": 300000 + item_id,
+                "objectType": "CIN",
+                "generalLedgerPosting": {
+                    "generalLedgerPostingId": 500000 + item_id,
+                    "generalLedgerPostingLink": f"{api}/finance/general-ledger-postings/"
+                    f"{500000 + item_id}",
+                },
+                "objectLink": f"{api}/finance/journal-entries/{300000 + item_id}",
+            },
+            "accountsTransaction": {
+                "objectId": 400000 + item_id,
+                "objectType": "ART",
+                "totals": {
+                    "currency": "NOK",
+                    "vATAmount": zero,
+                    "totalAmount": self._amount(amount),
+                    "exchangeRate": self._amount(Decimal("1.0000")),
+                },
+                "objectLink": f"{api}/finance/accounts-transactions/{400000 + item_id}",
+            },
+            "vATPosting": {
+                "vATPostingId": 600000 + item_id,
+                "vATPostingLink": f"{api}/finance/vat-postings/{600000 + item_id}",
+            },
+            "totals": {
+                "generalLedgerPostingAmount": self._amount(amount),
+                "currency": "NOK",
+                "currencyAdjustmentAmount": zero,
+                "deviationAmount": zero,
+                "documentAmount": self._amount(amount),
+                "documentQuantity": 1,
+                "paymentAdvanceAmount": zero,
+                "totalAmount": self._amount(amount),
+            },
+        }
