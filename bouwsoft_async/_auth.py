@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -62,6 +63,9 @@ class SingleFlightToken:
             return False
         return grant.valid_until is None or self._clock() + self._margin < grant.valid_until
 
+    def _expired(self, grant: Grant) -> bool:
+        return grant.valid_until is not None and self._clock() >= grant.valid_until
+
     async def get(self, fetch: Callable[[], Awaitable[Grant]]) -> Grant:
         """The current grant, fetching a new one (once, for all waiters) when needed."""
         grant = self._grant
@@ -69,9 +73,13 @@ class SingleFlightToken:
             assert grant is not None
             return grant
         async with self._lock:
-            if self._usable(self._grant):
-                assert self._grant is not None
-                return self._grant
+            current = self._grant
+            # a grant fetched by another caller while this one waited is used while it has
+            # not expired, even inside the margin: else every waiter would fetch one more
+            if current is not None and (
+                self._usable(current) or (current is not grant and not self._expired(current))
+            ):
+                return current
             self.fetch_count += 1
             self._grant = await fetch()
             return self._grant
@@ -94,6 +102,25 @@ def error_message_of(payload: Any) -> str | None:
             if isinstance(value, str) and value.strip():
                 return value.strip()
     return None
+
+
+# a JSON string, possibly cut short; group 1 is set when it is an object key
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"(\s*:)?|$)')
+_ACCESS_TOKEN_VALUE = re.compile(rb'("AccessToken"\s*:\s*)[^,}\]\s]+')
+
+
+def _mask_values(body: bytes) -> bytes:
+    """``body`` with every JSON string value (not the keys) and the AccessToken masked."""
+    body = _JSON_STRING.sub(lambda m: m[0] if m[1] is not None else b'"***"', body)
+    return _ACCESS_TOKEN_VALUE.sub(rb"\1***", body)
+
+
+def _token_answer_error(exc: DecodeError, body: bytes, secrets: Iterable[str]) -> DecodeError:
+    """``exc`` again, its excerpt taken from ``body`` with the values that may be a token masked."""
+    reason = str(exc)
+    if exc.excerpt:
+        reason = reason.removesuffix(f": {exc.excerpt!r}")
+    return DecodeError(reason, excerpt=excerpt(_mask_values(body), secrets))
 
 
 @attrs.frozen(kw_only=True)
@@ -147,9 +174,16 @@ class BouwsoftProfile:
             authenticate=False,
             extra_headers=token_headers(self.client_nr, self._refresh_token),
         )
-        answer = structure(decode_json(response.body, core.secrets()), TokenAnswer)
-        if not answer.AccessToken:
-            raise DecodeError("the token answer has an empty AccessToken")
+        try:
+            payload = decode_json(response.body, core.secrets())
+            token = payload.get("AccessToken") if isinstance(payload, Mapping) else None
+            # checked before structuring, which would turn a null or a number into text
+            if not isinstance(token, str) or not token:
+                raise DecodeError("the token answer has no AccessToken (a non-empty string)")
+            answer = structure(payload, TokenAnswer)
+        except DecodeError as exc:
+            # the body carries the new AccessToken: never let it into a message or a traceback
+            raise _token_answer_error(exc, response.body, core.secrets()) from None
         return Grant(
             token=answer.AccessToken,
             valid_until=parse_valid_until(answer.ValidUntil),

@@ -97,10 +97,16 @@ class Core:
         A 401 gets fresh credentials and one more try, once.
         """
         all_params = {**self.profile.common_params(), **(params or {})}
+        # a failed token request was already retried by its own request: not again from here
+        credential_failures: list[BaseException] = []
 
         async def attempt() -> Response:
             for auth_try in range(2):
-                credentials = await self.profile.credentials(self) if authenticate else None
+                try:
+                    credentials = await self.profile.credentials(self) if authenticate else None
+                except Exception as exc:
+                    credential_failures.append(exc)
+                    raise
                 if isinstance(target, str):
                     url = target
                 else:
@@ -147,6 +153,8 @@ class Core:
             raise AssertionError("unreachable")  # pragma: no cover
 
         def should_retry(exc: BaseException) -> bool:
+            if any(exc is failure for failure in credential_failures):
+                return False
             if isinstance(exc, WriteOutcomeUnknown):
                 return False
             if isinstance(exc, ConnectError):

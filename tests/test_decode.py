@@ -1,0 +1,449 @@
+"""The converter: money without float noise, dates, extras, type errors, the vendor's examples."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import attrs
+import pytest
+from aioresponses import aioresponses
+from aioresponses import core as aioresponses_core
+
+from bouwsoft_async import BouwsoftClient, DecodeError, SalesInvoice
+from bouwsoft_async._convert import (
+    decode_json,
+    money_from_wire,
+    rate_from_wire,
+    structure,
+    structure_many,
+    unstructure,
+)
+from bouwsoft_async._protocol import parse_content_range
+from bouwsoft_async.testing import invoice_dict, render_invoice
+
+VENDOR_PAGE = Path("/work/shared/api-docs/003_aa6c27cb0c9dfe8a.txt")
+BASE = "https://ra.bouwsoft.be/api/v1"
+LIST_URL = re.compile(r"^https://ra\.bouwsoft\.be/api/v1/SalesInvoices/(\?.*)?$")
+
+# -- money -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        ("100.049999999999997", "100.05"),
+        ("133.099999999999994", "133.1"),
+        ("-1105.690000000000055", "-1105.69"),
+        ("4571.399999999999636", "4571.4"),
+        ("274.279999999999973", "274.28"),
+        ("4845.680000000000291", "4845.68"),
+        ("34.649999999999999", "34.65"),
+        ("199.650000000000006", "199.65"),
+        ("0.1", "0.1"),
+        ("0.0001", "0.0001"),
+        ("-0.0001", "-0.0001"),
+        ("123456789.1234", "123456789.1234"),
+        ("1e20", "100000000000000000000"),
+        ("165.0", "165.0"),
+        ("0", "0"),
+        ("-7", "-7"),
+    ],
+)
+def test_money_from_wire_json(wire: str, expected: str) -> None:
+    value = money_from_wire(json.loads(wire))
+    assert isinstance(value, Decimal)
+    assert value == Decimal(expected)
+    assert str(value) == expected
+
+
+def test_money_rounds_past_four_decimals_half_even() -> None:
+    assert money_from_wire(0.123456) == Decimal("0.1235")
+    assert money_from_wire(Decimal("1.00005")) == Decimal("1.0000")
+    assert money_from_wire(Decimal("1.00015")) == Decimal("1.0002")
+
+
+def test_money_from_text_and_decimal() -> None:
+    assert money_from_wire("100.05") == Decimal("100.05")
+    assert money_from_wire(" -1105.69 ") == Decimal("-1105.69")
+    assert money_from_wire(Decimal("2.50")) == Decimal("2.50")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "abc", "NaN", "", None, True, [1]])
+def test_money_rejects_non_numbers(value: object) -> None:
+    with pytest.raises(DecodeError):
+        money_from_wire(value, "basis")
+
+
+def test_money_memo_gives_the_same_answer_twice() -> None:
+    assert money_from_wire(100.049999999999997) == money_from_wire(100.049999999999997)
+    assert str(money_from_wire(100.049999999999997)) == "100.05"
+
+
+def test_rate_is_exact_shortest_decimal() -> None:
+    assert rate_from_wire(12.5) == Decimal("12.5")
+    assert rate_from_wire(21) == Decimal(21)
+    assert rate_from_wire(0.1) == Decimal("0.1")
+    with pytest.raises(DecodeError):
+        rate_from_wire("x", "vatpercent")
+
+
+# -- records ---------------------------------------------------------------------------------
+
+
+def _record(**changes: Any) -> dict[str, Any]:
+    record = invoice_dict(24)
+    record.update(changes)
+    return record
+
+
+def test_fake_record_round_trip_through_json() -> None:
+    invoice = structure(json.loads(render_invoice(24)), SalesInvoice)
+    expected = invoice_dict(24)
+    assert invoice.id == 24
+    assert invoice.basis == Decimal(str(expected["basis"]))
+    assert invoice.extra == {}
+    assert unstructure(invoice)["basis"] == str(Decimal(str(expected["basis"])))
+
+
+def test_dates_timestamps_and_empty_dates() -> None:
+    invoice = structure(
+        _record(
+            date="2012-03-08",
+            expirationdate="",
+            approved_date="2024-07-15",
+            sent_date="",
+            senttoaccountingsoftware_ts="2020-01-02 03:04:05",
+            ts_lastupdate="2019-11-26 09:43:03",
+        ),
+        SalesInvoice,
+    )
+    assert invoice.date == date(2012, 3, 8)
+    assert invoice.expirationdate is None
+    assert invoice.approved_date == date(2024, 7, 15)
+    assert invoice.sent_date is None
+    assert invoice.senttoaccountingsoftware_ts == datetime(2020, 1, 2, 3, 4, 5)
+    assert invoice.ts_lastupdate == datetime(2019, 11, 26, 9, 43, 3)
+    assert type(invoice.ts_lastupdate) is datetime
+
+
+def test_unknown_fields_are_kept_with_exact_numbers() -> None:
+    invoice = structure(
+        _record(new_total=100.049999999999997, flag=True, note="x", nested={"a": [1.1, 2]}),
+        SalesInvoice,
+    )
+    assert invoice.extra == {
+        "new_total": Decimal("100.05"),
+        "flag": True,
+        "note": "x",
+        "nested": {"a": [Decimal("1.1"), 2]},
+    }
+    assert isinstance(invoice.extra["new_total"], Decimal)
+    with pytest.raises(TypeError):
+        invoice.extra["note"] = "y"  # type: ignore[index]
+
+
+def test_models_are_frozen() -> None:
+    invoice = structure(_record(), SalesInvoice)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        invoice.balance = Decimal(0)  # type: ignore[misc]
+
+
+def test_whole_float_becomes_int_for_integer_fields() -> None:
+    assert structure(_record(pricedecimals=2.0), SalesInvoice).pricedecimals == 2
+
+
+def test_int_coordinates_become_floats() -> None:
+    invoice = structure(_record(address_latitude=0, address_longitude=3.15141), SalesInvoice)
+    assert invoice.address_latitude == 0.0
+    assert type(invoice.address_latitude) is float
+    assert invoice.address_longitude == 3.15141
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("id", "24", "'id' should be an integer"),
+        ("id", True, "'id' should be an integer"),
+        ("id", 24.5, "'id' should be an integer"),
+        ("id", None, "'id' should be an integer"),
+        ("company_name", 5, "'company_name' should be text"),
+        ("approved", "true", "'approved' should be true or false"),
+        ("approved", 1, "'approved' should be true or false"),
+        ("address_latitude", "51.19", "'address_latitude' should be a number"),
+        ("address_latitude", True, "'address_latitude' should be a number"),
+        ("date", "2012/03/08", "'date' should be a date"),
+        ("date", "08-03-2012", "'date' should be a date"),
+        ("date", 20120308, "'date' should be a date"),
+        ("ts_lastupdate", "", "'ts_lastupdate' should be a timestamp"),
+        ("ts_lastupdate", "yesterday", "'ts_lastupdate' should be a timestamp"),
+        ("balance", "lots", "'balance' is not a number"),
+        ("balance", None, "'balance' is not a number"),
+        ("vatpercent", [21], "'vatpercent' is not a number"),
+    ],
+)
+def test_type_errors_raise_decode_error(field: str, value: object, message: str) -> None:
+    with pytest.raises(DecodeError, match=re.escape(message)) as info:
+        structure(_record(**{field: value}), SalesInvoice)
+    assert info.value.excerpt == repr(value)[:80]
+
+
+def test_missing_field_raises_decode_error() -> None:
+    record = _record()
+    del record["balance"]
+    with pytest.raises(DecodeError, match="missing field 'balance'"):
+        structure(record, SalesInvoice)
+
+
+@pytest.mark.parametrize("payload", [[1, 2], "invoice", None, 24])
+def test_record_not_an_object(payload: object) -> None:
+    with pytest.raises(DecodeError, match="should be a JSON object"):
+        structure(payload, SalesInvoice)
+
+
+def test_structure_many_raises_decode_error_on_a_bad_record() -> None:
+    good = _record()
+    with pytest.raises(DecodeError):
+        structure_many([good, _record(id="x")], SalesInvoice)
+    assert [i.id for i in structure_many([good, _record(id=25)], SalesInvoice)] == [24, 25]
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (b"<html><body>502 Bad Gateway</body></html>", "not JSON"),
+        (b'{"Content-Range":"0-0/1","Records":[{"id":', "not JSON"),
+        (b"", "an empty body"),
+        (b"  \n ", "an empty body"),
+        (b"\xff\xfe{}", "not JSON"),
+    ],
+)
+def test_decode_json_rejects_non_json(body: bytes, what: str) -> None:
+    with pytest.raises(DecodeError, match=what) as info:
+        decode_json(body)
+    assert info.value.excerpt == " ".join(body.decode("utf-8", "replace").split())
+
+
+def test_decode_json_redacts_secrets_from_the_excerpt() -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_json(b"<p>bad token s3cr3t-token</p>", ["s3cr3t-token"])
+    assert "s3cr3t-token" not in str(info.value)
+    assert info.value.excerpt == "<p>bad token ***</p>"
+
+
+# -- the vendor's page -----------------------------------------------------------------------
+
+
+def _undo_publishing(text: str) -> str:
+    for fancy, plain in (("–", "-"), ("“", '"'), ("”", '"'), ("’", "'"), ("‘", "'")):
+        text = text.replace(fancy, plain)
+    # ``…`` in an array stands for more records; drop it and the comma before it
+    return re.sub(r",\s*…\s*(?=\])", "", text)
+
+
+def _vendor_bodies() -> tuple[str, str]:
+    if not VENDOR_PAGE.exists():
+        pytest.skip(f"{VENDOR_PAGE} is not available here")
+    text = _undo_publishing(VENDOR_PAGE.read_text(encoding="utf-8"))
+    marker = "Success gives statuscode 200 And the following result\n"
+    blocks = text.split(marker)
+    list_body = blocks[1].split("\n/SalesInvoices/{id}\n")[0]
+    one_body = blocks[2].split("\n/SalesInvoices/{id}/conclusion_html\n")[0]
+    return list_body, one_body
+
+
+@pytest.fixture
+def vendor_list() -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(_vendor_bodies()[0])
+    return payload
+
+
+@pytest.fixture
+def vendor_one() -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(_vendor_bodies()[1])
+    return payload
+
+
+class _Response(aiohttp.ClientResponse):
+    """aioresponses 0.7.9 builds responses without the ``stream_writer`` aiohttp 3.14 needs."""
+
+    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+@pytest.fixture
+def mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
+    if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
+        monkeypatch.setattr(aioresponses_core, "ClientResponse", _Response)
+    with aioresponses() as mocked:
+        yield mocked
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[BouwsoftClient]:
+    async with BouwsoftClient(
+        client_nr=115, access_token="tlPfWxfIADzSfklmGfzRq", base_url=BASE, max_retries=0
+    ) as client:
+        yield client
+
+
+def test_vendor_page_extracts_to_json(
+    vendor_list: dict[str, Any], vendor_one: dict[str, Any]
+) -> None:
+    assert vendor_list["Content-Range"] == "0-4/3412"
+    assert [r["id"] for r in vendor_list["Records"]] == [24, 25]
+    assert vendor_one["Content-Range"] == "0-0/1"
+    assert [r["id"] for r in vendor_one["Records"]] == [16126]
+    cr = parse_content_range(vendor_list["Content-Range"])
+    assert (cr.first, cr.last, cr.total) == (0, 4, 3412)
+
+
+def _check_invoice_24(invoice: SalesInvoice) -> None:
+    assert invoice.id == 24
+    assert invoice.company_name == "Bouwsoft"
+    assert invoice.type == "FAKTUUR"
+    assert invoice.nr == 20120002
+    assert invoice.date == date(2012, 3, 8)
+    assert invoice.expirationdate == date(2012, 3, 16)
+    assert invoice.chargeableevent == date(2012, 3, 8)
+    assert invoice.senttoaccountingsoftware is True
+    assert invoice.senttoaccountingsoftware_ts is None
+    assert invoice.concerning == "Leveren van parket: Bijbestelling"
+    assert invoice.address_latitude == 0.0
+    assert invoice.telephone1 == "+32 3 237 74 63 "
+    assert invoice.email == ""
+    assert invoice.basis == Decimal("165.0")
+    assert invoice.vatpercent == Decimal(21)
+    assert str(invoice.vatamount) == "34.65"
+    assert str(invoice.amountinclvat) == "199.65"
+    assert invoice.vatcode2 == "0M"
+    assert invoice.vatcocontractor2 is True
+    assert invoice.vatpercent4 == Decimal("12.5")
+    assert invoice.vatamount5 == Decimal("34.65")
+    assert invoice.cashdiscount_expirationdate is None
+    assert invoice.cashdiscount_amount == Decimal(0)
+    assert invoice.balance == Decimal("-1105.69")
+    assert str(invoice.balance) == "-1105.69"
+    assert invoice.approved_date is None
+    assert invoice.rejected_date is None
+    assert invoice.sent_date is None
+    assert invoice.detail_sourcelist == "PARKET"
+    assert invoice.ts_lastupdate == datetime(2019, 11, 26, 9, 43, 3)
+    assert invoice.extra == {}
+
+
+def _check_invoice_25(invoice: SalesInvoice) -> None:
+    assert invoice.id == 25
+    assert invoice.nr == 20120003
+    assert invoice.expirationdate == date(2020, 12, 25)
+    assert invoice.vatnr == "BE 0427.257.581"
+    assert invoice.email == "info@sabbebvba.be"
+    assert invoice.address_state == "West-Vlaanderen"
+    assert invoice.basis == Decimal("4571.4")
+    assert str(invoice.basis) == "4571.4"
+    assert invoice.vatamount == Decimal("274.28")
+    assert invoice.amountinclvat == Decimal("4845.68")
+    assert invoice.basis3 == Decimal("4571.4")
+    assert invoice.taxableamount3 == Decimal("4571.4")
+    assert invoice.vatpercent3 == Decimal(6)
+    assert invoice.vatpercent4 == Decimal("12.5")
+    assert invoice.commercialdiscount_percent == Decimal(10)
+    assert invoice.balance == Decimal("4745.68")
+    assert invoice.lasteditedby == "DIRK"
+    assert invoice.approved is True
+    assert invoice.approved_date == date(2024, 7, 15)
+    assert invoice.sent_date == date(2023, 4, 17)
+    assert invoice.rejected_date is None
+    assert invoice.detail_ordergroups is True
+    assert invoice.ts_lastupdate == datetime(2025, 2, 12, 14, 29, 54)
+    assert invoice.extra == {}
+
+
+async def test_vendor_by_id_example_through_get(
+    client: BouwsoftClient, vendor_one: dict[str, Any], mock: aioresponses
+) -> None:
+    mock.get(f"{BASE}/SalesInvoices/16126", body=json.dumps(vendor_one))
+    invoice = await client.sales_invoices.get(16126)
+    assert invoice.id == 16126
+    assert invoice.company_id == 2
+    assert invoice.company_name == "Groensoft"
+    assert invoice.nr == 202400099
+    assert invoice.date == date(2025, 2, 12)
+    assert invoice.expirationdate == date(2025, 2, 22)
+    assert invoice.structuredpaymentnotification == "000001612624"
+    assert invoice.ledger == 700210
+    assert invoice.address_salutation == "B.V."
+    assert invoice.address_latitude == 51.19147
+    assert invoice.address_longitude == 3.15141
+    assert invoice.contact_id == 32334
+    assert invoice.contact_name == "Gino Deblauwe"
+    assert invoice.fax == "+32 50 45 40 80 "
+    assert invoice.gsm == "+32 486 60 64 09"
+    assert invoice.email == "gino@bouwsoft.be"
+    assert invoice.project_pnr == 20170184
+    assert invoice.project_name == "Warmtepomp plaatsen"
+    assert invoice.yourreference == "testingref"
+    assert invoice.basis == Decimal(0)
+    assert invoice.vatcode3 == "21M"
+    assert invoice.vatcocontractor3 is True
+    assert invoice.vatpercent5 == Decimal(6)
+    assert invoice.balance == Decimal(0)
+    assert invoice.createdby == "DIRK"
+    assert invoice.approved_date is None
+    assert invoice.sent_date is None
+    assert invoice.detail_sourcelist == ""
+    assert invoice.ts_lastupdate == datetime(2025, 2, 12, 14, 30, 47)
+    assert invoice.extra == {}
+
+
+async def test_vendor_list_records_through_list(
+    client: BouwsoftClient, vendor_list: dict[str, Any], mock: aioresponses
+) -> None:
+    consistent = {"Content-Range": "0-1/2", "Records": vendor_list["Records"]}
+    mock.get(LIST_URL, body=json.dumps(consistent))
+    invoices = [invoice async for invoice in client.sales_invoices.list(page_size=5)]
+    assert [i.id for i in invoices] == [24, 25]
+    _check_invoice_24(invoices[0])
+    _check_invoice_25(invoices[1])
+
+
+async def test_vendor_list_body_as_published_is_a_count_mismatch(
+    client: BouwsoftClient, vendor_list: dict[str, Any], mock: aioresponses
+) -> None:
+    # the page announces 0-4 (five records) but, with the placeholder dropped, carries two
+    mock.get(LIST_URL, body=json.dumps(vendor_list))
+    with pytest.raises(DecodeError, match="announces 5 records but the page has 2"):
+        async for _ in client.sales_invoices.pages(page_size=5):
+            pass
+
+
+async def test_vendor_list_body_count_reads_the_total(
+    client: BouwsoftClient, vendor_list: dict[str, Any], mock: aioresponses
+) -> None:
+    mock.get(LIST_URL, body=json.dumps(vendor_list))
+    assert await client.sales_invoices.count() == 3412
+
+
+async def test_vendor_wire_floats_are_exact_through_the_raw_body(
+    client: BouwsoftClient, mock: aioresponses
+) -> None:
+    # the bytes as the server prints them (not re-serialized by json.dumps)
+    list_body, _ = _vendor_bodies()
+    body = list_body.replace('"0-4/3412"', '"0-1/2"')
+    assert "4571.399999999999636" in body
+    assert "-1105.690000000000055" in body
+    mock.get(LIST_URL, body=body)
+    pages = [page async for page in client.sales_invoices.pages(page_size=5)]
+    assert len(pages) == 1
+    assert (pages[0].first, pages[0].last, pages[0].total) == (0, 1, 2)
+    _check_invoice_24(pages[0].records[0])
+    _check_invoice_25(pages[0].records[1])
