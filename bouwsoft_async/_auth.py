@@ -51,7 +51,9 @@ class SingleFlightToken:
     token cause exactly one fetch.
     """
 
-    def __init__(self, *, margin: timedelta = timedelta(seconds=60), clock: Clock = utc_now) -> None:
+    def __init__(
+        self, *, margin: timedelta = timedelta(seconds=60), clock: Clock = utc_now
+    ) -> None:
         self._grant: Grant | None = None
         self._lock = asyncio.Lock()
         self._margin = margin
@@ -198,9 +200,7 @@ class BouwsoftProfile:
 
     def secrets(self) -> Iterable[str]:
         return [
-            s
-            for s in (self._access_token, self._refresh_token, self.tokens.current_token)
-            if s
+            s for s in (self._access_token, self._refresh_token, self.tokens.current_token) if s
         ]
 
     def common_params(self) -> Mapping[str, str]:

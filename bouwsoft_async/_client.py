@@ -9,9 +9,9 @@ import aiohttp
 from ._auth import BouwsoftProfile
 from ._core import Core
 from ._errors import ValidationError
-from ._retry import RetryPolicy
 from ._payments import Payments
 from ._purchase_invoices import PurchaseInvoices
+from ._retry import RetryPolicy
 from ._sales_invoices import SalesInvoices
 from ._transport import AiohttpTransport, Transport
 
@@ -58,7 +58,11 @@ class BouwsoftClient:
         for name, value in (("access_token", access_token), ("refresh_token", refresh_token)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValidationError(f"{name} must be a non-empty string", field=name)
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+        if (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or max_concurrency < 1
+        ):
             raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
         if not timeout > 0:
             raise ValidationError("timeout must be a positive number of seconds", field="timeout")

@@ -17,7 +17,6 @@ import attrs
 
 from ._errors import (
     APIError,
-    AuthenticationError,
     ConnectError,
     RateLimitError,
     ServerError,
@@ -170,7 +169,7 @@ class Core:
             attempt,
             policy=self.policy,
             should_retry=should_retry,
-            description=f"{method} {path_of(target) if isinstance(target, str) else '/'.join(map(str, target))}",
+            description=f"{method} {_describe(target)}",
         )
 
     async def _send_once(
@@ -196,6 +195,5 @@ class Core:
         return [secret for secret in self.profile.secrets() if secret]
 
 
-def unauthorized_error(method: str, path: str, why: str) -> AuthenticationError:
-    """An AuthenticationError raised by the client itself, not by an answer."""
-    return AuthenticationError(status=401, method=method, path=path, message=why)
+def _describe(target: str | Sequence[str | int]) -> str:
+    return path_of(target) if isinstance(target, str) else "/".join(map(str, target))

@@ -18,7 +18,7 @@ import attrs
 from ._errors import ValidationError
 from ._protocol import MAX_CURRENCY_DECIMALS, encode_columns, encode_value
 
-__all__ = ["FieldSpec", "PAYMENT_FIELDS", "PURCHASE_INVOICE_FIELDS", "encode_write"]
+__all__ = ["PAYMENT_FIELDS", "PURCHASE_INVOICE_FIELDS", "FieldSpec", "encode_write"]
 
 Kind = Literal["tpLong", "tpString", "tpDate", "tpBool", "tpDouble", "tpCurrency"]
 
@@ -39,7 +39,10 @@ def _table(rows: str) -> Mapping[str, FieldSpec]:
         name, _type_id, kind, length, _required, writeable, _force = row.split()
         assert kind in ("tpLong", "tpString", "tpDate", "tpBool", "tpDouble", "tpCurrency"), row
         table[name] = FieldSpec(
-            name=name, kind=kind, length=int(length), writeable=writeable == "Yes"  # type: ignore[arg-type]
+            name=name,
+            kind=kind,
+            length=int(length),
+            writeable=writeable == "Yes",  # type: ignore[arg-type]
         )
     return table
 
@@ -153,7 +156,9 @@ def _check_type(spec: FieldSpec, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             raise wrong("a Decimal or an int (floats are refused: use Decimal)")
         if isinstance(value, Decimal) and not value.is_finite():
-            raise ValidationError(f"{spec.name} must be a finite number, not {value}", field=spec.name)
+            raise ValidationError(
+                f"{spec.name} must be a finite number, not {value}", field=spec.name
+            )
 
 
 def encode_write(

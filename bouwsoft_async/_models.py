@@ -317,7 +317,9 @@ class RecordChanges(Generic[T]):
     def apply_to(self, record: T) -> T:
         """A copy of ``record`` (which must be the same id) with these changes applied."""
         if getattr(record, "id", None) != self.id:
-            raise ValueError(f"these changes are for id {self.id}, not {getattr(record, 'id', None)}")
+            raise ValueError(
+                f"these changes are for id {self.id}, not {getattr(record, 'id', None)}"
+            )
         known = {a.name for a in attrs.fields(type(record))}  # type: ignore[arg-type]
         updates = {k: v for k, v in self.fields.items() if k in known and k != "extra"}
         unknown = {k: v for k, v in self.fields.items() if k not in known}

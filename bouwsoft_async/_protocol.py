@@ -75,7 +75,9 @@ def parse_valid_until(value: object) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise DecodeError("the token answer's ValidUntil is not a timestamp", excerpt=value) from exc
+        raise DecodeError(
+            "the token answer's ValidUntil is not a timestamp", excerpt=value
+        ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
@@ -249,7 +251,9 @@ def quote_text(value: str, *, field: str | None = None) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def format_decimal(value: Decimal, *, field: str | None = None, max_decimals: int | None = None) -> str:
+def format_decimal(
+    value: Decimal, *, field: str | None = None, max_decimals: int | None = None
+) -> str:
     """A Decimal written exactly, without exponent: ``Decimal("1E+2")`` -> ``"100"``."""
     if not value.is_finite():
         raise ValidationError(f"{field or 'value'}: {value} is not a finite number", field=field)
@@ -268,7 +272,9 @@ def format_decimal(value: Decimal, *, field: str | None = None, max_decimals: in
     return "0" if text in ("-0", "-0.0") else text
 
 
-def encode_value(value: object, *, field: str | None = None, max_decimals: int | None = None) -> str:
+def encode_value(
+    value: object, *, field: str | None = None, max_decimals: int | None = None
+) -> str:
     """One value in the wire form shared by ``columns`` and filters."""
     if isinstance(value, bool):
         return "True" if value else "False"
@@ -278,7 +284,9 @@ def encode_value(value: object, *, field: str | None = None, max_decimals: int |
         return format_decimal(value, field=field, max_decimals=max_decimals)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValidationError(f"{field or 'value'}: {value} is not a finite number", field=field)
+            raise ValidationError(
+                f"{field or 'value'}: {value} is not a finite number", field=field
+            )
         # a float is written through its shortest repr, never through binary expansion
         return format_decimal(Decimal(repr(value)), field=field, max_decimals=max_decimals)
     if isinstance(value, datetime):
@@ -287,9 +295,7 @@ def encode_value(value: object, *, field: str | None = None, max_decimals: int |
         return quote_text(value.isoformat(), field=field)
     if isinstance(value, str):
         return quote_text(value, field=field)
-    raise ValidationError(
-        f"{field or 'value'}: can't send a {type(value).__name__}", field=field
-    )
+    raise ValidationError(f"{field or 'value'}: can't send a {type(value).__name__}", field=field)
 
 
 def encode_columns(fields: Sequence[tuple[str, str]]) -> str:

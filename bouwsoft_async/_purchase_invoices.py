@@ -31,7 +31,7 @@ class PurchaseInvoices:
         )
 
     async def update(self, invoice_id: int, **fields: Any) -> RecordChanges[PurchaseInvoice]:
-        """Set fields of an invoice (``PUT``); returns only what changed, derived totals included."""
+        """Set fields (``PUT``); returns only what changed, derived totals included."""
         invoice_id = _listing.validate_id(invoice_id, "invoice_id")
         return await _writes.put_changes(
             self._core, (RESOURCE, invoice_id), PURCHASE_INVOICE_FIELDS, fields, PurchaseInvoice

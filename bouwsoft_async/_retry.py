@@ -84,9 +84,7 @@ async def call_with_retries(
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.max_retries + 1),
         wait=wait,
-        retry=retry_if_exception(
-            lambda exc: isinstance(exc, Exception) and should_retry(exc)
-        ),
+        retry=retry_if_exception(lambda exc: isinstance(exc, Exception) and should_retry(exc)),
         before_sleep=log_retry,
         reraise=True,
     )

@@ -107,9 +107,7 @@ class AiohttpTransport:
                     allow_redirects=False,
                 ) as response:
                     body = await response.read()
-                    return Response(
-                        status=response.status, headers=response.headers, body=body
-                    )
+                    return Response(status=response.status, headers=response.headers, body=body)
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 raise ConnectError(
                     f"could not connect: {type(exc).__name__}", method=request.method, path=path

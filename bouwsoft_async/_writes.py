@@ -27,7 +27,7 @@ def _the_record(response: Response, core: Core) -> Any:
     records = payload.get("RecordChanges") if isinstance(payload, Mapping) else None
     if not isinstance(records, list) or len(records) != 1:
         raise DecodeError(
-            "expected {\"RecordChanges\": [one record]}",
+            'expected {"RecordChanges": [one record]}',
             excerpt=excerpt(response.body, core.secrets()),
         )
     return records[0]

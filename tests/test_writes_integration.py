@@ -68,7 +68,9 @@ async def test_create_update_upload_and_pay(client: BouwsoftClient, fake: FakeBo
     assert invoice.basis1 == Decimal(0)  # the original is untouched
     assert await client.purchase_invoices.get(invoice.id) == updated
 
-    uploaded = await client.purchase_invoices.upload(invoice.id, b"%PDF-1.7 scan", filename="scan.pdf")
+    uploaded = await client.purchase_invoices.upload(
+        invoice.id, b"%PDF-1.7 scan", filename="scan.pdf"
+    )
     assert uploaded.name == "scan.pdf"
     assert uploaded.size == len(b"%PDF-1.7 scan")
     assert uploaded.checksum == base64.b64encode(hashlib.sha256(b"%PDF-1.7 scan").digest()).decode()

@@ -104,7 +104,9 @@ def test_bad_currency_is_rejected(value: Decimal) -> None:
 
 
 def test_a_quote_in_text_is_doubled() -> None:
-    assert pi({"concerning": "Dakwerken D'Hondt, fase 2"}) == "concerning='Dakwerken D''Hondt, fase 2'"
+    assert (
+        pi({"concerning": "Dakwerken D'Hondt, fase 2"}) == "concerning='Dakwerken D''Hondt, fase 2'"
+    )
     assert encode_value("''") == "''''''"
 
 
@@ -121,7 +123,8 @@ def test_text_that_cannot_be_sent_safely_is_rejected(text: str) -> None:
     ("table", "fields", "field", "rule"),
     [
         (PURCHASE_INVOICE_FIELDS, {"colour": "red"}, "colour", "no field"),
-        (PURCHASE_INVOICE_FIELDS, {"amountinclvat_total": Decimal(1)}, "amountinclvat_total", "not writeable"),
+        (PURCHASE_INVOICE_FIELDS, {"amountinclvat_total": Decimal(1)}, "amountinclvat_total",
+         "not writeable"),
         (PURCHASE_INVOICE_FIELDS, {"vatamount1": Decimal(1)}, "vatamount1", "not writeable"),
         (PAYMENT_FIELDS, {"purchaseinvoice_nr": 1}, "purchaseinvoice_nr", "not writeable"),
         (PAYMENT_FIELDS, {"bic": "X" * 12}, "bic", "at most 11"),
@@ -154,12 +157,15 @@ def test_a_write_needs_a_field() -> None:
 def test_multipart_body_is_pinned() -> None:
     body, content_type = encode_file_upload("scan.pdf", b"%PDF")
     boundary = content_type.split("boundary=")[1]
-    assert body == (
-        f"--{boundary}\r\n"
-        'Content-Disposition: form-data; name="file"; filename="scan.pdf"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n%PDF\r\n"
-        f"--{boundary}--\r\n"
-    ).encode()
+    assert (
+        body
+        == (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="scan.pdf"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n%PDF\r\n"
+            f"--{boundary}--\r\n"
+        ).encode()
+    )
     for bad in ("", "a/b.pdf", 'x".pdf', "a\nb"):
         with pytest.raises(ValidationError):
             encode_file_upload(bad, b"x")
@@ -208,7 +214,9 @@ async def test_post_pins_the_request(client: BouwsoftClient) -> None:
 
 
 @pytest.mark.parametrize("status", [429, 503])
-async def test_post_is_retried_when_surely_not_processed(client: BouwsoftClient, status: int) -> None:
+async def test_post_is_retried_when_surely_not_processed(
+    client: BouwsoftClient, status: int
+) -> None:
     with aioresponses() as mocked:
         mocked.post(PAYMENTS, status=status, headers={"Retry-After": "1"})
         mocked.post(PAYMENTS, status=201, body=json.dumps(record_changes(PAYMENT_RECORD)))
@@ -235,7 +243,9 @@ async def test_post_after_send_failure_is_unknown_and_not_resent(
 
 
 @pytest.mark.parametrize("status", [502, 504])
-async def test_post_through_a_failing_gateway_is_unknown(client: BouwsoftClient, status: int) -> None:
+async def test_post_through_a_failing_gateway_is_unknown(
+    client: BouwsoftClient, status: int
+) -> None:
     with aioresponses() as mocked:
         mocked.post(PAYMENTS, status=status, body="<html>Bad Gateway</html>")
         with pytest.raises(WriteOutcomeUnknown) as info:

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-__all__ = ["Fault", "FakeServer", "RecordedRequest"]
+__all__ = ["FakeServer", "Fault", "RecordedRequest"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

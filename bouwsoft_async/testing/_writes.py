@@ -38,7 +38,7 @@ def parse_columns(text: str) -> list[tuple[str, Any]]:
     while i < n:
         eq = text.find("=", i)
         if eq < 0:
-            raise ColumnsSyntaxError(f"no '=' after {text[i:i + 20]!r}")
+            raise ColumnsSyntaxError(f"no '=' after {text[i : i + 20]!r}")
         name = text[i:eq]
         if not name.isidentifier():
             raise ColumnsSyntaxError(f"bad field name {name!r}")
@@ -112,14 +112,20 @@ def _render(record: dict[str, Any]) -> str:
     parts = []
     for name, value in record.items():
         if isinstance(value, Decimal):
-            wire: Any = int(value) if value == value.to_integral_value() and name in _DOUBLES else float(value)
+            wire: Any = (
+                int(value)
+                if value == value.to_integral_value() and name in _DOUBLES
+                else float(value)
+            )
         else:
             wire = value
         parts.append(f"{_encode(name)}:{wire_value(wire)}")
     return "{" + ",".join(parts) + "}"
 
 
-_DOUBLES = frozenset(name for name, spec in PURCHASE_INVOICE_FIELDS.items() if spec.kind == "tpDouble")
+_DOUBLES = frozenset(
+    name for name, spec in PURCHASE_INVOICE_FIELDS.items() if spec.kind == "tpDouble"
+)
 
 _VAT_SLOTS = [(7, "21", 21, False), (23, "21B", 21, False), (8, "21M", 21, True),
               (28, "6B", 6, False), (1, "0", 0, False)]  # fmt: skip
@@ -188,7 +194,9 @@ def _now_stamp() -> str:
 
 
 def _json(payload: Any, status: int) -> web.Response:
-    return web.Response(status=status, body=json.dumps(payload).encode(), content_type="application/json")
+    return web.Response(
+        status=status, body=json.dumps(payload).encode(), content_type="application/json"
+    )
 
 
 def _changes(status: int, records: list[dict[str, Any]]) -> web.Response:
@@ -226,16 +234,17 @@ class WritesMixin:
     ) -> Any:
         """Apply the next matching write(s), then cut the connection before answering."""
         return self.add_fault(  # type: ignore[attr-defined]
-            status=None, after_handling=True, method=method, path_contains=path_contains,
+            status=None,
+            after_handling=True,
+            method=method,
+            path_contains=path_contains,
             times=times,
         )
 
     # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _read_columns(
-        request: web.Request, table: dict[str, FieldSpec] | Any
-    ) -> dict[str, Any]:
+    def _read_columns(request: web.Request, table: dict[str, FieldSpec] | Any) -> dict[str, Any]:
         raw = request.query.get("columns")
         if raw is None:
             raise ColumnsSyntaxError("the columns parameter is missing")
@@ -408,4 +417,3 @@ class WritesMixin:
 
     async def _get_payment(self, request: web.Request) -> web.Response:
         return self._one(request, self.payments)
-
