@@ -59,6 +59,7 @@ class SingleFlightToken:
         self._margin = margin
         self._clock = clock
         self.fetch_count = 0
+        self._last_failure: BaseException | None = None
 
     def _usable(self, grant: Grant | None) -> bool:
         if grant is None:
@@ -74,7 +75,12 @@ class SingleFlightToken:
         if self._usable(grant):
             assert grant is not None
             return grant
+        fetches_before = self.fetch_count
         async with self._lock:
+            # a fetch that failed while this caller waited fails it too: a hundred waiters on a
+            # down auth server must not each try again in turn
+            if self.fetch_count != fetches_before and self._last_failure is not None:
+                raise self._last_failure
             current = self._grant
             # a grant fetched by another caller while this one waited is used while it has
             # not expired, even inside the margin: else every waiter would fetch one more
@@ -83,7 +89,12 @@ class SingleFlightToken:
             ):
                 return current
             self.fetch_count += 1
-            self._grant = await fetch()
+            try:
+                self._grant = await fetch()
+            except Exception as exc:
+                self._last_failure = exc
+                raise
+            self._last_failure = None
             return self._grant
 
     def invalidate(self, token: str) -> None:

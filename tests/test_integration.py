@@ -562,3 +562,17 @@ async def test_injected_session_stays_open(fake: FakeBouwsoft) -> None:
             headers={"Clientnr": "115", "AccessToken": "fake-access-token"},
         ) as response:
             assert response.status == 200
+
+
+async def test_a_failed_token_fetch_fails_every_waiter_once() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        fake.add_fault(
+            status=500, body=b"<html>auth down</html>", path_contains="AccessToken", times=1000
+        )
+        async with fake.client(max_retries=1) as client:
+            results = await asyncio.gather(
+                *(client.sales_invoices.count() for _ in range(50)), return_exceptions=True
+            )
+        assert all(isinstance(r, ServerError) for r in results)
+        # one fetch, tried max_retries + 1 times, shared by all fifty callers
+        assert len(fake.requests_to("GET", "AccessToken")) == 2
