@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from types import MappingProxyType, NoneType, UnionType
+from types import MappingProxyType, MemberDescriptorType, NoneType, UnionType
 from typing import Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
@@ -47,10 +47,29 @@ converter = cattrs.Converter()
 
 _MONEY_QUANTUM = Decimal(1).scaleb(-MAX_CURRENCY_DECIMALS)
 _ONE = Decimal(1)
-# amounts repeat a lot (0.0 above all); a bounded memo makes the common case a dict lookup
-_MEMO_LIMIT = 1 << 16
+# the dot and at most MAX_CURRENCY_DECIMALS digits after it
+_MONEY_TEXT_TAIL = MAX_CURRENCY_DECIMALS + 1
+# amounts repeat a lot (0.0 above all, and each amount in its VAT slot); a small memo makes the
+# common case a dict lookup and keeps memory flat however many invoices pass
+_MEMO_LIMIT = 1 << 12
+# floats and ints apart: 0 == 0.0, but Decimal("0") and Decimal("0.0") are written differently
 _money_memo: dict[float, Decimal] = {}
+_money_int_memo: dict[int, Decimal] = {}
 _rate_memo: dict[float, Decimal] = {}
+_rate_int_memo: dict[int, Decimal] = {}
+# dates repeat even more (a few thousand days); the optional memo also maps "" to None
+_date_memo: dict[str, date] = {}
+_opt_date_memo: dict[str, date | None] = {"": None}
+
+
+def _remember(memo: dict[Any, Any], key: object, value: object) -> None:
+    # full means mostly one-off amounts: start over, and the common values come back at once
+    if len(memo) >= _MEMO_LIMIT:
+        empty = memo is _opt_date_memo
+        memo.clear()
+        if empty:
+            memo[""] = None
+    memo[key] = value
 
 
 def _tidy(value: Decimal) -> Decimal:
@@ -76,7 +95,9 @@ def _exact_decimal(value: object, field: str) -> Decimal:
         try:
             result = Decimal(str(value).strip())
         except InvalidOperation:
-            raise DecodeError(f"field {field!r} is not a number", excerpt=repr(value)[:80]) from None
+            raise DecodeError(
+                f"field {field!r} is not a number", excerpt=repr(value)[:80]
+            ) from None
         if not result.is_finite():
             raise DecodeError(f"field {field!r} is not a finite number", excerpt=repr(value))
         return _tidy(result)
@@ -89,29 +110,49 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     The vendor stores at most 4 decimals and prints them as a binary float; the float's
     shortest repr recovers the stored value, and anything finer is rounded to 4 decimals.
     """
-    if value.__class__ is float:
-        memo = _money_memo.get(value)
-        if memo is not None:
-            return memo
+    cls = value.__class__
+    memo = _money_memo if cls is float else _money_int_memo if cls is int else None
+    if memo is not None and value in memo:
+        return memo[value]  # type: ignore[index]
+    if cls is float:
+        # the common case, a finite float of at most 4 decimals: its repr is the exact text
+        text = repr(value)
+        dot = text.find(".")
+        if dot >= 0 and "e" not in text and len(text) - dot <= MAX_CURRENCY_DECIMALS + 1:
+            result = Decimal(text)
+            _remember(_money_memo, value, result)
+            return result
     result = _exact_decimal(value, field)
     exponent = result.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_CURRENCY_DECIMALS:
         result = result.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_EVEN).normalize()
         result = _tidy(result)
-    if value.__class__ is float and len(_money_memo) < _MEMO_LIMIT:
-        _money_memo[value] = result
+    if memo is not None:
+        _remember(memo, value, result)
     return result
+
+
+def _new_money_float(value: float, field: str) -> Decimal:
+    """``money_from_wire`` for a float the memo does not hold yet (the hot miss path)."""
+    text = repr(value)
+    if "e" not in text and "n" not in text and len(text) - text.find(".") <= _MONEY_TEXT_TAIL:
+        result = Decimal(text)
+        if len(_money_memo) >= _MEMO_LIMIT:
+            _money_memo.clear()
+        _money_memo[value] = result
+        return result
+    return money_from_wire(value, field)
 
 
 def rate_from_wire(value: object, field: str = "rate") -> Decimal:
     """A percentage or factor (``tpDouble`` used with money), exact as its shortest decimal."""
-    if value.__class__ is float:
-        memo = _rate_memo.get(value)
-        if memo is not None:
-            return memo
+    cls = value.__class__
+    memo = _rate_memo if cls is float else _rate_int_memo if cls is int else None
+    if memo is not None and value in memo:
+        return memo[value]  # type: ignore[index]
     result = _exact_decimal(value, field)
-    if value.__class__ is float and len(_rate_memo) < _MEMO_LIMIT:
-        _rate_memo[value] = result
+    if memo is not None:
+        _remember(memo, value, result)
     return result
 
 
@@ -141,17 +182,26 @@ def _float(value: object, field: str) -> float:
 
 def _date(value: object, field: str) -> date:
     if value.__class__ is str:
+        assert isinstance(value, str)
+        result = _date_memo.get(value)
+        if result is not None:
+            return result
         try:
-            return date.fromisoformat(value)
+            result = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            _remember(_date_memo, value, result)
+            return result
     raise _wrong(field, "a date YYYY-MM-DD", value)
 
 
 def _optional_date(value: object, field: str) -> date | None:
     if value == "" or value is None:
         return None
-    return _date(value, field)
+    result = _date(value, field)
+    _remember(_opt_date_memo, value, result)
+    return result
 
 
 def _timestamp(value: object, field: str) -> datetime:
@@ -188,18 +238,36 @@ def loose(value: Any) -> Any:
 
 # -- record hooks ----------------------------------------------------------------------------
 
-# ``{o}`` is the raw value's expression (evaluated once), ``{n}`` the quoted field name
-_FAST_PATHS: dict[Any, str] = {
-    int: "(_v if (_v := {o}).__class__ is int else _int(_v, {n}))",
-    str: "(_v if (_v := {o}).__class__ is str else _str(_v, {n}))",
-    bool: "(_v if (_v := {o}).__class__ is bool else _bool(_v, {n}))",
-    float: "(_v if (_v := {o}).__class__ is float else _float(_v, {n}))",
-    Money: "_money({o}, {n})",
-    Rate: "_rate({o}, {n})",
-    date: "_date({o}, {n})",
-    Union[date, None]: "_optional_date({o}, {n})",
-    datetime: "_timestamp({o}, {n})",
-    Union[datetime, None]: "_optional_timestamp({o}, {n})",
+# Each template reads the raw value ``{o}`` once (into ``_v``) and leaves the field's value in
+# ``_x``; ``{n}`` is the quoted field name. Memo hits stay in bytecode (``in`` and ``[]``, no
+# call): with 124 fields an invoice, a function call per field is most of the cost.
+_FIELD_CODE: dict[Any, str] = {
+    int: "_x = _v if (_v := {o}).__class__ is int else _int(_v, {n})",
+    str: "_x = _v if (_v := {o}).__class__ is str else _str(_v, {n})",
+    bool: "_x = _v if (_v := {o}).__class__ is bool else _bool(_v, {n})",
+    float: "_x = _v if (_v := {o}).__class__ is float else _float(_v, {n})",
+    Money: (
+        "_c = (_v := {o}).__class__\n"
+        "if _c is float: _x = _money_memo[_v] if _v in _money_memo else _new_money(_v, {n})\n"
+        "elif _c is int and _v in _money_int_memo: _x = _money_int_memo[_v]\n"
+        "else: _x = _money(_v, {n})"
+    ),
+    Rate: (
+        "_c = (_v := {o}).__class__\n"
+        "if _c is float and _v in _rate_memo: _x = _rate_memo[_v]\n"
+        "elif _c is int and _v in _rate_int_memo: _x = _rate_int_memo[_v]\n"
+        "else: _x = _rate(_v, {n})"
+    ),
+    date: (
+        "_x = _date_memo[_v] if (_v := {o}).__class__ is str and _v in _date_memo"
+        " else _date(_v, {n})"
+    ),
+    Union[date, None]: (
+        "_x = _opt_date_memo[_v] if (_v := {o}).__class__ is str and _v in _opt_date_memo"
+        " else _optional_date(_v, {n})"
+    ),
+    datetime: "_x = _timestamp({o}, {n})",
+    Union[datetime, None]: "_x = None if (_v := {o}) == '' else _optional_timestamp(_v, {n})",
 }
 _HELPERS: dict[str, Any] = {
     "_int": _int,
@@ -207,11 +275,18 @@ _HELPERS: dict[str, Any] = {
     "_bool": _bool,
     "_float": _float,
     "_money": money_from_wire,
+    "_new_money": _new_money_float,
     "_rate": rate_from_wire,
     "_date": _date,
     "_optional_date": _optional_date,
     "_timestamp": _timestamp,
     "_optional_timestamp": _optional_timestamp,
+    "_money_memo": _money_memo,
+    "_money_int_memo": _money_int_memo,
+    "_rate_memo": _rate_memo,
+    "_rate_int_memo": _rate_int_memo,
+    "_date_memo": _date_memo,
+    "_opt_date_memo": _opt_date_memo,
 }
 
 
@@ -229,10 +304,28 @@ def is_record(cls: Any) -> bool:
     return attrs.has(cls) and any(a.name == "extra" for a in attrs.fields(cls))
 
 
+def _stores_only(cls: Any) -> bool:
+    """True when attrs' ``__init__`` of ``cls`` does nothing but store each argument.
+
+    Then the generated hook stores the fields itself, as that ``__init__`` would (through
+    ``object.__setattr__``, which frozen classes allow), and skips matching 125 keyword
+    arguments by name, which costs as much as converting them.
+    """
+    if cls.__new__ is not object.__new__ or hasattr(cls, "_attrs_cached_hash"):
+        return False
+    if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
+        return False
+    return all(
+        a.init and a.validator is None and a.converter is None and a.alias == a.name
+        for a in attrs.fields(cls)
+    )
+
+
 def _record_hook(cls: type[T]) -> Callable[[Any, Any], T]:
     attrs.resolve_types(cast(Any, cls))
     fields = [a for a in attrs.fields(cast(Any, cls)) if a.name != "extra"]
     known = frozenset(a.name for a in fields)
+    direct = _stores_only(cls)
     namespace: dict[str, Any] = {
         **_HELPERS,
         "_cls": cls,
@@ -243,34 +336,47 @@ def _record_hook(cls: type[T]) -> Callable[[Any, Any], T]:
         "_DecodeError": DecodeError,
         "_excerpt": excerpt,
         "_structure": converter.structure,
+        "_new": object.__new__,
+        "_bind": object.__setattr__.__get__,
     }
     lines = [
         "def structure(o, _):",
         "    if o.__class__ is not dict:",
         f"        raise _DecodeError('a {cls.__name__} should be a JSON object',"
         " excerpt=repr(o)[:80])",
-        "    try:",
-        "        return _cls(",
     ]
+    if direct:
+        lines += ["    r = _new(_cls)", "    _s = _bind(r)"]
+    lines.append("    try:")
     for index, field in enumerate(fields):
         tp = _canonical(field.type)
-        template = _FAST_PATHS.get(tp)
         key = repr(field.name)
+        template = _FIELD_CODE.get(tp)
         if template is None:
             namespace[f"_t{index}"] = tp
-            expression = f"_structure(o[{key}], _t{index})"
+            template = f"_x = _structure({{o}}, _t{index})"
+        code = template.format(o=f"o[{key}]", n=key).splitlines()
+        lines += [f"        {line}" for line in code]
+        slot = getattr(cls, field.name, None)
+        if direct and isinstance(slot, MemberDescriptorType):
+            # a slot's own setter: what object.__setattr__ ends up calling, minus the lookup
+            namespace[f"_set{index}"] = slot.__set__
+            lines.append(f"        _set{index}(r, _x)")
         else:
-            expression = template.format(o=f"o[{key}]", n=key)
-        lines.append(f"            {field.name}={expression},")
+            lines.append(f"        _s({key}, _x)" if direct else f"        f{index} = _x")
     lines += [
-        # every known key was read above, so a longer dict means unknown keys
-        f"            extra=_proxy({{k: _loose(o[k]) for k in o.keys() - _known}})"
-        f" if len(o) != {len(known)} else _no_extra,",
-        "        )",
         "    except KeyError as exc:",
         f"        raise _DecodeError('a {cls.__name__} is missing field ' + repr(exc.args[0]),"
         " excerpt=repr(sorted(o))[:80]) from None",
+        # every known key was read above, so a longer dict means unknown keys
+        "    extra = _proxy({k: _loose(o[k]) for k in o.keys() - _known})"
+        f" if len(o) != {len(known)} else _no_extra",
     ]
+    if direct:
+        lines += ["    _s('extra', extra)", "    return r"]
+    else:
+        arguments = "".join(f"{field.name}=f{index}, " for index, field in enumerate(fields))
+        lines.append(f"    return _cls({arguments}extra=extra)")
     source = "\n".join(lines) + "\n"
     filename = f"<bouwsoft_async structure {cls.__module__}.{cls.__qualname__}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

@@ -8,7 +8,7 @@ whose ids do not advance, raises DecodeError instead of looping or skipping.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol, TypeVar
 
 from ._convert import decode_json, structure_many
@@ -50,7 +50,9 @@ def validate_filter(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValidationError(f"filter must be a string, not {type(value).__name__}", field="filter")
+        raise ValidationError(
+            f"filter must be a string, not {type(value).__name__}", field="filter"
+        )
     return value
 
 
@@ -102,7 +104,10 @@ async def count(core: Core, resource: str, *, filter: str | None) -> int:
     response = await core.request("GET", (resource, ""), params=params, idempotent=True)
     payload = decode_json(response.body, core.secrets())
     if not isinstance(payload, Mapping):
-        raise DecodeError("expected an object with Content-Range", excerpt=excerpt(response.body))
+        raise DecodeError(
+            "expected an object with Content-Range",
+            excerpt=excerpt(response.body, core.secrets()),
+        )
     return parse_content_range(payload.get("Content-Range")).total
 
 
@@ -114,36 +119,71 @@ async def walk_pages(
     filter: str | None,
     page_size: int,
     after_id: int | None = None,
-) -> AsyncIterator[Page[R]]:
+) -> AsyncGenerator[Page[R], None]:
     """Every page of ``filter`` by ascending id, each record once; memory is one page."""
     last_id = after_id
     while True:
-        narrowed = and_filters(
-            filter, condition("id", "gt", last_id) if last_id is not None else None
-        )
-        params = {"limit": str(page_size), "sort": "id"}
-        if narrowed:
-            params["filter"] = narrowed
-        page = await fetch_page(core, resource, cls, params=params)
+        page = await fetch_page(core, resource, cls, params=walk_params(filter, page_size, last_id))
         if not page.records:
-            if page.total:
-                raise DecodeError(
-                    f"Content-Range counts {page.total} records ahead but the page is empty"
-                )
+            check_empty_page(page)
             return
-        if page.first != 0:
-            raise DecodeError(
-                f"a narrowed page should start at position 0, Content-Range says {page.first}"
-            )
-        previous = last_id
-        for record in page.records:
-            if previous is not None and record.id <= previous:
-                raise DecodeError(
-                    f"ids do not advance: {record.id} came after {previous}; "
-                    "stopping instead of looping"
-                )
-            previous = record.id
+        last_id = check_walk_page(page, last_id)
         yield page
         if page.last + 1 >= page.total:
             return
-        last_id = previous
+
+
+def walk_params(filter: str | None, page_size: int, last_id: int | None) -> dict[str, str]:
+    """The query of a walk's next page: ``filter`` narrowed to ids after ``last_id``."""
+    narrowed = and_filters(filter, condition("id", "gt", last_id) if last_id is not None else None)
+    params = {"limit": str(page_size), "sort": "id"}
+    if narrowed:
+        params["filter"] = narrowed
+    return params
+
+
+def check_empty_page(page: Page[Any]) -> None:
+    """An empty page must not claim that records lie ahead."""
+    if page.total:
+        raise DecodeError(f"Content-Range counts {page.total} records ahead but the page is empty")
+
+
+def check_walk_page(page: Page[R], last_id: int | None) -> int:
+    """Check a non-empty walk page (starts at 0, ids advance past ``last_id``); its last id."""
+    if page.first != 0:
+        raise DecodeError(
+            f"a narrowed page should start at position 0, Content-Range says {page.first}"
+        )
+    previous = last_id
+    for record in page.records:
+        if previous is not None and record.id <= previous:
+            raise DecodeError(
+                f"ids do not advance: {record.id} came after {previous}; "
+                "stopping instead of looping"
+            )
+        previous = record.id
+    assert previous is not None
+    return previous
+
+
+async def probe(core: Core, resource: str, *, filter: str | None) -> tuple[int, int | None]:
+    """How many records match ``filter`` and the lowest matching id: one ``limit=1`` request."""
+    params = {"limit": "1", "sort": "id"}
+    if filter:
+        params["filter"] = filter
+    response = await core.request("GET", (resource, ""), params=params, idempotent=True)
+    payload = decode_json(response.body, core.secrets())
+    records = payload.get("Records") if isinstance(payload, Mapping) else None
+    if not isinstance(records, list):
+        raise DecodeError(
+            "expected an object with Content-Range and Records", excerpt=excerpt(response.body)
+        )
+    total = parse_content_range(payload.get("Content-Range")).total
+    if not records:
+        if total:
+            raise DecodeError(f"Content-Range counts {total} records but the page is empty")
+        return 0, None
+    first = records[0].get("id") if isinstance(records[0], Mapping) else None
+    if isinstance(first, bool) or not isinstance(first, int):
+        raise DecodeError("a record without an integer id", excerpt=repr(first)[:80])
+    return total, first

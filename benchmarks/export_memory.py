@@ -1,0 +1,78 @@
+"""Benchmark 3: peak memory of the ``bouwsoft`` export command, 10,000 vs 100,000 invoices.
+
+The command runs in its own process against a FakeBouwsoft in another process (no latency),
+writing JSON Lines; its peak RSS comes from ``wait4``. A bounded parallel walk writes invoices as
+they arrive, so the peak should not grow with the number of invoices.
+Target: the 100,000 run within 1.1x of the 10,000 run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _support import ACCESS_TOKEN, CLIENT_NR, fake_server, verdict
+
+
+def export_peak_rss(invoices: int, directory: Path) -> tuple[float, float, int]:
+    """Peak RSS in MB, seconds and lines written for one export of ``invoices``."""
+    out = directory / f"invoices-{invoices}.jsonl"
+    with fake_server(invoices) as url:
+        env = {
+            **os.environ,
+            "BOUWSOFT_CLIENTNR": str(CLIENT_NR),
+            "BOUWSOFT_ACCESS_TOKEN": ACCESS_TOKEN,
+            "BOUWSOFT_BASE_URL": url,
+        }
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bouwsoft_async",
+                "export",
+                "sales-invoices",
+                "--out",
+                str(out),
+                "--no-progress",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        assert proc.stderr is not None
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the export failed: {err.strip()}")
+    with out.open("rb") as stream:
+        lines = sum(1 for _ in stream)
+    out.unlink()
+    # ru_maxrss is in kilobytes on Linux
+    return usage.ru_maxrss / 1024, elapsed, lines
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        small = export_peak_rss(10_000, Path(tmp))
+        large = export_peak_rss(100_000, Path(tmp))
+    print("export_memory: peak RSS of `bouwsoft export sales-invoices` (JSONL, concurrency 8)")
+    for n, (rss, seconds, lines) in ((10_000, small), (100_000, large)):
+        assert lines == n, (lines, n)
+        print(
+            f"  {n:>7,} invoices  peak RSS {rss:6.1f} MB  ({seconds:5.1f} s, {n / seconds:,.0f}/s)"
+        )
+    verdict("export_memory", large[0] / small[0], 1.1, what="peak RSS 100,000 / 10,000")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""The parallel walk, partitions and ``since``: each invoice exactly once, bounded memory."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import multiprocessing
+import pickle
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from bouwsoft_async import (
+    BadRequestError,
+    BouwsoftClient,
+    DecodeError,
+    IdRange,
+    ValidationError,
+)
+from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
+
+TOKEN = "fake-access-token"
+
+
+def _client(fake: FakeBouwsoft, **kwargs: Any) -> BouwsoftClient:
+    client: BouwsoftClient = fake.client(access_token=TOKEN, **kwargs)
+    return client
+
+
+async def test_parallel_walk_yields_every_invoice_exactly_once() -> None:
+    async with FakeBouwsoft(sales_invoices=4000) as fake, _client(fake) as client:
+        gaps = {b - a for a, b in zip(fake.invoice_ids, fake.invoice_ids[1:], strict=False)}
+        assert len(gaps) > 3  # the fake's ids really are uneven
+        ids = [inv.id async for inv in client.sales_invoices.list(concurrency=8, page_size=97)]
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == fake.invoice_ids
+
+
+async def test_parallel_walk_survives_a_skewed_id_space() -> None:
+    # a dense block, a huge hole, a sparse tail: interpolation alone would crawl
+    skewed = [*range(1, 1500), *range(5_000_000, 5_001_000), *range(90_000_000, 90_060_000, 97)]
+    async with FakeBouwsoft(sales_invoices=1) as fake, _client(fake) as client:
+        fake.invoice_ids = skewed
+        ids = [inv.id async for inv in client.sales_invoices.list(concurrency=6, page_size=150)]
+        parts = await client.sales_invoices.partitions(5)
+    assert sorted(ids) == skewed
+    assert len(ids) == len(skewed)
+    assert sum(p.count or 0 for p in parts) == len(skewed)
+    # about equal shares, not one partition holding nearly everything
+    assert max(p.count or 0 for p in parts) < len(skewed) * 0.4
+
+
+async def test_server_page_cap_is_followed() -> None:
+    async with FakeBouwsoft(sales_invoices=1500, max_page_size=40) as fake, _client(fake) as c:
+        ids = [inv.id async for inv in c.sales_invoices.list(concurrency=4, page_size=100)]
+    assert sorted(ids) == fake.invoice_ids
+
+
+async def test_concurrency_one_is_the_sequential_walk_in_id_order() -> None:
+    async with FakeBouwsoft(sales_invoices=700) as fake, _client(fake) as client:
+        ids = [inv.id async for inv in client.sales_invoices.list(concurrency=1, page_size=100)]
+        probes = [r for r in fake.requests if r.query.get("limit") == "1"]
+    assert ids == fake.invoice_ids
+    assert probes == []  # no split, nothing but the walk
+
+
+async def test_parallel_walk_with_a_filter_matches_the_sequential_one() -> None:
+    async with FakeBouwsoft(sales_invoices=2500) as fake, _client(fake) as client:
+        seq = [i.id async for i in client.sales_invoices.list(filter="company_id eq 1")]
+        par = [
+            i.id
+            async for i in client.sales_invoices.list(
+                filter="company_id eq 1", concurrency=5, page_size=60
+            )
+        ]
+    assert seq
+    assert len(seq) < 2500
+    assert sorted(par) == seq
+
+
+async def test_few_invoices_and_none() -> None:
+    async with FakeBouwsoft(sales_invoices=3) as fake, _client(fake) as client:
+        ids = [i.id async for i in client.sales_invoices.list(concurrency=8)]
+        none = [i async for i in client.sales_invoices.list(filter="id gt 999999", concurrency=8)]
+        parts = await client.sales_invoices.partitions(4, filter="id gt 999999")
+    assert ids == fake.invoice_ids
+    assert none == []
+    assert parts == [IdRange(count=0)]  # still the whole id space
+
+
+def _count_in_flight(client: BouwsoftClient) -> dict[str, int]:
+    stats = {"now": 0, "max": 0, "sent": 0}
+    transport: Any = client._core.transport
+    send: Callable[[Any], Awaitable[Any]] = transport.send
+
+    async def counting_send(request: Any) -> Any:
+        stats["now"] += 1
+        stats["sent"] += 1
+        stats["max"] = max(stats["max"], stats["now"])
+        try:
+            return await send(request)
+        finally:
+            stats["now"] -= 1
+
+    transport.send = counting_send
+    return stats
+
+
+async def test_in_flight_and_buffered_pages_are_bounded() -> None:
+    concurrency = 4
+    async with FakeBouwsoft(sales_invoices=6000, latency=0.002) as fake, _client(fake) as client:
+        stats = _count_in_flight(client)
+        pages = client.sales_invoices.pages(concurrency=concurrency, page_size=50)
+        consumed = 0
+        async for _page in pages:
+            consumed += 1
+            if consumed == 3:
+                # a slow consumer: producers must stop after a few pages, not read ahead
+                sent_before = stats["sent"]
+                await asyncio.sleep(0.3)
+                probes = sum(1 for r in fake.requests if r.query.get("limit") == "1")
+                ahead = (stats["sent"] - probes) - consumed
+                assert ahead <= 2 * concurrency + 1
+                assert stats["sent"] - sent_before <= 2 * concurrency + 1
+        assert consumed >= 6000 // 50
+    assert stats["max"] <= concurrency
+
+
+async def test_a_failure_mid_walk_is_raised_and_nothing_leaks() -> None:
+    async with FakeBouwsoft(sales_invoices=3000) as fake, _client(fake) as client:
+        seen: list[int] = []
+
+        async def walk() -> None:
+            async for invoice in client.sales_invoices.list(concurrency=4, page_size=100):
+                seen.append(invoice.id)
+                if len(seen) == 150:
+                    # from now on every request fails for good (a 400 is not retried)
+                    fake.add_fault(status=400, body=b'{"Message":"boom"}', times=1000)
+
+        with pytest.raises(BadRequestError, match="boom"):
+            await walk()
+        assert len(seen) == len(set(seen))
+        mine = [
+            t
+            for t in asyncio.all_tasks()
+            if "parallel_pages" in getattr(t.get_coro(), "__qualname__", "")
+        ]
+        assert mine == []
+
+
+async def test_breaking_out_early_cancels_the_workers() -> None:
+    async with FakeBouwsoft(sales_invoices=3000) as fake, _client(fake) as client:
+        walk = client.sales_invoices.list(concurrency=4, page_size=100)
+        async for inv in walk:
+            assert inv.id in set(fake.invoice_ids)
+            break
+        await walk.aclose()
+        mine = [
+            t
+            for t in asyncio.all_tasks()
+            if "parallel_pages" in getattr(t.get_coro(), "__qualname__", "")
+        ]
+        assert mine == []  # no worker keeps fetching in the background
+
+
+async def test_partitions_cover_everything_once_and_pickle() -> None:
+    async with FakeBouwsoft(sales_invoices=3000) as fake, _client(fake) as client:
+        parts = await client.sales_invoices.partitions(6)
+        assert len(parts) == 6
+        assert pickle.loads(pickle.dumps(parts)) == parts
+        assert parts[0].low is None
+        assert parts[-1].high is None
+        for a, b in itertools.pairwise(parts):
+            assert a.high == b.low
+        assert sum(p.count or 0 for p in parts) == 3000
+        assert max(p.count or 0 for p in parts) <= 3000 / 6 * 1.25
+        seen: list[int] = []
+        for part in parts:
+            ids = [i.id async for i in client.sales_invoices.list(id_range=part, page_size=120)]
+            assert ids == sorted(ids)
+            assert len(ids) == part.count
+            seen += ids
+        # and a range can itself be walked in parallel
+        wide = IdRange(low=parts[1].low, high=parts[3].high)
+        inner = [i.id async for i in client.sales_invoices.list(id_range=wide, concurrency=3)]
+    assert seen == fake.invoice_ids
+    expected = [i for i in fake.invoice_ids if wide.contains(i)]
+    assert sorted(inner) == expected
+
+
+def _export_range(url: str, part: IdRange) -> list[int]:
+    async def run() -> list[int]:
+        async with BouwsoftClient(client_nr=115, access_token=TOKEN, base_url=url) as client:
+            return [i.id async for i in client.sales_invoices.list(id_range=part)]
+
+    return asyncio.run(run())
+
+
+async def test_partitions_spread_over_processes() -> None:
+    async with FakeBouwsoft(sales_invoices=1200) as fake, _client(fake) as client:
+        parts = await client.sales_invoices.partitions(3)
+        loop = asyncio.get_running_loop()
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+            results = await asyncio.gather(
+                *(loop.run_in_executor(pool, _export_range, fake.url, p) for p in parts)
+            )
+    assert [i for ids in results for i in ids] == fake.invoice_ids
+
+
+async def test_since_selects_what_changed_after_a_point() -> None:
+    since = datetime(2019, 8, 1, 12, 0, 0)
+    async with FakeBouwsoft(sales_invoices=1500) as fake, _client(fake) as client:
+        seq = [i async for i in client.sales_invoices.list(since=since)]
+        par = [i.id async for i in client.sales_invoices.list(since=since, concurrency=4)]
+        parts = await client.sales_invoices.partitions(3, since=since)
+        filters = {r.query.get("filter", "") for r in fake.requests}
+    expected = [
+        i for i in fake.invoice_ids if invoice_dict(i)["ts_lastupdate"] >= "2019-08-01 12:00:00"
+    ]
+    assert 0 < len(expected) < 1500
+    assert [i.id for i in seq] == expected
+    assert all(i.ts_lastupdate >= since for i in seq)
+    assert sorted(par) == expected
+    assert sum(p.count or 0 for p in parts) == len(expected)
+    assert any("ts_lastupdate ge '2019-08-01 12:00:00'" in f for f in filters)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"concurrency": 0}, "concurrency"),
+        ({"concurrency": True}, "concurrency"),
+        ({"id_range": (1, 5)}, "id_range"),
+        ({"since": "2024-01-01"}, "since"),
+        ({"since": datetime(2024, 1, 1, tzinfo=timezone.utc)}, "since"),
+    ],
+)
+async def test_bad_arguments_are_refused_before_sending(kwargs: Any, field: str) -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, _client(fake) as client:
+        with pytest.raises(ValidationError) as caught:
+            async for _ in client.sales_invoices.list(**kwargs):
+                pass
+        assert caught.value.field == field
+        assert fake.requests == []
+
+
+async def test_partitions_refuses_a_bad_n() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, _client(fake) as client:
+        with pytest.raises(ValidationError):
+            await client.sales_invoices.partitions(0)
+
+
+def test_id_range_checks_itself() -> None:
+    with pytest.raises(ValidationError):
+        IdRange(low=10, high=10)
+    with pytest.raises(ValidationError):
+        IdRange(low=0)
+    r = IdRange(low=10, high=20)
+    assert r.contains(10)
+    assert r.contains(19)
+    assert not r.contains(20)
+    assert not r.contains(9)
+    assert r.as_filter() == "id ge 10 and id lt 20"
+    assert IdRange().as_filter() is None
+
+
+async def test_an_answer_outside_the_range_is_a_decode_error() -> None:
+    async with FakeBouwsoft(sales_invoices=500) as fake, _client(fake) as client:
+        # a server that ignores the id conditions would hand out records twice
+        original = fake._matching_ids
+        fake._matching_ids = lambda text: original(None)  # type: ignore[method-assign]
+        with pytest.raises(DecodeError):
+            async for _ in client.sales_invoices.list(id_range=IdRange(low=200)):
+                pass
