@@ -18,8 +18,8 @@ from ._errors import (
 from ._models import Page, Payment, PurchaseInvoice, RecordChanges, SalesInvoice, UploadedFile
 from ._parallel import IdRange
 from ._payments import Payments
-from ._purchase_invoices import PurchaseInvoices
 from ._protocol import and_filters, condition
+from ._purchase_invoices import PurchaseInvoices
 from ._retry import RetryPolicy, set_instant_retries
 from ._sales_invoices import SalesInvoices
 

@@ -23,8 +23,8 @@ import attrs
 import cattrs
 
 from ._errors import DecodeError
-from ._protocol import MAX_CURRENCY_DECIMALS, excerpt
 from ._models import RecordChanges
+from ._protocol import MAX_CURRENCY_DECIMALS, excerpt
 from ._types import Money, Rate
 
 __all__ = [
@@ -599,11 +599,11 @@ def _wire_date(value: object, field: str) -> date | None:
 
 # keyed by typing.Union, the form ``_canonical`` gives back
 _WIRE_SCALARS: dict[Any, Callable[[object, str], Any]] = {
-    Union[int, None]: _wire_int,  # noqa: UP007
-    Union[Decimal, None]: _wire_decimal,  # noqa: UP007
-    Union[str, None]: _wire_str,  # noqa: UP007
-    Union[datetime, None]: _wire_datetime,  # noqa: UP007
-    Union[date, None]: _wire_date,  # noqa: UP007
+    Union[int, None]: _wire_int,
+    Union[Decimal, None]: _wire_decimal,
+    Union[str, None]: _wire_str,
+    Union[datetime, None]: _wire_datetime,
+    Union[date, None]: _wire_date,
 }
 
 

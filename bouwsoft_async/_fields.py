@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import attrs
 
@@ -40,9 +40,9 @@ def _table(rows: str) -> Mapping[str, FieldSpec]:
         assert kind in ("tpLong", "tpString", "tpDate", "tpBool", "tpDouble", "tpCurrency"), row
         table[name] = FieldSpec(
             name=name,
-            kind=kind,
+            kind=cast(Kind, kind),
             length=int(length),
-            writeable=writeable == "Yes",  # type: ignore[arg-type]
+            writeable=writeable == "Yes",
         )
     return table
 

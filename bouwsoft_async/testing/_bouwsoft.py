@@ -8,7 +8,7 @@ import json
 import secrets
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -134,8 +134,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         if self.latency:
             await asyncio.sleep(self.latency)
         if request.path == f"{API}/Authorize/AccessToken":
-            response: web.StreamResponse = await handler(request)
-            return response
+            return cast(web.StreamResponse, await handler(request))
         if request.headers.get("Clientnr") != str(self.client_nr):
             return _error(401, "Authorization has been denied for this request.")
         token = request.headers.get("AccessToken", "")
@@ -144,8 +143,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         valid_until = self._valid_tokens[token]
         if valid_until is not None and datetime.now(timezone.utc) >= valid_until:
             return _error(401, "Authorization has been denied for this request.")
-        response = await handler(request)
-        return response
+        return cast(web.StreamResponse, await handler(request))
 
     async def _access_token(self, request: web.Request) -> web.Response:
         if (
@@ -231,7 +229,9 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         started = time.perf_counter()
         content_range = f"0-{len(chosen) - 1}/{len(ids)}" if chosen else "0-0/0"
         body = (
-            '{"Content-Range":"' + content_range + '","Records":['
+            '{"Content-Range":"'
+            + content_range
+            + '","Records":['
             + ",".join(map(render_invoice, chosen))
             + "]}"
         ).encode()

@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-_encode = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode = json.encoder.encode_basestring_ascii
 
 _NAMES = [
     ("Iserbyt", "Stefaniestraat 48", "2018", "Antwerpen 1", "Antwerpen"),
@@ -163,7 +163,11 @@ _BASE: dict[str, Any] = {
 FIELD_NAMES: tuple[str, ...] = tuple(_BASE)
 _MONEY_FIELDS = frozenset(
     {"basis", "vatamount", "amountinclvat", "advance", "balance"}
-    | {f"{p}{n}" for p in ("basis", "taxableamount", "vatamount", "amountinclvat") for n in range(1, 6)}
+    | {
+        f"{p}{n}"
+        for p in ("basis", "taxableamount", "vatamount", "amountinclvat")
+        for n in range(1, 6)
+    }
 )
 
 
@@ -186,7 +190,8 @@ _VARYING_ORDER = tuple(name for name in FIELD_NAMES if name in varying_fields(24
 _TEMPLATE = (
     "{"
     + ",".join(
-        f"{_encode(name)}:" + ("%s" if name in _VARYING_ORDER else wire_value(_BASE[name]).replace("%", "%%"))
+        f"{_encode(name)}:"
+        + ("%s" if name in _VARYING_ORDER else wire_value(_BASE[name]).replace("%", "%%"))
         for name in FIELD_NAMES
     )
     + "}"
