@@ -9,7 +9,8 @@ whose ids do not advance, raises DecodeError instead of looping or skipping.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any, Protocol, TypeVar
+from contextlib import aclosing
+from typing import Any, Generic, Protocol, TypeVar
 
 from ._convert import decode_json, structure_many
 from ._core import Core
@@ -187,3 +188,46 @@ async def probe(core: Core, resource: str, *, filter: str | None) -> tuple[int, 
     if isinstance(first, bool) or not isinstance(first, int):
         raise DecodeError("a record without an integer id", excerpt=repr(first)[:80])
     return total, first
+
+
+class ListEndpoint(Generic[R]):
+    """The read side every Bouwsoft list resource shares: one by id, count, the id walk."""
+
+    def __init__(self, core: Core, resource: str, model: type[R]) -> None:
+        self._core = core
+        self._resource = resource
+        self._model = model
+
+    async def get(self, record_id: int) -> R:
+        """One record by id; NotFoundError when there is none."""
+        record_id = validate_id(record_id, "id")
+        return await fetch_one(self._core, self._resource, record_id, self._model)
+
+    async def count(self, *, filter: str | None = None) -> int:
+        """How many records match ``filter`` (one tiny request)."""
+        return await count(self._core, self._resource, filter=validate_filter(filter))
+
+    async def pages(
+        self, *, filter: str | None = None, page_size: int = 500
+    ) -> AsyncGenerator[Page[R], None]:
+        """Every page of matching records, by ascending id."""
+        walk = walk_pages(
+            self._core,
+            self._resource,
+            self._model,
+            filter=validate_filter(filter),
+            page_size=validate_page_size(page_size),
+        )
+        async with aclosing(walk):
+            async for page in walk:
+                yield page
+
+    async def list(
+        self, *, filter: str | None = None, page_size: int = 500
+    ) -> AsyncGenerator[R, None]:
+        """Every matching record once, by ascending id; memory stays at one page."""
+        pages = self.pages(filter=filter, page_size=page_size)
+        async with aclosing(pages):
+            async for page in pages:
+                for record in page.records:
+                    yield record

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from . import _listing, _writes
 from ._core import Core
 from ._errors import ValidationError, WriteOutcomeUnknown
 from ._fields import PAYMENT_FIELDS
-from ._models import Page, Payment
+from ._models import Payment
 from ._protocol import condition
 
 __all__ = ["Payments"]
@@ -17,11 +16,12 @@ __all__ = ["Payments"]
 RESOURCE = "Payments"
 
 
-class Payments:
-    """Payments of purchase and sales invoices."""
+class Payments(_listing.ListEndpoint[Payment]):
+    """Payments of purchase and sales invoices: create safely; ``get``, ``count``, ``pages``
+    and ``list`` walk ``GET /Payments`` like the sales invoices."""
 
     def __init__(self, core: Core) -> None:
-        self._core = core
+        super().__init__(core, RESOURCE, Payment)
 
     async def create(self, *, idempotent: bool = False, **fields: Any) -> Payment:
         """Create a payment (``POST``), fields sent in the order given.
@@ -70,34 +70,3 @@ class Payments:
             },
         )
         return page.records[0] if page.records else None
-
-    async def get(self, payment_id: int) -> Payment:
-        """One payment by id."""
-        payment_id = _listing.validate_id(payment_id, "payment_id")
-        return await _listing.fetch_one(self._core, RESOURCE, payment_id, Payment)
-
-    async def count(self, *, filter: str | None = None) -> int:
-        """How many payments match ``filter`` (one tiny request)."""
-        return await _listing.count(self._core, RESOURCE, filter=_listing.validate_filter(filter))
-
-    async def pages(
-        self, *, filter: str | None = None, page_size: int = 500
-    ) -> AsyncIterator[Page[Payment]]:
-        """Every page of matching payments, by ascending id."""
-        walk = _listing.walk_pages(
-            self._core,
-            RESOURCE,
-            Payment,
-            filter=_listing.validate_filter(filter),
-            page_size=_listing.validate_page_size(page_size),
-        )
-        async for page in walk:
-            yield page
-
-    async def list(
-        self, *, filter: str | None = None, page_size: int = 500
-    ) -> AsyncIterator[Payment]:
-        """Every matching payment once, by ascending id."""
-        async for page in self.pages(filter=filter, page_size=page_size):
-            for payment in page.records:
-                yield payment

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from . import _listing, _writes
 from ._core import Core
 from ._fields import PURCHASE_INVOICE_FIELDS
-from ._models import Page, PurchaseInvoice, RecordChanges, UploadedFile
+from ._models import PurchaseInvoice, RecordChanges, UploadedFile
 
 __all__ = ["PurchaseInvoices"]
 
 RESOURCE = "PurchaseInvoices"
 
 
-class PurchaseInvoices:
-    """Purchase invoices. Field names and types are those of the vendor's field table."""
+class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
+    """Purchase invoices. Field names and types are those of the vendor's field table;
+    ``get``, ``count``, ``pages`` and ``list`` read them like the sales invoices."""
 
     def __init__(self, core: Core) -> None:
-        self._core = core
+        super().__init__(core, RESOURCE, PurchaseInvoice)
 
     async def create(self, **fields: Any) -> PurchaseInvoice:
         """Create a purchase invoice (``POST``), fields sent in the order given.
@@ -54,30 +54,3 @@ class PurchaseInvoices:
         return await _writes.send_file(
             self._core, "PUT", (RESOURCE, invoice_id, "Upload"), file, filename, UploadedFile
         )
-
-    async def get(self, invoice_id: int) -> PurchaseInvoice:
-        """One purchase invoice by id."""
-        invoice_id = _listing.validate_id(invoice_id, "invoice_id")
-        return await _listing.fetch_one(self._core, RESOURCE, invoice_id, PurchaseInvoice)
-
-    async def pages(
-        self, *, filter: str | None = None, page_size: int = 500
-    ) -> AsyncIterator[Page[PurchaseInvoice]]:
-        """Every page of matching purchase invoices, by ascending id."""
-        walk = _listing.walk_pages(
-            self._core,
-            RESOURCE,
-            PurchaseInvoice,
-            filter=_listing.validate_filter(filter),
-            page_size=_listing.validate_page_size(page_size),
-        )
-        async for page in walk:
-            yield page
-
-    async def list(
-        self, *, filter: str | None = None, page_size: int = 500
-    ) -> AsyncIterator[PurchaseInvoice]:
-        """Every matching purchase invoice once, by ascending id."""
-        async for page in self.pages(filter=filter, page_size=page_size):
-            for invoice in page.records:
-                yield invoice
