@@ -1,10 +1,32 @@
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
 
+import aiohttp
 import pytest
+from aioresponses import core as aioresponses_core
 
 from bouwsoft_async import set_instant_retries
+
+
+class _CompatibleResponse(aiohttp.ClientResponse):
+    """aioresponses 0.7.9 builds responses without the ``stream_writer`` aiohttp 3.14 requires."""
+
+    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def aioresponses_on_any_aiohttp() -> Iterator[None]:
+    """One patch for every ``aioresponses()`` in the suite, only where aiohttp needs it."""
+    with pytest.MonkeyPatch.context() as patch:
+        if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
+            patch.setattr(aioresponses_core, "ClientResponse", _CompatibleResponse)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import re
@@ -15,7 +14,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
-from aioresponses import core as aioresponses_core
 
 from bouwsoft_async import (
     APIError,
@@ -43,21 +41,8 @@ NEW_TOKENS = [f"issued-{n}-bGDfWxfDttzSfOrbbfzRqbDrfmGmGfGAfAAb" for n in range(
 JSON = "application/json"
 
 
-# -- aioresponses on newer aiohttp -----------------------------------------------------------
-
-
-class _Response(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 builds responses without the ``stream_writer`` aiohttp 3.14 needs."""
-
-    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
-        super().__init__(method, url, **kwargs)
-
-
 @pytest.fixture
-def mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
-    if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
-        monkeypatch.setattr(aioresponses_core, "ClientResponse", _Response)
+def mock() -> Iterator[aioresponses]:
     with aioresponses() as mocked:
         yield mocked
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
 import attrs
 import pytest
 from aioresponses import aioresponses
-from aioresponses import core as aioresponses_core
 
 from bouwsoft_async import BouwsoftClient, DecodeError, SalesInvoice
 from bouwsoft_async._convert import (
@@ -272,18 +268,8 @@ def vendor_one() -> dict[str, Any]:
     return payload
 
 
-class _Response(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 builds responses without the ``stream_writer`` aiohttp 3.14 needs."""
-
-    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
-        super().__init__(method, url, **kwargs)
-
-
 @pytest.fixture
-def mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
-    if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
-        monkeypatch.setattr(aioresponses_core, "ClientResponse", _Response)
+def mock() -> Iterator[aioresponses]:
     with aioresponses() as mocked:
         yield mocked
 

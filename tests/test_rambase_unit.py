@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 from aioresponses import aioresponses
 from aioresponses.compat import normalize_url
@@ -36,32 +34,14 @@ ITEMS_URL = f"{BASE}/finance/payments/100123/items?$format=json&$db=ACME-NO"
 TOKEN_ANSWER = {"access_token": "tok-1", "expires_in": "3600", "refresh_token": "ref-1"}
 
 
-class _SentRequest:
-    output_size = 0
-
-
-_NEEDS_STREAM_WRITER = (
-    "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters
-)
-
-
-class _Response(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 builds responses without the ``stream_writer`` newer aiohttp needs."""
-
-    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
-        if _NEEDS_STREAM_WRITER:
-            kwargs.setdefault("stream_writer", _SentRequest())
-        super().__init__(method, url, **kwargs)
-
-
 class Mocked:
-    """aioresponses with the compatible response class on every answer."""
+    """aioresponses with the lookup of what was sent under a URL."""
 
     def __init__(self, mock: aioresponses) -> None:
         self.mock = mock
 
     def post(self, url: str, **kwargs: Any) -> None:
-        self.mock.post(url, response_class=_Response, **kwargs)
+        self.mock.post(url, **kwargs)
 
     def calls(self, url: str) -> list[Any]:
         # aioresponses keys requests by the URL with its query sorted
