@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 import aiohttp
 
 from ._auth import BouwsoftProfile
-from ._core import Core
+from ._core import ClientBase, build_core
 from ._errors import ValidationError
 from ._payments import Payments
 from ._purchase_invoices import PurchaseInvoices
 from ._retry import RetryPolicy
 from ._sales_invoices import SalesInvoices
-from ._transport import AiohttpTransport, Transport
+from ._transport import Transport
 
 __all__ = ["DEFAULT_AUTH_URL", "BouwsoftClient"]
 
 DEFAULT_AUTH_URL = "https://charon.bouwsoft.be/api/v1"
 
 
-class BouwsoftClient:
+class BouwsoftClient(ClientBase):
     """An asyncio client for one Bouwsoft customer (``client_nr``).
 
     Authenticate with a fixed ``access_token`` and its ``base_url``, or with a ``refresh_token``:
@@ -58,16 +56,6 @@ class BouwsoftClient:
         for name, value in (("access_token", access_token), ("refresh_token", refresh_token)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValidationError(f"{name} must be a non-empty string", field=name)
-        if (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
-        if not timeout > 0:
-            raise ValidationError("timeout must be a positive number of seconds", field="timeout")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValidationError("max_retries must be 0 or more", field="max_retries")
 
         self.client_nr = client_nr
         self._profile = BouwsoftProfile(
@@ -77,13 +65,14 @@ class BouwsoftClient:
             base_url=base_url,
             auth_url=auth_url,
         )
-        self._transport = transport or AiohttpTransport(
-            session=session, timeout=timeout, max_concurrency=max_concurrency
-        )
-        self._core = Core(
-            transport=self._transport,
-            profile=self._profile,
-            policy=retry_policy or RetryPolicy(max_retries=max_retries),
+        self._core = build_core(
+            self._profile,
+            session=session,
+            max_concurrency=max_concurrency,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            transport=transport,
         )
         self.sales_invoices = SalesInvoices(self._core)
         self.purchase_invoices = PurchaseInvoices(self._core)
@@ -93,21 +82,6 @@ class BouwsoftClient:
     def token_fetches(self) -> int:
         """How many AccessTokens this client has fetched (0 with a fixed access_token)."""
         return self._profile.tokens.fetch_count
-
-    async def aclose(self) -> None:
-        """Close the connection pool if the client owns it."""
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> BouwsoftClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<BouwsoftClient client_nr={self.client_nr}>"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import attrs
@@ -21,13 +22,14 @@ from ._errors import (
     RateLimitError,
     ServerError,
     TransportError,
+    ValidationError,
     WriteOutcomeUnknown,
 )
 from ._protocol import parse_retry_after, path_of, resource_url
 from ._retry import RetryPolicy, call_with_retries
-from ._transport import Request, Response, Transport
+from ._transport import AiohttpTransport, Request, Response, Transport
 
-__all__ = ["ApiProfile", "Core", "Credentials"]
+__all__ = ["ApiProfile", "ClientBase", "Core", "Credentials", "build_core"]
 
 # proxies in front of the servers answer these for a request they did not pass on (or may have)
 _RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -197,3 +199,56 @@ class Core:
 
 def _describe(target: str | Sequence[str | int]) -> str:
     return path_of(target) if isinstance(target, str) else "/".join(map(str, target))
+
+
+def build_core(
+    profile: ApiProfile,
+    *,
+    session: aiohttp.ClientSession | None,
+    max_concurrency: int,
+    timeout: float,
+    max_retries: int,
+    retry_policy: RetryPolicy | None,
+    transport: Transport | None,
+) -> Core:
+    """Check a client's common options and assemble its transport and core."""
+    if (
+        isinstance(max_concurrency, bool)
+        or not isinstance(max_concurrency, int)
+        or max_concurrency < 1
+    ):
+        raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
+    if not timeout > 0:
+        raise ValidationError("timeout must be a positive number of seconds", field="timeout")
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValidationError("max_retries must be 0 or more", field="max_retries")
+    return Core(
+        transport=transport
+        or AiohttpTransport(session=session, timeout=timeout, max_concurrency=max_concurrency),
+        profile=profile,
+        policy=retry_policy or RetryPolicy(max_retries=max_retries),
+    )
+
+
+ClientT = TypeVar("ClientT", bound="ClientBase")
+
+
+class ClientBase:
+    """The lifecycle every API client shares: ``async with`` closes what the client owns."""
+
+    _core: Core
+
+    async def aclose(self) -> None:
+        """Close the connection pool if the client owns it."""
+        await self._core.transport.aclose()
+
+    async def __aenter__(self: ClientT) -> ClientT:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -193,14 +193,15 @@ async def probe(core: Core, resource: str, *, filter: str | None) -> tuple[int, 
 class ListEndpoint(Generic[R]):
     """The read side every Bouwsoft list resource shares: one by id, count, the id walk."""
 
-    def __init__(self, core: Core, resource: str, model: type[R]) -> None:
+    def __init__(self, core: Core, resource: str, model: type[R], *, id_name: str) -> None:
         self._core = core
         self._resource = resource
         self._model = model
+        self._id_name = id_name
 
     async def get(self, record_id: int) -> R:
         """One record by id; NotFoundError when there is none."""
-        record_id = validate_id(record_id, "id")
+        record_id = validate_id(record_id, self._id_name)
         return await fetch_one(self._core, self._resource, record_id, self._model)
 
     async def count(self, *, filter: str | None = None) -> int:

@@ -21,7 +21,7 @@ class Payments(_listing.ListEndpoint[Payment]):
     and ``list`` walk ``GET /Payments`` like the sales invoices."""
 
     def __init__(self, core: Core) -> None:
-        super().__init__(core, RESOURCE, Payment)
+        super().__init__(core, RESOURCE, Payment, id_name="payment_id")
 
     async def create(self, *, idempotent: bool = False, **fields: Any) -> Payment:
         """Create a payment (``POST``), fields sent in the order given.

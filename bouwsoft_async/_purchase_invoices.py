@@ -19,7 +19,7 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
     ``get``, ``count``, ``pages`` and ``list`` read them like the sales invoices."""
 
     def __init__(self, core: Core) -> None:
-        super().__init__(core, RESOURCE, PurchaseInvoice)
+        super().__init__(core, RESOURCE, PurchaseInvoice, id_name="invoice_id")
 
     async def create(self, **fields: Any) -> PurchaseInvoice:
         """Create a purchase invoice (``POST``), fields sent in the order given.

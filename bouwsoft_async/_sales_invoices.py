@@ -23,16 +23,12 @@ RESOURCE = "SalesInvoices"
 DEFAULT_PAGE_SIZE = 500
 
 
-class SalesInvoices:
-    """Sales invoices: read one, count, walk the list, read the introduction and conclusion."""
+class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
+    """Sales invoices: read one, count, walk the list (in parallel too), read the introduction
+    and conclusion."""
 
     def __init__(self, core: Core) -> None:
-        self._core = core
-
-    async def get(self, invoice_id: int) -> SalesInvoice:
-        """One invoice by id; NotFoundError when there is none."""
-        invoice_id = _listing.validate_id(invoice_id, "invoice_id")
-        return await _listing.fetch_one(self._core, RESOURCE, invoice_id, SalesInvoice)
+        super().__init__(core, RESOURCE, SalesInvoice, id_name="invoice_id")
 
     async def count(self, *, filter: str | None = None, since: datetime | None = None) -> int:
         """How many invoices match ``filter`` (and ``since``, as in ``list``): one tiny request."""

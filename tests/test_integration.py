@@ -543,7 +543,7 @@ async def test_client_closes_its_own_session(fake: FakeBouwsoft) -> None:
         warnings.simplefilter("always")
         client = fake.client()
         await client.sales_invoices.count()
-        owned = client._transport._session  # type: ignore[attr-defined]
+        owned = client._core.transport._session  # type: ignore[attr-defined]
         assert isinstance(owned, aiohttp.ClientSession)
         await client.aclose()
         assert owned.closed

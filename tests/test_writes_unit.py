@@ -289,3 +289,17 @@ async def test_put_is_retried_like_a_get(client: BouwsoftClient) -> None:
     assert result.fields["vatamount1"] == Decimal("23.1")
     assert str(result.fields["amountinclvat_total"]) == "133.1"
     assert "id" not in result.fields
+
+
+async def test_a_bad_id_is_named_after_the_resource(client: BouwsoftClient) -> None:
+    with aioresponses() as mocked:
+        for call, name in [
+            (client.payments.get(0), "payment_id"),
+            (client.purchase_invoices.get(-3), "invoice_id"),
+            (client.sales_invoices.get(True), "invoice_id"),
+            (client.purchase_invoices.update(0, basis1=Decimal(1)), "invoice_id"),
+        ]:
+            with pytest.raises(ValidationError) as info:
+                await call
+            assert info.value.field == name
+        assert mocked.requests == {}

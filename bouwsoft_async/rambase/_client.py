@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 import aiohttp
 
 from .._auth import Clock, utc_now
-from .._core import Core
+from .._core import ClientBase, build_core
 from .._errors import ValidationError
 from .._retry import RetryPolicy
-from .._transport import AiohttpTransport, Transport
+from .._transport import Transport
 from ._payments import Payments
 from ._profile import RamBaseProfile
 
@@ -26,7 +24,7 @@ def _non_empty(name: str, value: object, *, optional: bool = False) -> None:
         raise ValidationError(f"{name} must be a non-empty string", field=name)
 
 
-class RamBaseClient:
+class RamBaseClient(ClientBase):
     """An asyncio client for the RamBase API of one company database (``db``).
 
     It gets access tokens with OAuth2 client credentials from ``{base_url}/oauth2/access_token``
@@ -60,16 +58,6 @@ class RamBaseClient:
         _non_empty("lang", lang, optional=True)
         if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
             raise ValidationError("base_url must be an http(s) URL", field="base_url")
-        if (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ValidationError("max_concurrency must be at least 1", field="max_concurrency")
-        if not timeout > 0:
-            raise ValidationError("timeout must be a positive number of seconds", field="timeout")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValidationError("max_retries must be 0 or more", field="max_retries")
 
         self.db = db
         self.base_url = base_url.rstrip("/")
@@ -81,13 +69,14 @@ class RamBaseClient:
             lang=lang,
             clock=clock,
         )
-        self._transport = transport or AiohttpTransport(
-            session=session, timeout=timeout, max_concurrency=max_concurrency
-        )
-        self._core = Core(
-            transport=self._transport,
-            profile=self._profile,
-            policy=retry_policy or RetryPolicy(max_retries=max_retries),
+        self._core = build_core(
+            self._profile,
+            session=session,
+            max_concurrency=max_concurrency,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            transport=transport,
         )
         self.payments = Payments(self._core)
 
@@ -95,21 +84,6 @@ class RamBaseClient:
     def token_fetches(self) -> int:
         """How many access tokens this client has fetched."""
         return self._profile.tokens.fetch_count
-
-    async def aclose(self) -> None:
-        """Close the connection pool if the client owns it."""
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> RamBaseClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<RamBaseClient db={self.db!r} base_url={self.base_url!r}>"
