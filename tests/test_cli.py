@@ -175,6 +175,12 @@ def test_demo_prints_five_invoices_and_the_count(capsys: pytest.CaptureFixture[s
     assert lines[6] == "5,000 sales invoices"
 
 
+def _default_sigint() -> None:
+    # a shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it;
+    # the export must meet Ctrl-C as a terminal user sends it, whatever started pytest
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_big_export(out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
@@ -192,6 +198,7 @@ def _start_big_export(out: Path) -> subprocess.Popen[bytes]:
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
 
 

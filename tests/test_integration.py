@@ -327,8 +327,10 @@ async def test_100_concurrent_callers_when_the_token_runs_out(
 
 
 async def test_token_renewed_before_valid_until() -> None:
-    # ValidUntil at most 61 s away is inside the client's 60 s margin: the next call renews first
-    async with FakeBouwsoft(sales_invoices=10, token_lifetime=61) as fake:
+    # ValidUntil is printed to the minute, cut down: 50 s from now prints at most 50 s away,
+    # always inside the client's 60 s margin, so the next call renews first (61 s would print
+    # 60-61 s away about once a minute, outside the margin)
+    async with FakeBouwsoft(sales_invoices=10, token_lifetime=50) as fake:
         client = fake.client()
         async with client:
             await client.sales_invoices.get(fake.invoice_ids[0])
