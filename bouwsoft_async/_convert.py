@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from types import MappingProxyType, MemberDescriptorType, NoneType, UnionType
+from types import MappingProxyType, NoneType, UnionType
 from typing import Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
@@ -307,9 +307,8 @@ def is_record(cls: Any) -> bool:
 def _stores_only(cls: Any) -> bool:
     """True when attrs' ``__init__`` of ``cls`` does nothing but store each argument.
 
-    Then the generated hook stores the fields itself, as that ``__init__`` would (through
-    ``object.__setattr__``, which frozen classes allow), and skips matching 125 keyword
-    arguments by name, which costs as much as converting them.
+    Then the generated hook stores the fields itself, as that ``__init__`` would, and skips
+    matching 125 keyword arguments by name, which costs as much as converting them.
     """
     if cls.__new__ is not object.__new__ or hasattr(cls, "_attrs_cached_hash"):
         return False
@@ -321,14 +320,43 @@ def _stores_only(cls: Any) -> bool:
     )
 
 
+def _builder(cls: type) -> type | None:
+    """A private subclass of frozen ``cls`` whose instances take plain attribute stores.
+
+    A frozen class routes every store through ``object.__setattr__``, a call per field; on the
+    builder ``r.name = value`` is one specialised bytecode, several times cheaper. It adds no
+    slots, so its instances have ``cls``'s exact layout and become ``cls`` instances by
+    ``__class__`` assignment once filled; none ever reaches a caller. None when the
+    interpreter refuses that assignment (then the hook falls back to the stores attrs uses).
+    """
+    builder = type(
+        f"_Build{cls.__name__}",
+        (cls,),
+        {
+            "__slots__": (),
+            "__module__": __name__,
+            # both, so the type keeps the generic setter that the interpreter specialises
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+        },
+    )
+    instance: Any = object.__new__(builder)
+    try:
+        instance.__class__ = cls
+    except TypeError:
+        return None
+    return builder
+
+
 def _record_hook(cls: type[T]) -> Callable[[Any, Any], T]:
     attrs.resolve_types(cast(Any, cls))
     fields = [a for a in attrs.fields(cast(Any, cls)) if a.name != "extra"]
     known = frozenset(a.name for a in fields)
-    direct = _stores_only(cls)
+    builder = _builder(cls) if _stores_only(cls) else None
     namespace: dict[str, Any] = {
         **_HELPERS,
         "_cls": cls,
+        "_builder": builder,
         "_known": known,
         "_loose": loose,
         "_no_extra": MappingProxyType({}),
@@ -337,7 +365,6 @@ def _record_hook(cls: type[T]) -> Callable[[Any, Any], T]:
         "_excerpt": excerpt,
         "_structure": converter.structure,
         "_new": object.__new__,
-        "_bind": object.__setattr__.__get__,
     }
     lines = [
         "def structure(o, _):",
@@ -345,8 +372,8 @@ def _record_hook(cls: type[T]) -> Callable[[Any, Any], T]:
         f"        raise _DecodeError('a {cls.__name__} should be a JSON object',"
         " excerpt=repr(o)[:80])",
     ]
-    if direct:
-        lines += ["    r = _new(_cls)", "    _s = _bind(r)"]
+    if builder is not None:
+        lines.append("    r = _new(_builder)")
     lines.append("    try:")
     for index, field in enumerate(fields):
         tp = _canonical(field.type)
@@ -357,13 +384,7 @@ def _record_hook(cls: type[T]) -> Callable[[Any, Any], T]:
             template = f"_x = _structure({{o}}, _t{index})"
         code = template.format(o=f"o[{key}]", n=key).splitlines()
         lines += [f"        {line}" for line in code]
-        slot = getattr(cls, field.name, None)
-        if direct and isinstance(slot, MemberDescriptorType):
-            # a slot's own setter: what object.__setattr__ ends up calling, minus the lookup
-            namespace[f"_set{index}"] = slot.__set__
-            lines.append(f"        _set{index}(r, _x)")
-        else:
-            lines.append(f"        _s({key}, _x)" if direct else f"        f{index} = _x")
+        lines.append(f"        r.{field.name} = _x" if builder else f"        f{index} = _x")
     lines += [
         "    except KeyError as exc:",
         f"        raise _DecodeError('a {cls.__name__} is missing field ' + repr(exc.args[0]),"
@@ -372,8 +393,8 @@ def _record_hook(cls: type[T]) -> Callable[[Any, Any], T]:
         "    extra = _proxy({k: _loose(o[k]) for k in o.keys() - _known})"
         f" if len(o) != {len(known)} else _no_extra",
     ]
-    if direct:
-        lines += ["    _s('extra', extra)", "    return r"]
+    if builder is not None:
+        lines += ["    r.extra = extra", "    r.__class__ = _cls", "    return r"]
     else:
         arguments = "".join(f"{field.name}=f{index}, " for index, field in enumerate(fields))
         lines.append(f"    return _cls({arguments}extra=extra)")

@@ -25,8 +25,26 @@ T = TypeVar("T")
 NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 
+class _Record:
+    """Base of the record models: pickles ``extra`` as a plain dict, which a read-only mapping
+    proxy can't be, so records travel between processes (and ``copy`` them) like plain data."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        cls: Any = type(self)
+        state = {a.name: getattr(self, a.name) for a in attrs.fields(cls)}
+        state["extra"] = dict(state["extra"])
+        return (_unpickle_record, (type(self), state))
+
+
+def _unpickle_record(cls: Any, state: dict[str, Any]) -> Any:
+    extra = state.pop("extra")
+    return cls(**state, extra=MappingProxyType(extra) if extra else NO_EXTRA)
+
+
 @attrs.frozen(kw_only=True)
-class SalesInvoice:
+class SalesInvoice(_Record):
     """A record of ``GET /SalesInvoices`` (124 documented fields)."""
 
     id: int
@@ -153,7 +171,7 @@ class SalesInvoice:
     detail_sourcelist: str
     detail_ordergroups: bool
     ts_lastupdate: datetime
-    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -171,7 +189,7 @@ class Page(Generic[T]):
 
 
 @attrs.frozen(kw_only=True)
-class PurchaseInvoice:
+class PurchaseInvoice(_Record):
     """A purchase invoice as ``POST /PurchaseInvoices`` returns it."""
 
     id: int
@@ -251,11 +269,11 @@ class PurchaseInvoice:
     amountpaid: Money
     ts_lastupdate: datetime
 
-    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
 @attrs.frozen(kw_only=True)
-class Payment:
+class Payment(_Record):
     """A payment of a purchase or sales invoice (``/Payments``)."""
 
     id: int
@@ -283,11 +301,11 @@ class Payment:
     externalsource: int
     ts_lastupdate: datetime
 
-    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
 @attrs.frozen(kw_only=True)
-class UploadedFile:
+class UploadedFile(_Record):
     """The file record an Upload answers with; ``checksum`` is a base64 SHA-256."""
 
     name: str
@@ -301,7 +319,7 @@ class UploadedFile:
     is_downloadable: bool
     checksum: str
 
-    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
 @attrs.frozen(kw_only=True)

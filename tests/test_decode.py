@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
@@ -151,6 +152,23 @@ def test_models_are_frozen() -> None:
     invoice = structure(_record(), SalesInvoice)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         invoice.balance = Decimal(0)  # type: ignore[misc]
+
+
+def test_decoded_records_are_plain_instances_of_their_model() -> None:
+    # the hook fills a private subclass and turns it into the model: nothing of it may show
+    invoice = structure({**invoice_dict(24), "new_total": 1.5}, SalesInvoice)
+    built = SalesInvoice(**{a.name: getattr(invoice, a.name) for a in attrs.fields(SalesInvoice)})
+    assert type(invoice) is SalesInvoice
+    assert invoice == built
+    assert hash(invoice) == hash(built)  # ``extra`` (a read-only mapping) stays out of the hash
+    copied = pickle.loads(pickle.dumps(invoice))
+    assert copied == invoice
+    assert copied.extra == {"new_total": Decimal("1.5")}
+    assert pickle.loads(pickle.dumps(structure(invoice_dict(24), SalesInvoice))).extra == {}
+    assert attrs.evolve(invoice, balance=Decimal(1)).balance == Decimal(1)
+    assert unstructure(invoice) == unstructure(built)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        del invoice.id
 
 
 def test_whole_float_becomes_int_for_integer_fields() -> None:
