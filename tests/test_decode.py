@@ -26,6 +26,7 @@ from bouwsoft_async._convert import (
 )
 from bouwsoft_async._protocol import parse_content_range
 from bouwsoft_async.testing import invoice_dict, render_invoice
+from bouwsoft_async.testing._invoices import invoice_ids, wire_value
 
 VENDOR_PAGE = Path("/work/shared/api-docs/003_aa6c27cb0c9dfe8a.txt")
 BASE = "https://ra.bouwsoft.be/api/v1"
@@ -100,6 +101,14 @@ def _record(**changes: Any) -> dict[str, Any]:
     record = invoice_dict(24)
     record.update(changes)
     return record
+
+
+def test_fake_renders_each_record_field_by_field_as_the_vendor_prints_it() -> None:
+    # the fake's quick renderer against the plain rule: every field in order, by wire_value
+    for invoice_id in [*invoice_ids(3000), *range(40_000, 200_000, 997)]:
+        fields = invoice_dict(invoice_id).items()
+        expected = "{" + ",".join(f"{json.dumps(k)}:{wire_value(v)}" for k, v in fields) + "}"
+        assert render_invoice(invoice_id) == expected
 
 
 def test_fake_record_round_trip_through_json() -> None:

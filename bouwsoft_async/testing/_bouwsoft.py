@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextvars
 import json
 import secrets
 import time
@@ -16,6 +17,9 @@ from ._filters import FilterSyntaxError, matches, parse_filter
 from ._invoices import FIELD_NAMES, invoice_field, invoice_ids, render_invoice, varying_fields
 from ._server import FakeServer
 from ._writes import WritesMixin
+
+# when the request being handled arrived (the handler runs in the middleware's task)
+_arrived: contextvars.ContextVar[float] = contextvars.ContextVar("arrived")
 
 __all__ = ["FakeBouwsoft"]
 
@@ -131,6 +135,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
 
     @web.middleware
     async def _authorize(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        _arrived.set(time.monotonic())
         if self.latency:
             await asyncio.sleep(self.latency)
         if request.path == f"{API}/Authorize/AccessToken":
@@ -226,7 +231,6 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         except (FilterSyntaxError, ValueError) as exc:
             return _error(400, f"Invalid filter: {exc}")
         chosen = ids[:limit]
-        started = time.perf_counter()
         content_range = f"0-{len(chosen) - 1}/{len(ids)}" if chosen else "0-0/0"
         body = (
             '{"Content-Range":"'
@@ -236,9 +240,11 @@ class FakeBouwsoft(WritesMixin, FakeServer):
             + "]}"
         ).encode()
         if self.latency_per_record:
-            # building the records is part of the modelled server time, not added to it
-            spent = time.perf_counter() - started
-            await asyncio.sleep(max(0.0, self.latency_per_record * len(chosen) - spent))
+            # the modelled time runs from the request's arrival: building the records, and
+            # waiting while this one-threaded fake builds other pages, is part of it, not added
+            # to it (a real server builds concurrent pages on several cores)
+            due = _arrived.get() + self.latency + self.latency_per_record * len(chosen)
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
         return web.Response(body=body, content_type="application/json")
 
     def _known_id(self, request: web.Request) -> int | None:

@@ -7,6 +7,7 @@ Amounts are whole cents held as floats and printed the way the vendor prints a `
 from __future__ import annotations
 
 import json
+import operator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,9 @@ _VAT = [("21", 21, 5), ("6", 6, 3), ("12", 12.5, 4), ("0M", 0, 2), ("21", 21, 5)
 _SOURCELISTS = ["PARKET", "VERF", "", "SANITAIR"]
 _EPOCH = date(2012, 1, 2)
 _TS_EPOCH = datetime(2019, 1, 1)
+_DAYS = 4700
+# every date an invoice can carry, as text: rendering is the fake's hot loop
+_DAY_TEXT = tuple((_EPOCH + timedelta(days=k)).isoformat() for k in range(_DAYS + 31))
 
 
 def invoice_ids(count: int) -> list[int]:
@@ -52,11 +56,16 @@ def _money(cents: int) -> float:
 
 def varying_fields(invoice_id: int) -> dict[str, Any]:
     """The fields that differ between invoices, as Python values."""
+    return _varying(invoice_id)[1]
+
+
+def _varying(invoice_id: int) -> tuple[int, dict[str, Any]]:
+    """The VAT slot that holds the amounts, and ``varying_fields``."""
     h = (invoice_id * 2654435761) & 0xFFFFFFFF
     name, street, zipcode, city, state = _NAMES[h % len(_NAMES)]
     credit = invoice_id % 10 == 0
-    issued = _EPOCH + timedelta(days=invoice_id % 4700)
-    issued_text = issued.isoformat()
+    day = invoice_id % _DAYS
+    issued_text = _DAY_TEXT[day]
     vatcode, vatpercent, slot = _VAT[(h >> 3) % len(_VAT)]
     basis_cents = 500 + (h >> 5) % 2_000_000
     if credit:
@@ -74,7 +83,7 @@ def varying_fields(invoice_id: int) -> dict[str, Any]:
         "type_id": 5 if credit else 4,
         "nr": 20120000 + invoice_id,
         "date": issued_text,
-        "expirationdate": (issued + timedelta(days=30)).isoformat() if h % 11 else "",
+        "expirationdate": _DAY_TEXT[day + 30] if h % 11 else "",
         "concerning": _CONCERNING[(h >> 9) % len(_CONCERNING)],
         "chargeableevent": issued_text,
         "structuredpaymentnotification": f"{invoice_id:010d}{invoice_id % 97:02d}",
@@ -96,21 +105,27 @@ def varying_fields(invoice_id: int) -> dict[str, Any]:
         "advance": _money(advance_cents),
         "balance": _money(incl_cents - advance_cents),
         "approved": approved,
-        "approved_date": (issued + timedelta(days=2)).isoformat() if approved else "",
+        "approved_date": _DAY_TEXT[day + 2] if approved else "",
         "sent": h % 7 != 0,
-        "sent_date": (issued + timedelta(days=1)).isoformat() if h % 7 else "",
+        "sent_date": _DAY_TEXT[day + 1] if h % 7 else "",
         "detail_sourcelist": _SOURCELISTS[(h >> 11) % len(_SOURCELISTS)],
         "ts_lastupdate": (
             _TS_EPOCH + timedelta(seconds=(invoice_id * 7919 + h % 86_400) % 220_000_000)
         ).isoformat(sep=" "),
     }
-    for n in range(1, 6):
-        mine = n == slot
-        values[f"basis{n}"] = _money(basis_cents) if mine else 0.0
-        values[f"taxableamount{n}"] = _money(basis_cents) if mine else 0.0
-        values[f"vatamount{n}"] = _money(vat_cents) if mine else 0.0
-        values[f"amountinclvat{n}"] = _money(incl_cents) if mine else 0.0
-    return values
+    # every VAT slot's amounts are 0.0 but those of the invoice's own slot
+    values.update(_NO_AMOUNTS)
+    basis, taxable, vat, incl = _SLOT_KEYS[slot]
+    values[basis] = values[taxable] = _money(basis_cents)
+    values[vat] = _money(vat_cents)
+    values[incl] = _money(incl_cents)
+    return slot, values
+
+
+_SLOT_KEYS = {
+    n: (f"basis{n}", f"taxableamount{n}", f"vatamount{n}", f"amountinclvat{n}") for n in range(1, 6)
+}
+_NO_AMOUNTS = dict.fromkeys((key for keys in _SLOT_KEYS.values() for key in keys), 0.0)
 
 
 # the documented record (id 25 of the vendor's page); fields not in varying_fields stay as here
@@ -171,6 +186,10 @@ _MONEY_FIELDS = frozenset(
 )
 
 
+def _float_wire(value: float) -> str:
+    return f"{value:.1f}" if value.is_integer() else f"{value:.15f}"
+
+
 def wire_value(value: Any) -> str:
     """One JSON value as the vendor prints it."""
     if value is True:
@@ -178,7 +197,7 @@ def wire_value(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, float):
-        return f"{value:.1f}" if value.is_integer() else f"{value:.15f}"
+        return _float_wire(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
@@ -187,43 +206,63 @@ def wire_value(value: Any) -> str:
 
 
 _VARYING_ORDER = tuple(name for name in FIELD_NAMES if name in varying_fields(24))
-_TEMPLATE = (
-    "{"
-    + ",".join(
-        f"{_encode(name)}:"
-        + ("%s" if name in _VARYING_ORDER else wire_value(_BASE[name]).replace("%", "%%"))
-        for name in FIELD_NAMES
+_SLOT_FIELDS = ("basis", "taxableamount", "vatamount", "amountinclvat")
+
+
+def _template(slot: int) -> tuple[str, Any, list[Any]]:
+    """The record's text with a ``%s`` for each field that varies when the amounts sit in VAT
+    slot ``slot`` (the other slots' amounts are always 0.0), a getter of those fields and their
+    encoders."""
+    zeros = {f"{p}{n}" for p in _SLOT_FIELDS for n in range(1, 6) if n != slot}
+    varying = tuple(name for name in _VARYING_ORDER if name not in zeros)
+    text = (
+        "{"
+        + ",".join(
+            f"{_encode(name)}:"
+            + ("%s" if name in varying else wire_value(_BASE[name]).replace("%", "%%"))
+            for name in FIELD_NAMES
+        )
+        + "}"
     )
-    + "}"
-)
+    return text, operator.itemgetter(*varying), [_ENCODERS[name] for name in varying]
 
 
-def _float_text(value: float) -> str:
-    text = _FLOAT_TEXT.get(value)
-    if text is None:
-        text = wire_value(value)
-        if len(_FLOAT_TEXT) < 4096:
-            _FLOAT_TEXT[value] = text
-    return text
+class _FloatText(dict[float, str]):
+    """``wire_value`` of floats, remembered: a lookup in C for the amounts that repeat."""
+
+    def __missing__(self, value: float) -> str:
+        if len(self) >= 4096:
+            self.clear()
+        text = self[value] = _float_wire(value)
+        return text
 
 
-# wire_value by exact class, for the fields that vary: rendering is the fake's hot loop
-_FLOAT_TEXT: dict[float, str] = {}
-_WIRE_BY_CLASS: dict[type, Any] = {
+# per varying field, ``wire_value`` for the one class its values have, as a call into C where
+# the class allows (``wire_value`` itself where the class varies): rendering is the fake's hot loop
+_BY_CLASS: dict[type, Any] = {
     str: _encode,
     int: int.__repr__,
-    float: _float_text,
-    bool: lambda value: "true" if value else "false",
+    float: _FloatText().__getitem__,
+    bool: {True: "true", False: "false"}.__getitem__,
 }
+
+
+def _encoder(name: str) -> Any:
+    classes = {type(varying_fields(i)[name]) for i in range(24, 524)}
+    return _BY_CLASS[classes.pop()] if len(classes) == 1 else wire_value
+
+
+_ENCODERS = {name: _encoder(name) for name in _VARYING_ORDER}
+
+
+_TEMPLATES = {slot: _template(slot) for _, _, slot in _VAT}
 
 
 def render_invoice(invoice_id: int) -> str:
     """The invoice's JSON object, byte for byte as the fake serves it."""
-    values = varying_fields(invoice_id)
-    by_class = _WIRE_BY_CLASS
-    return _TEMPLATE % tuple(
-        [by_class[(v := values[name]).__class__](v) for name in _VARYING_ORDER]
-    )
+    slot, values = _varying(invoice_id)
+    template, getter, encoders = _TEMPLATES[slot]
+    return template % tuple([encode(v) for encode, v in zip(encoders, getter(values), strict=True)])
 
 
 def invoice_field(invoice_id: int, name: str, varying: dict[str, Any] | None = None) -> Any:
