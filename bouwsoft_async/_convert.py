@@ -57,14 +57,18 @@ _money_memo: dict[float, Decimal] = {}
 _money_int_memo: dict[int, Decimal] = {}
 _rate_memo: dict[float, Decimal] = {}
 _rate_int_memo: dict[int, Decimal] = {}
-# dates repeat even more (a few thousand days); the optional memo also maps "" to None
+# dates repeat even more: every day of 40 years fits (ten years of invoices are 3,650 days, and
+# a memo that is cleared in the middle of an export is a memo that misses); the optional memo
+# also maps "" to None
+_DATE_MEMO_LIMIT = 1 << 14
 _date_memo: dict[str, date] = {}
 _opt_date_memo: dict[str, date | None] = {"": None}
 
 
 def _remember(memo: dict[Any, Any], key: object, value: object) -> None:
-    # full means mostly one-off amounts: start over, and the common values come back at once
-    if len(memo) >= _MEMO_LIMIT:
+    # full means mostly one-off values: start over, and the common values come back at once
+    limit = _DATE_MEMO_LIMIT if memo is _date_memo or memo is _opt_date_memo else _MEMO_LIMIT
+    if len(memo) >= limit:
         empty = memo is _opt_date_memo
         memo.clear()
         if empty:
@@ -245,7 +249,10 @@ _FIELD_CODE: dict[Any, str] = {
     int: "_x = _v if (_v := {o}).__class__ is int else _int(_v, {n})",
     str: "_x = _v if (_v := {o}).__class__ is str else _str(_v, {n})",
     bool: "_x = _v if (_v := {o}).__class__ is bool else _bool(_v, {n})",
-    float: "_x = _v if (_v := {o}).__class__ is float else _float(_v, {n})",
+    float: (
+        "_c = (_v := {o}).__class__\n"
+        "_x = _v if _c is float else float(_v) if _c is int else _float(_v, {n})"
+    ),
     Money: (
         "_c = (_v := {o}).__class__\n"
         "if _c is float: _x = _money_memo[_v] if _v in _money_memo else _new_money(_v, {n})\n"
