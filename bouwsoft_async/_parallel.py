@@ -44,6 +44,8 @@ T = TypeVar("T")
 _MAX_ROUNDS = 8
 # a cut within this share of a piece's ideal size is good enough
 _TOLERANCE = 0.1
+# where each wave of top probes looks, in multiples of its scale (8 times the last wave's)
+_TOP_LADDER = (1, 1.25, 1.5, 2, 3, 4, 6)
 # one piece per worker keeps the split to a few waves of probes; a worker that finishes early
 # takes the range between the head page and the first cut, which is known last
 _PIECES_PER_WORKER = 1
@@ -155,11 +157,13 @@ class _Ranks:
 
     async def find_top(self, first_id: int) -> None:
         """Probe ever larger ids until one has every record below it."""
-        # ids are distinct integers, so the top is at least first_id + total - 1 away
+        # ids are distinct integers, so the top is at least first_id + total - 1 away; most id
+        # spaces are nearly dense, so the first wave probes closely from there: the ranks it
+        # brings back already place the cuts well, often with no second wave
         scale = max(self.total, 1)
         while max(self.known.values()) < self.total and first_id + scale < 1 << 62:
-            await self.measure([first_id + scale * g for g in (1, 2, 4, 8, 16, 32, 64)])
-            scale *= 128
+            await self.measure([first_id + round(scale * g) for g in _TOP_LADDER])
+            scale *= 8
 
     async def cuts(self, parts: int) -> list[tuple[int, int]]:
         """About ``parts - 1`` ids (with their ranks) that cut the records into equal pieces."""
@@ -241,26 +245,27 @@ async def walk_range(
     filter: str | None,
     id_range: IdRange,
     page_size: int,
-    after_id: int | None = None,
     slots: asyncio.Semaphore | None = None,
 ) -> AsyncGenerator[Page[R], None]:
     """The pages of ``filter`` within ``id_range`` by ascending id, like the sequential walk."""
-    narrowed = and_filters(filter, id_range.as_filter())
-    last_id = after_id
-    while True:
-        params = walk_params(narrowed, page_size, last_id)
-        async with slots or contextlib.nullcontext():
-            page = await fetch_page(core, resource, cls, params=params)
-        if not page.records:
-            check_empty_page(page)
-            return
+
+    def inside(page: Page[R]) -> None:
         for record in (page.records[0], page.records[-1]):
             if not id_range.contains(record.id):
                 raise DecodeError(f"id {record.id} lies outside the requested {id_range}")
-        last_id = check_walk_page(page, last_id)
-        yield page
-        if page.last + 1 >= page.total:
-            return
+
+    walk = walk_pages(
+        core,
+        resource,
+        cls,
+        filter=and_filters(filter, id_range.as_filter()),
+        page_size=page_size,
+        slots=slots,
+        check=inside,
+    )
+    async with contextlib.aclosing(walk):
+        async for page in walk:
+            yield page
 
 
 class _Done:
@@ -306,7 +311,8 @@ async def parallel_pages(
         return
     parts = max(1, min(concurrency * _PIECES_PER_WORKER, total // page_size))
     slots = asyncio.Semaphore(concurrency)
-    out: asyncio.Queue[Page[R] | _Done | _Failed] = asyncio.Queue(maxsize=max(2, concurrency // 2))
+    # each worker also holds the page it waits to hand over and the next one's bytes
+    out: asyncio.Queue[Page[R] | _Done | _Failed] = asyncio.Queue(maxsize=1)
     todo: asyncio.Queue[IdRange | None] = asyncio.Queue()
     # the head's last id and size, or None when the head page was everything
     head_end: asyncio.Future[tuple[int, int] | None] = asyncio.get_running_loop().create_future()
@@ -368,8 +374,9 @@ async def parallel_pages(
                 page_size=page_size,
                 slots=slots,
             )
-            async for page in walk:
-                await out.put(page)
+            async with contextlib.aclosing(walk):
+                async for page in walk:
+                    await out.put(page)
 
     async def run(job: Awaitable[None]) -> None:
         try:

@@ -127,6 +127,33 @@ def parse_content_range(value: object) -> ContentRange:
     return ContentRange(first, last, total)
 
 
+# a list answer as the vendor prints it: Content-Range first, then records that start with id
+_PAGE_HEAD = re.compile(rb'\s*\{\s*"Content-Range"\s*:\s*"\s*(\d+)\s*-\s*(\d+)\s*/\s*(\d+)\s*"')
+_RECORD_HEAD = re.compile(rb'\{\s*"id"\s*:\s*(\d+)\s*[,}]')
+
+
+def peek_next_page(body: bytes) -> int | None:
+    """A guess, from a list page's raw bytes, at the id a walk continues after: the last
+    record's id, or None when the page ends the walk or the bytes are not laid out as the vendor
+    lays them out (Content-Range first, each record starting with its id).
+
+    Only a guess, so a walk can ask for the next page while this one is decoded; the walk
+    checks it against the decoded page and discards a wrong one, unread.
+    """
+    head = _PAGE_HEAD.match(body)
+    if head is None:
+        return None
+    last, total = int(head.group(2)), int(head.group(3))
+    if last + 1 >= total:
+        return None
+    key = body.rfind(b'"id"')
+    brace = body.rfind(b"{", 0, key) if key > 0 else -1
+    if brace < 0 or body[brace + 1 : key].strip():
+        return None
+    record = _RECORD_HEAD.match(body, brace)
+    return int(record.group(1)) if record else None
+
+
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent
     or unreadable. A date in the past means "now" (0)."""

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -673,7 +674,43 @@ async def test_list_pages_in_the_wrong_shape(
     with pytest.raises(DecodeError, match=match):
         async for _ in client.sales_invoices.list(page_size=2):
             pass
-    assert lst.count == 1
+    # the bad page is not asked for again; at most the read-ahead of the page after it went out
+    # (it is sent before the page is decoded) and was dropped unread
+    assert 1 <= lst.count <= 2
+    assert all("id gt" in call.params["filter"] for call in lst.calls[1:])
+
+
+async def test_the_next_page_is_asked_for_before_this_one_is_decoded(
+    client: BouwsoftClient, mock: aioresponses
+) -> None:
+    lst = Script(mock, f"{BASE}/SalesInvoices/", page([24, 25], total=4), page([26, 27]))
+    walk = client.sales_invoices.pages(page_size=2)
+    async with aclosing(walk):
+        first = await anext(walk)
+        # the caller holds page one; page two was requested from page one's bytes already
+        assert [r.id for r in first.records] == [24, 25]
+        assert lst.count == 2
+        assert lst.calls[1].params["filter"] == "id gt 25"
+        rest = [r.id async for p in walk for r in p.records]
+    assert rest == [26, 27]
+    assert lst.count == 2
+
+
+async def test_a_wrong_read_ahead_guess_is_dropped(
+    client: BouwsoftClient, mock: aioresponses
+) -> None:
+    # the last record ends in a nested object with an id: the bytes suggest 999, not 25
+    misleading = {**record(25), "meta": {"id": 999}}
+    first = ok({"Content-Range": "0-1/4", "Records": [record(24), misleading]})
+
+    async def answer(call: Any) -> CallbackResult:
+        where = (call.params or {}).get("filter")
+        return {None: first, "id gt 25": page([26, 27]), "id gt 999": page([1000])}[where]
+
+    lst = Script(mock, f"{BASE}/SalesInvoices/", answer)
+    ids = [invoice.id async for invoice in client.sales_invoices.list(page_size=2)]
+    assert ids == [24, 25, 26, 27]
+    assert [(c.params or {}).get("filter") for c in lst.calls] == [None, "id gt 999", "id gt 25"]
 
 
 async def test_next_page_that_does_not_advance(client: BouwsoftClient, mock: aioresponses) -> None:

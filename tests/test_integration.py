@@ -7,6 +7,7 @@ import gc
 import json
 import warnings
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -134,6 +135,27 @@ async def test_walk_several_thousand_invoices_each_exactly_once(
             "sort": "id",
             "filter": f"id gt {fake.invoice_ids[previous_page_end]}",
         }
+
+
+async def test_walk_reads_the_next_page_ahead(fake: FakeBouwsoft, client: BouwsoftClient) -> None:
+    walk = client.sales_invoices.pages(page_size=500)
+    async with aclosing(walk):
+        first = await anext(walk)
+        # the caller holds page one and has not asked for more: page two is on its way anyway
+        for _ in range(500):
+            if len(list_requests(fake)) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert [r.query.get("filter") for r in list_requests(fake)] == [
+            None,
+            f"id gt {first.records[-1].id}",
+        ]
+        second = await anext(walk)
+        assert second.records[0].id == fake.invoice_ids[500]
+    # closing the walk early drops the third page's read-ahead; nothing is asked twice
+    await asyncio.sleep(0.05)
+    filters = [r.query.get("filter") for r in list_requests(fake)]
+    assert len(filters) == len(set(filters)) <= 3
 
 
 async def test_pages_hold_at_most_one_page(fake: FakeBouwsoft, client: BouwsoftClient) -> None:

@@ -34,6 +34,7 @@ from bouwsoft_async._protocol import (
     parse_retry_after,
     parse_valid_until,
     path_of,
+    peek_next_page,
     redact,
     resource_url,
     token_headers,
@@ -42,6 +43,29 @@ from bouwsoft_async._protocol import (
 NOW = datetime(2025, 2, 12, 14, 0, 0, tzinfo=timezone.utc)
 
 # -- Content-Range ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "guess"),
+    [
+        # as the vendor and the fake print a page: Content-Range first, records start with id
+        (b'{"Content-Range":"0-1/5","Records":[{"id":24,"nr":1},{"id":27,"nr":2}]}', 27),
+        (b'{ "Content-Range" : "0-1/5", "Records": [{"id": 24}, { "id" : 27 , "nr": 2}]}', 27),
+        # the last page of the walk: nothing to ask for next
+        (b'{"Content-Range":"0-1/2","Records":[{"id":24},{"id":27}]}', None),
+        (b'{"Content-Range":"0-0/0","Records":[]}', None),
+        # laid out otherwise: no guess
+        (b'{"Records":[{"id":24},{"id":27}],"Content-Range":"0-1/5"}', None),
+        (b'{"Content-Range":"0-1/5","Records":[{"id":24},{"nr":2,"id":27}]}', None),
+        (b'{"Content-Range":"0-1/5","Records":[{"id":24},{"id":"27"}]}', None),
+        (b"<html>502 Bad Gateway</html>", None),
+        (b"", None),
+        # a wrong guess is possible (a nested object with an id last); the walk checks it
+        (b'{"Content-Range":"0-0/5","Records":[{"id":24,"meta":{"id":999}}]}', 999),
+    ],
+)
+def test_peek_next_page(body: bytes, guess: int | None) -> None:
+    assert peek_next_page(body) == guess
 
 
 def test_content_range_vendor_example() -> None:
