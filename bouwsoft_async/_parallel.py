@@ -8,8 +8,10 @@ sequential walk. The pieces cover the whole id space without overlap, so every r
 exactly once, whatever the gaps between ids.
 
 While the probes run, the first page of the whole list is already being fetched ("the head"), so
-the split costs little more than one page. At most ``concurrency`` requests are in flight and a
-few decoded pages wait in a bounded queue: memory is pages times concurrency, never the list.
+the split costs little more than one page. Each piece's walk reads its next page ahead while the
+current one is decoded, so waiting overlaps decoding. At most ``concurrency`` requests are in
+flight; a worker holds at most the page it hands over and the next page's bytes, and one page
+waits in the queue: memory is pages times concurrency, never the list.
 """
 
 from __future__ import annotations
