@@ -35,7 +35,7 @@ class _Record:
         cls: Any = type(self)
         state = {a.name: getattr(self, a.name) for a in attrs.fields(cls)}
         state["extra"] = dict(state["extra"])
-        return (_unpickle_record, (type(self), state))
+        return (_unpickle_record, (cls, state))
 
 
 def _unpickle_record(cls: Any, state: dict[str, Any]) -> Any:

@@ -206,14 +206,13 @@ def wire_value(value: Any) -> str:
 
 
 _VARYING_ORDER = tuple(name for name in FIELD_NAMES if name in varying_fields(24))
-_SLOT_FIELDS = ("basis", "taxableamount", "vatamount", "amountinclvat")
 
 
 def _template(slot: int) -> tuple[str, Any, list[Any]]:
     """The record's text with a ``%s`` for each field that varies when the amounts sit in VAT
     slot ``slot`` (the other slots' amounts are always 0.0), a getter of those fields and their
     encoders."""
-    zeros = {f"{p}{n}" for p in _SLOT_FIELDS for n in range(1, 6) if n != slot}
+    zeros = {key for n, keys in _SLOT_KEYS.items() if n != slot for key in keys}
     varying = tuple(name for name in _VARYING_ORDER if name not in zeros)
     text = (
         "{"
