@@ -253,16 +253,17 @@ _FIELD_CODE: dict[Any, str] = {
         "_c = (_v := {o}).__class__\n"
         "_x = _v if _c is float else float(_v) if _c is int else _float(_v, {n})"
     ),
+    # one hashing of the float (a bound ``get``), not two (``in``, then ``[]``)
     Money: (
-        "_c = (_v := {o}).__class__\n"
-        "if _c is float: _x = _money_memo[_v] if _v in _money_memo else _new_money(_v, {n})\n"
-        "elif _c is int and _v in _money_int_memo: _x = _money_int_memo[_v]\n"
+        "if (_v := {o}).__class__ is float:\n"
+        "    if (_x := _money_get(_v)) is None: _x = _new_money(_v, {n})\n"
+        "elif _v.__class__ is int and _v in _money_int_memo: _x = _money_int_memo[_v]\n"
         "else: _x = _money(_v, {n})"
     ),
     Rate: (
-        "_c = (_v := {o}).__class__\n"
-        "if _c is float and _v in _rate_memo: _x = _rate_memo[_v]\n"
-        "elif _c is int and _v in _rate_int_memo: _x = _rate_int_memo[_v]\n"
+        "if (_v := {o}).__class__ is float:\n"
+        "    if (_x := _rate_get(_v)) is None: _x = _rate(_v, {n})\n"
+        "elif _v.__class__ is int and _v in _rate_int_memo: _x = _rate_int_memo[_v]\n"
         "else: _x = _rate(_v, {n})"
     ),
     date: (
@@ -288,9 +289,9 @@ _HELPERS: dict[str, Any] = {
     "_optional_date": _optional_date,
     "_timestamp": _timestamp,
     "_optional_timestamp": _optional_timestamp,
-    "_money_memo": _money_memo,
+    "_money_get": _money_memo.get,
+    "_rate_get": _rate_memo.get,
     "_money_int_memo": _money_int_memo,
-    "_rate_memo": _rate_memo,
     "_rate_int_memo": _rate_int_memo,
     "_date_memo": _date_memo,
     "_opt_date_memo": _opt_date_memo,
