@@ -138,6 +138,7 @@ async def walk_pages(
     page_size: int,
     slots: asyncio.Semaphore | None = None,
     check: Callable[[Page[R]], None] | None = None,
+    read_ahead: Callable[[], bool] = lambda: True,
 ) -> AsyncGenerator[Page[R], None]:
     """Every page of ``filter`` by ascending id, each record once.
 
@@ -145,7 +146,8 @@ async def walk_pages(
     way: ``peek_next_page`` guesses the last id from the raw bytes, and the guess is used only
     if it matches the decoded page; a wrong one costs a cancelled GET, never a skipped or
     repeated record. Memory: one decoded page and the next page's bytes. ``slots`` bounds the
-    requests in flight; ``check`` vets each page before it is yielded.
+    requests in flight; ``check`` vets each page before it is yielded; ``read_ahead`` says
+    whether reading ahead is worth it now (a consumer that lags has pages waiting already).
     """
     last_id: int | None = None
     params = walk_params(filter, page_size, last_id)
@@ -161,7 +163,7 @@ async def walk_pages(
             ahead = None
             guess = peek_next_page(body)
             # a guess that does not advance means a bad page: nothing worth asking for next
-            if guess is not None and (last_id is None or guess > last_id):
+            if guess is not None and (last_id is None or guess > last_id) and read_ahead():
                 ahead_params = walk_params(filter, page_size, guess)
                 ahead = asyncio.ensure_future(_fetch_body(core, resource, ahead_params, slots))
                 # decoding holds the loop for milliseconds: give it two turns first, one for
@@ -170,6 +172,7 @@ async def walk_pages(
                 await asyncio.sleep(0)
                 await asyncio.sleep(0)
             page = _page_from_body(body, cls, core.secrets())
+            del body  # not held while the caller holds the page
             if not page.records:
                 check_empty_page(page)
                 return

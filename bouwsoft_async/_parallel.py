@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import attrs
@@ -248,6 +248,7 @@ async def walk_range(
     id_range: IdRange,
     page_size: int,
     slots: asyncio.Semaphore | None = None,
+    read_ahead: Callable[[], bool] = lambda: True,
 ) -> AsyncGenerator[Page[R], None]:
     """The pages of ``filter`` within ``id_range`` by ascending id, like the sequential walk."""
 
@@ -264,6 +265,7 @@ async def walk_range(
         page_size=page_size,
         slots=slots,
         check=inside,
+        read_ahead=read_ahead,
     )
     async with contextlib.aclosing(walk):
         async for page in walk:
@@ -313,7 +315,8 @@ async def parallel_pages(
         return
     parts = max(1, min(concurrency * _PIECES_PER_WORKER, total // page_size))
     slots = asyncio.Semaphore(concurrency)
-    # each worker also holds the page it waits to hand over and the next one's bytes
+    # each worker also holds the page it waits to hand over, and the next one's bytes when it
+    # read ahead (only while this queue had room)
     out: asyncio.Queue[Page[R] | _Done | _Failed] = asyncio.Queue(maxsize=1)
     todo: asyncio.Queue[IdRange | None] = asyncio.Queue()
     # the head's last id and size, or None when the head page was everything
@@ -375,6 +378,8 @@ async def parallel_pages(
                 id_range=piece,
                 page_size=page_size,
                 slots=slots,
+                # while pages wait for the consumer, reading further ahead only costs memory
+                read_ahead=lambda: not out.full(),
             )
             async with contextlib.aclosing(walk):
                 async for page in walk:
