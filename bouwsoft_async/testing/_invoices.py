@@ -7,7 +7,6 @@ Amounts are whole cents held as floats and printed the way the vendor prints a `
 from __future__ import annotations
 
 import json
-import operator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -37,6 +36,7 @@ _TS_EPOCH = datetime(2019, 1, 1)
 _DAYS = 4700
 # every date an invoice can carry, as text: rendering is the fake's hot loop
 _DAY_TEXT = tuple((_EPOCH + timedelta(days=k)).isoformat() for k in range(_DAYS + 31))
+_DAY_JSON = tuple(f'"{day}"' for day in _DAY_TEXT)
 
 
 def invoice_ids(count: int) -> list[int]:
@@ -50,22 +50,68 @@ def invoice_ids(count: int) -> list[int]:
     return ids
 
 
-def _money(cents: int) -> float:
-    return cents / 100
+class _Values:
+    """How ``_varying`` spells what it computes: as Python values."""
+
+    @staticmethod
+    def text(value: str) -> Any:
+        return value
+
+    @staticmethod
+    def number(value: int) -> Any:
+        return value
+
+    @staticmethod
+    def flag(value: bool) -> Any:
+        return value
+
+    @staticmethod
+    def money(cents: int) -> Any:
+        return cents / 100
+
+    @staticmethod
+    def day(k: int) -> Any:
+        return _DAY_TEXT[k]
+
+    rate = staticmethod(number)
+
+
+class _Wire:
+    """How ``_varying`` spells what it computes: as the vendor's JSON text (the fake's hot loop,
+    so every spelling is a lookup or a call into C where it can be)."""
+
+    text = staticmethod(_encode)
+    number = staticmethod(int.__repr__)
+    flag = staticmethod({True: "true", False: "false"}.__getitem__)
+
+    @staticmethod
+    def money(cents: int) -> Any:
+        return _FLOAT_TEXT[cents / 100]
+
+    day = staticmethod(_DAY_JSON.__getitem__)
+
+    @staticmethod
+    def rate(value: float) -> Any:
+        return wire_value(value)
 
 
 def varying_fields(invoice_id: int) -> dict[str, Any]:
     """The fields that differ between invoices, as Python values."""
-    return _varying(invoice_id)[1]
+    slot, values = _varying(invoice_id, _Values)
+    fields = dict(zip(_SLOT_ORDER[slot], values, strict=True))
+    for n, keys in _SLOT_KEYS.items():
+        if n != slot:
+            fields.update(dict.fromkeys(keys, 0.0))
+    return fields
 
 
-def _varying(invoice_id: int) -> tuple[int, dict[str, Any]]:
-    """The VAT slot that holds the amounts, and ``varying_fields``."""
+def _varying(invoice_id: int, spell: Any) -> tuple[int, tuple[Any, ...]]:
+    """The VAT slot that holds the amounts, and the values of the fields that vary (in record
+    order, the other slots' amounts left out: they are always 0.0), spelled by ``spell``."""
     h = (invoice_id * 2654435761) & 0xFFFFFFFF
     name, street, zipcode, city, state = _NAMES[h % len(_NAMES)]
     credit = invoice_id % 10 == 0
     day = invoice_id % _DAYS
-    issued_text = _DAY_TEXT[day]
     vatcode, vatpercent, slot = _VAT[(h >> 3) % len(_VAT)]
     basis_cents = 500 + (h >> 5) % 2_000_000
     if credit:
@@ -74,58 +120,68 @@ def _varying(invoice_id: int) -> tuple[int, dict[str, Any]]:
     incl_cents = basis_cents + vat_cents
     advance_cents = 0 if h % 3 else (abs(basis_cents) // 4)
     approved = h % 5 != 0
-    values: dict[str, Any] = {
-        "id": invoice_id,
-        "company_id": 1 + h % 2,
-        "company_name": "Bouwsoft" if h % 2 == 0 else "Groensoft",
-        "type": "CREDITNOTA" if credit else "FAKTUUR",
-        "type_localized": "CREDIT NOTE" if credit else "INVOICE",
-        "type_id": 5 if credit else 4,
-        "nr": 20120000 + invoice_id,
-        "date": issued_text,
-        "expirationdate": _DAY_TEXT[day + 30] if h % 11 else "",
-        "concerning": _CONCERNING[(h >> 9) % len(_CONCERNING)],
-        "chargeableevent": issued_text,
-        "structuredpaymentnotification": f"{invoice_id:010d}{invoice_id % 97:02d}",
-        "workingdocumentdata_id": invoice_id // 2 + 7,
-        "address_id": 1000 + h % 50_000,
-        "address_name": name,
-        "address_address": street,
-        "address_zipcode": zipcode,
-        "address_city": city,
-        "address_state": state,
-        "vatnr": f"BE 0{h % 1_000_000_000:09d}" if h % 4 else "",
-        "email": f"info{h % 1000}@example.be" if h % 6 else "",
-        "project_id": h % 900 if h % 3 == 0 else 0,
-        "basis": _money(basis_cents),
-        "vatcode": vatcode,
-        "vatpercent": vatpercent,
-        "vatamount": _money(vat_cents),
-        "amountinclvat": _money(incl_cents),
-        "advance": _money(advance_cents),
-        "balance": _money(incl_cents - advance_cents),
-        "approved": approved,
-        "approved_date": _DAY_TEXT[day + 2] if approved else "",
-        "sent": h % 7 != 0,
-        "sent_date": _DAY_TEXT[day + 1] if h % 7 else "",
-        "detail_sourcelist": _SOURCELISTS[(h >> 11) % len(_SOURCELISTS)],
-        "ts_lastupdate": (
-            _TS_EPOCH + timedelta(seconds=(invoice_id * 7919 + h % 86_400) % 220_000_000)
-        ).isoformat(sep=" "),
-    }
-    # every VAT slot's amounts are 0.0 but those of the invoice's own slot
-    values.update(_NO_AMOUNTS)
-    basis, taxable, vat, incl = _SLOT_KEYS[slot]
-    values[basis] = values[taxable] = _money(basis_cents)
-    values[vat] = _money(vat_cents)
-    values[incl] = _money(incl_cents)
-    return slot, values
+    text, number, money = spell.text, spell.number, spell.money
+    no_text = text("")
+    basis = money(basis_cents)
+    ts = _TS_EPOCH + timedelta(seconds=(invoice_id * 7919 + h % 86_400) % 220_000_000)
+    return slot, (
+        number(invoice_id),  # id
+        number(1 + h % 2),  # company_id
+        text("Bouwsoft" if h % 2 == 0 else "Groensoft"),
+        text("CREDITNOTA" if credit else "FAKTUUR"),  # type
+        text("CREDIT NOTE" if credit else "INVOICE"),  # type_localized
+        number(5 if credit else 4),  # type_id
+        number(20120000 + invoice_id),  # nr
+        spell.day(day),  # date
+        spell.day(day + 30) if h % 11 else no_text,  # expirationdate
+        text(_CONCERNING[(h >> 9) % len(_CONCERNING)]),
+        spell.day(day),  # chargeableevent
+        text(f"{invoice_id:010d}{invoice_id % 97:02d}"),  # structuredpaymentnotification
+        number(invoice_id // 2 + 7),  # workingdocumentdata_id
+        number(1000 + h % 50_000),  # address_id
+        text(name),
+        text(street),
+        text(zipcode),
+        text(city),
+        text(state),
+        text(f"BE 0{h % 1_000_000_000:09d}") if h % 4 else no_text,  # vatnr
+        text(f"info{h % 1000}@example.be") if h % 6 else no_text,  # email
+        number(h % 900 if h % 3 == 0 else 0),  # project_id
+        basis,
+        text(vatcode),
+        spell.rate(vatpercent),
+        money(vat_cents),  # vatamount
+        money(incl_cents),  # amountinclvat
+        basis,  # basis<slot>
+        basis,  # taxableamount<slot>
+        money(vat_cents),  # vatamount<slot>
+        money(incl_cents),  # amountinclvat<slot>
+        money(advance_cents),
+        money(incl_cents - advance_cents),  # balance
+        spell.flag(approved),
+        spell.day(day + 2) if approved else no_text,  # approved_date
+        spell.flag(h % 7 != 0),  # sent
+        spell.day(day + 1) if h % 7 else no_text,  # sent_date
+        text(_SOURCELISTS[(h >> 11) % len(_SOURCELISTS)]),  # detail_sourcelist
+        text(ts.isoformat(sep=" ")),  # ts_lastupdate
+    )
 
 
 _SLOT_KEYS = {
     n: (f"basis{n}", f"taxableamount{n}", f"vatamount{n}", f"amountinclvat{n}") for n in range(1, 6)
 }
-_NO_AMOUNTS = dict.fromkeys((key for keys in _SLOT_KEYS.values() for key in keys), 0.0)
+_VARYING_NAMES = (
+    "id", "company_id", "company_name", "type", "type_localized", "type_id", "nr", "date",
+    "expirationdate", "concerning", "chargeableevent", "structuredpaymentnotification",
+    "workingdocumentdata_id", "address_id", "address_name", "address_address",
+    "address_zipcode", "address_city", "address_state", "vatnr", "email", "project_id", "basis",
+    "vatcode", "vatpercent", "vatamount", "amountinclvat", "advance", "balance", "approved",
+    "approved_date", "sent", "sent_date", "detail_sourcelist", "ts_lastupdate",
+)  # fmt: skip
+# the names ``_varying`` spells, in record order, for each VAT slot
+_SLOT_ORDER = {
+    n: (*_VARYING_NAMES[:27], *keys, *_VARYING_NAMES[27:]) for n, keys in _SLOT_KEYS.items()
+}
 
 
 # the documented record (id 25 of the vendor's page); fields not in varying_fields stay as here
@@ -205,16 +261,11 @@ def wire_value(value: Any) -> str:
     return json.dumps(value)
 
 
-_VARYING_ORDER = tuple(name for name in FIELD_NAMES if name in varying_fields(24))
-
-
-def _template(slot: int) -> tuple[str, Any, list[Any]]:
-    """The record's text with a ``%s`` for each field that varies when the amounts sit in VAT
-    slot ``slot`` (the other slots' amounts are always 0.0), a getter of those fields and their
-    encoders."""
-    zeros = {key for n, keys in _SLOT_KEYS.items() if n != slot for key in keys}
-    varying = tuple(name for name in _VARYING_ORDER if name not in zeros)
-    text = (
+def _template(slot: int) -> str:
+    """The record's text with a ``%s`` for each field ``_varying`` spells when the amounts sit
+    in VAT slot ``slot``; the other fields as in the documented record."""
+    varying = set(_SLOT_ORDER[slot])
+    return (
         "{"
         + ",".join(
             f"{_encode(name)}:"
@@ -223,7 +274,6 @@ def _template(slot: int) -> tuple[str, Any, list[Any]]:
         )
         + "}"
     )
-    return text, operator.itemgetter(*varying), [_ENCODERS[name] for name in varying]
 
 
 class _FloatText(dict[float, str]):
@@ -236,32 +286,14 @@ class _FloatText(dict[float, str]):
         return text
 
 
-# per varying field, ``wire_value`` for the one class its values have, as a call into C where
-# the class allows (``wire_value`` itself where the class varies): rendering is the fake's hot loop
-_BY_CLASS: dict[type, Any] = {
-    str: _encode,
-    int: int.__repr__,
-    float: _FloatText().__getitem__,
-    bool: {True: "true", False: "false"}.__getitem__,
-}
-
-
-def _encoder(name: str) -> Any:
-    classes = {type(varying_fields(i)[name]) for i in range(24, 524)}
-    return _BY_CLASS[classes.pop()] if len(classes) == 1 else wire_value
-
-
-_ENCODERS = {name: _encoder(name) for name in _VARYING_ORDER}
-
-
-_TEMPLATES = {slot: _template(slot) for _, _, slot in _VAT}
+_FLOAT_TEXT = _FloatText()
+_TEMPLATES = {slot: _template(slot) for slot in _SLOT_KEYS}
 
 
 def render_invoice(invoice_id: int) -> str:
     """The invoice's JSON object, byte for byte as the fake serves it."""
-    slot, values = _varying(invoice_id)
-    template, getter, encoders = _TEMPLATES[slot]
-    return template % tuple([encode(v) for encode, v in zip(encoders, getter(values), strict=True)])
+    slot, texts = _varying(invoice_id, _Wire)
+    return _TEMPLATES[slot] % texts
 
 
 def invoice_field(invoice_id: int, name: str, varying: dict[str, Any] | None = None) -> Any:
