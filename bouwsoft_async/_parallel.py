@@ -198,6 +198,27 @@ class _Ranks:
         return sorted(p for p in chosen if 0 < p[1] < self.total)
 
 
+async def _cuts(
+    core: Core,
+    resource: str,
+    filter: str | None,
+    *,
+    total: int,
+    first_id: int,
+    high: int | None,
+    parts: int,
+    slots: asyncio.Semaphore,
+) -> list[tuple[int, int]]:
+    """Ids (with their ranks) that cut ``filter``'s ``total`` records, from ``first_id`` up to
+    ``high`` (None: find the top first), into ``parts`` pieces of about equal size."""
+    if parts <= 1:
+        return []
+    ranks = _Ranks(core, resource, filter, total=total, first_id=first_id, high=high, slots=slots)
+    if high is None:
+        await ranks.find_top(first_id)
+    return await ranks.cuts(parts)
+
+
 def _pieces(
     cuts: list[tuple[int, int]], *, low: tuple[int | None, int], high: int | None, total: int
 ) -> list[IdRange]:
@@ -224,18 +245,16 @@ async def partitions(
     total, first_id = await probe(core, resource, filter=base_filter)
     if n == 1 or total <= 1 or first_id is None:
         return [IdRange(low=base.low, high=base.high, count=total)]
-    ranks = _Ranks(
+    cuts = await _cuts(
         core,
         resource,
         base_filter,
         total=total,
         first_id=first_id,
         high=base.high,
+        parts=min(n, total),
         slots=asyncio.Semaphore(8),
     )
-    if base.high is None:
-        await ranks.find_top(first_id)
-    cuts = await ranks.cuts(min(n, total))
     return _pieces(cuts, low=(base.low, 0), high=base.high, total=total)
 
 
@@ -297,12 +316,9 @@ async def parallel_pages(
     the order they arrive, each record exactly once; a page's positions count within its range.
     """
     if concurrency == 1:
-        if within is None:
-            walk = walk_pages(core, resource, cls, filter=filter, page_size=page_size)
-        else:
-            walk = walk_range(
-                core, resource, cls, filter=filter, id_range=within, page_size=page_size
-            )
+        walk = walk_range(
+            core, resource, cls, filter=filter, id_range=within or IdRange(), page_size=page_size
+        )
         async with contextlib.aclosing(walk):
             async for page in walk:
                 yield page
@@ -338,20 +354,16 @@ async def parallel_pages(
         await out.put(page)
 
     async def split() -> None:
-        ranks = _Ranks(
+        cuts = await _cuts(
             core,
             resource,
             base_filter,
             total=total,
             first_id=first_id,
             high=base.high,
+            parts=parts,
             slots=slots,
         )
-        cuts: list[tuple[int, int]] = []
-        if parts > 1:
-            if base.high is None:
-                await ranks.find_top(first_id)
-            cuts = await ranks.cuts(parts)
         # the head covers the first min(page_size, total) records: cuts past them can be walked
         # now, and only the piece between the head and the first such cut waits for the head
         later = [c for c in cuts if c[1] > page_size]
