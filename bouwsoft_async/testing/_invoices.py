@@ -234,11 +234,7 @@ _BASE: dict[str, Any] = {
 FIELD_NAMES: tuple[str, ...] = tuple(_BASE)
 _MONEY_FIELDS = frozenset(
     {"basis", "vatamount", "amountinclvat", "advance", "balance"}
-    | {
-        f"{p}{n}"
-        for p in ("basis", "taxableamount", "vatamount", "amountinclvat")
-        for n in range(1, 6)
-    }
+    | {key for keys in _SLOT_KEYS.values() for key in keys}
 )
 
 
