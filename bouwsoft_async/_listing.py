@@ -86,8 +86,8 @@ async def fetch_page(
     core: Core, resource: str, cls: type[R], *, params: Mapping[str, str]
 ) -> Page[R]:
     """One GET of a list resource, decoded into a Page."""
-    response = await core.request("GET", (resource, ""), params=params, idempotent=True)
-    return _page_from_body(response.body, cls, core.secrets())
+    body = await _fetch_body(core, resource, params, None)
+    return _page_from_body(body, cls, core.secrets())
 
 
 async def fetch_one(core: Core, resource: str, record_id: int, cls: type[R]) -> R:
@@ -99,17 +99,18 @@ async def fetch_one(core: Core, resource: str, record_id: int, cls: type[R]) -> 
     return page.records[0]
 
 
+async def _first_of(core: Core, resource: str, filter: str | None) -> tuple[Any, bytes]:
+    """The parsed answer (and its bytes) of a ``limit=1`` request for ``filter``."""
+    body = await _fetch_body(core, resource, walk_params(filter, 1, None), None)
+    return decode_json(body, core.secrets()), body
+
+
 async def count(core: Core, resource: str, *, filter: str | None) -> int:
     """How many records match ``filter``: one ``limit=1`` request, read from Content-Range."""
-    params = {"limit": "1", "sort": "id"}
-    if filter:
-        params["filter"] = filter
-    response = await core.request("GET", (resource, ""), params=params, idempotent=True)
-    payload = decode_json(response.body, core.secrets())
+    payload, body = await _first_of(core, resource, filter)
     if not isinstance(payload, Mapping):
         raise DecodeError(
-            "expected an object with Content-Range",
-            excerpt=excerpt(response.body, core.secrets()),
+            "expected an object with Content-Range", excerpt=excerpt(body, core.secrets())
         )
     return parse_content_range(payload.get("Content-Range")).total
 
@@ -222,15 +223,12 @@ def check_walk_page(page: Page[R], last_id: int | None) -> int:
 
 async def probe(core: Core, resource: str, *, filter: str | None) -> tuple[int, int | None]:
     """How many records match ``filter`` and the lowest matching id: one ``limit=1`` request."""
-    params = {"limit": "1", "sort": "id"}
-    if filter:
-        params["filter"] = filter
-    response = await core.request("GET", (resource, ""), params=params, idempotent=True)
-    payload = decode_json(response.body, core.secrets())
+    payload, body = await _first_of(core, resource, filter)
     records = payload.get("Records") if isinstance(payload, Mapping) else None
     if not isinstance(records, list):
         raise DecodeError(
-            "expected an object with Content-Range and Records", excerpt=excerpt(response.body)
+            "expected an object with Content-Range and Records",
+            excerpt=excerpt(body, core.secrets()),
         )
     total = parse_content_range(payload.get("Content-Range")).total
     if not records:

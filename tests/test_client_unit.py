@@ -713,6 +713,18 @@ async def test_a_wrong_read_ahead_guess_is_dropped(
     assert [(c.params or {}).get("filter") for c in lst.calls] == [None, "id gt 999", "id gt 25"]
 
 
+async def test_a_probe_answer_of_the_wrong_shape_is_redacted(
+    client: BouwsoftClient, mock: aioresponses
+) -> None:
+    # a server that echoes the token in an answer that is not a list page
+    Script(mock, f"{BASE}/SalesInvoices/", ok({"Content-Range": "0-0/1", "echo": ACCESS}))
+    with pytest.raises(DecodeError, match="Content-Range and Records") as info:
+        await client.sales_invoices.partitions(4)
+    assert info.value.excerpt
+    assert ACCESS not in info.value.excerpt
+    assert ACCESS not in str(info.value)
+
+
 async def test_next_page_that_does_not_advance(client: BouwsoftClient, mock: aioresponses) -> None:
     lst = Script(mock, f"{BASE}/SalesInvoices/", page([24, 25], total=4), page([25, 26], total=2))
     seen: list[int] = []
