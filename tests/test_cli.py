@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from bouwsoft_async._cli import main
-from bouwsoft_async._export import FIELD_NAMES, Progress
+from bouwsoft_async._export import FIELD_NAMES
+from bouwsoft_async._output import Progress
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
 from bouwsoft_async.testing._invoices import invoice_ids, is_money_field
 
