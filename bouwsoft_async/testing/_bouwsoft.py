@@ -68,6 +68,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
     Clientnr or a wrong or expired token, 404 for an unknown id and 400 for a filter it can't
     parse. ``latency`` and ``latency_per_record`` model the server's time per request and per
     record returned. ``add_fault()`` injects misbehaviour; ``requests`` logs what came in.
+    ``strict=True`` behaves like the most conservative server consistent with the evidence.
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         latency: float = 0.0,
         latency_per_record: float = 0.0,
         max_page_size: int | None = None,
+        strict: bool = False,
     ) -> None:
         super().__init__()
         self.client_nr = client_nr
@@ -90,6 +92,8 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         self.latency = latency
         self.latency_per_record = latency_per_record
         self.max_page_size = max_page_size
+        # the most conservative server the vendor's evidence allows (older answer shapes, ...)
+        self.strict = strict
         self.invoice_ids = invoice_ids(sales_invoices)
         self._valid_tokens: dict[str, datetime | None] = {}
         if access_token is not None:
