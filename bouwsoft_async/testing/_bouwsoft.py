@@ -68,7 +68,8 @@ class FakeBouwsoft(WritesMixin, FakeServer):
     Clientnr or a wrong or expired token, 404 for an unknown id and 400 for a filter it can't
     parse. ``latency`` and ``latency_per_record`` model the server's time per request and per
     record returned. ``add_fault()`` injects misbehaviour; ``requests`` logs what came in.
-    ``strict=True`` behaves like the most conservative server consistent with the evidence.
+    ``strict=True`` behaves like the most conservative server the evidence allows (queries are
+    only percent-decoded: a ``+`` is a plus sign).
     """
 
     def __init__(
@@ -84,7 +85,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         max_page_size: int | None = None,
         strict: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(strict=strict)
         self.client_nr = client_nr
         self.refresh_token = refresh_token
         self.access_token = access_token
@@ -92,8 +93,6 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         self.latency = latency
         self.latency_per_record = latency_per_record
         self.max_page_size = max_page_size
-        # the most conservative server the vendor's evidence allows (older answer shapes, ...)
-        self.strict = strict
         self.invoice_ids = invoice_ids(sales_invoices)
         self._valid_tokens: dict[str, datetime | None] = {}
         if access_token is not None:

@@ -60,6 +60,7 @@ class FakeRamBase(FakeServer):
     payment, and 404 with error 104870 "Default account assignment not found" for a
     counterparty in ``no_account_assignment``. Amounts are written as bare JSON numbers, or as
     strings with ``amounts_as="string"``. ``items`` holds what was added, per payment.
+    ``strict=True`` only percent-decodes queries (a ``+`` is a plus sign).
     """
 
     def __init__(
@@ -74,8 +75,9 @@ class FakeRamBase(FakeServer):
         token_lifetime: int = 3600,
         amounts_as: Literal["number", "string"] = "number",
         clock: Callable[[], datetime] = _utc_now,
+        strict: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(strict=strict)
         self.client_id = client_id
         self.client_secret = client_secret
         self.db = db

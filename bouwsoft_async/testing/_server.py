@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 
 import attrs
 from aiohttp import web
 
-__all__ = ["FakeServer", "Fault", "RecordedRequest"]
+__all__ = ["FakeServer", "Fault", "RecordedRequest", "parse_query_strictly"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -23,6 +25,7 @@ class RecordedRequest:
     path: str
     query: Mapping[str, str]
     headers: Mapping[str, str] = attrs.field(repr=False)
+    raw_query: str = ""  # the query string exactly as it came on the request line
 
 
 @attrs.define(kw_only=True)
@@ -50,10 +53,42 @@ class Fault:
         )
 
 
-class FakeServer:
-    """An aiohttp.web app served on 127.0.0.1 at a random port for the life of ``async with``."""
+# what RFC 3986 allows raw in a query: unreserved, sub-delims, ":@/?" and percent escapes
+_QUERY_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
-    def __init__(self) -> None:
+
+def parse_query_strictly(raw: str) -> list[tuple[str, str]]:
+    """The pairs of a raw query string, read as a server that only percent-decodes reads it.
+
+    A ``+`` stays a ``+`` (it is not a space outside HTML forms); a character RFC 3986 does
+    not allow raw, a broken escape or bytes that are not UTF-8 raise ValueError. Written
+    here on purpose, not taken from the client: the fake is an independent reading.
+    """
+    if not _QUERY_CHARS.fullmatch(raw):
+        raise ValueError("the query has characters that must be percent-encoded")
+    pairs = []
+    for part in raw.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        for text in (name, value):
+            if _BAD_ESCAPE.search(text):
+                raise ValueError("the query has a broken percent escape")
+        pairs.append((unquote(name, errors="strict"), unquote(value, errors="strict")))
+    return pairs
+
+
+class FakeServer:
+    """An aiohttp.web app served on 127.0.0.1 at a random port for the life of ``async with``.
+
+    ``strict=True`` reads query strings as the most conservative server consistent with the
+    vendor's evidence: percent-decoding only, so a ``+`` is a plus sign, never a space, and a
+    query that is not valid RFC 3986 percent-encoding is answered with 400.
+    """
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self._runner: web.AppRunner | None = None
@@ -81,14 +116,27 @@ class FakeServer:
     async def _record_and_misbehave(
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
+        raw_query = request.rel_url.raw_query_string
+        bad_query = None
+        if self.strict:
+            try:
+                pairs = parse_query_strictly(raw_query)
+            except ValueError as exc:
+                bad_query = str(exc)
+            else:
+                # every handler reads request.query: give them the strict reading
+                request = request.clone(rel_url=request.rel_url.with_query(pairs))
         self.requests.append(
             RecordedRequest(
                 method=request.method,
                 path=request.path,
                 query=dict(request.query),
                 headers=dict(request.headers),
+                raw_query=raw_query,
             )
         )
+        if bad_query is not None:
+            return web.json_response({"Message": f"Bad query string: {bad_query}"}, status=400)
         fault = next((f for f in self.faults if f.matches(request)), None)
         if fault is None:
             return await handler(request)
