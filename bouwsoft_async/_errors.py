@@ -72,14 +72,22 @@ class WriteOutcomeUnknown(TransportError):
     """A write was sent but no answer came back: it may or may not have been applied.
 
     ``sent`` holds what was sent (the fields, in order), so the caller can look the record up
-    before deciding to send it again.
+    before deciding to send it again. ``lookup_error`` is set when the client tried that look-up
+    itself (an idempotent payment) and it failed; it is also the ``__cause__``.
     """
 
     def __init__(
-        self, message: str, *, method: str, path: str, sent: Mapping[str, Any] | None = None
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        sent: Mapping[str, Any] | None = None,
+        lookup_error: BaseException | None = None,
     ) -> None:
         super().__init__(message, method=method, path=path)
         self.sent: Mapping[str, Any] = dict(sent or {})
+        self.lookup_error = lookup_error
 
 
 class APIError(BouwsoftError):

@@ -18,7 +18,14 @@ from ._convert import decode_json, structure_many
 from ._core import Core
 from ._errors import DecodeError, ValidationError
 from ._models import Page
-from ._protocol import and_filters, condition, excerpt, parse_content_range, peek_next_page
+from ._protocol import (
+    and_filters,
+    check_utf8,
+    condition,
+    excerpt,
+    parse_content_range,
+    peek_next_page,
+)
 
 __all__ = ["fetch_page", "validate_id", "validate_page_size", "walk_pages"]
 
@@ -56,7 +63,7 @@ def validate_filter(value: object) -> str | None:
         raise ValidationError(
             f"filter must be a string, not {type(value).__name__}", field="filter"
         )
-    return value
+    return check_utf8(value, field="filter")
 
 
 def _page_from_body(body: bytes, cls: type[R], secrets: list[str]) -> Page[R]:

@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from . import _listing, _writes
 from ._core import Core
-from ._errors import ValidationError, WriteOutcomeUnknown
-from ._fields import PAYMENT_FIELDS
+from ._errors import (
+    BouwsoftError,
+    ConnectError,
+    ServerError,
+    ValidationError,
+    WriteOutcomeUnknown,
+)
+from ._fields import PAYMENT_FIELDS, encode_write
 from ._models import Payment
-from ._protocol import condition
+from ._protocol import check_utf8, condition
+from ._retry import call_with_retries
 
 __all__ = ["Payments"]
 
 RESOURCE = "Payments"
+logger = logging.getLogger("bouwsoft_async")
+
+
+def _externalcode(value: object) -> str:
+    """The key of an idempotent create or a look-up: non-empty text that travels exactly."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            "a payment is looked up by a unique, non-empty externalcode", field="externalcode"
+        )
+    return check_utf8(value, field="externalcode")
+
+
+class _Flight:
+    """One idempotent create in progress, which later creates with its key wait for."""
+
+    def __init__(self, columns: str) -> None:
+        self.columns = columns
+        self.outcome: asyncio.Future[Payment] = asyncio.get_running_loop().create_future()
 
 
 class Payments(_listing.ListEndpoint[Payment]):
@@ -22,40 +49,109 @@ class Payments(_listing.ListEndpoint[Payment]):
 
     def __init__(self, core: Core) -> None:
         super().__init__(core, RESOURCE, Payment, id_name="payment_id")
+        self._flights: dict[str, _Flight] = {}
 
     async def create(self, *, idempotent: bool = False, **fields: Any) -> Payment:
         """Create a payment (``POST``), fields sent in the order given.
 
         A plain create is never sent twice: when its outcome is unknown (timeout, dropped
-        connection) it raises WriteOutcomeUnknown. With ``idempotent=True`` the payment must carry
-        a unique ``externalcode``; on an unknown outcome the client looks the payment up by that
-        code, returns it if it was created, and only otherwise sends it again (within the client's
-        retry budget). This is the safe way to create payments from a sync worker.
+        connection, 502/504) it raises WriteOutcomeUnknown. With ``idempotent=True`` the
+        payment must carry a unique ``externalcode``: the client looks it up by that code
+        before sending and after ANY failure once sent, returns the payment if it exists, and
+        sends again only when the look-up says it does not (within the retry budget). Creates
+        with one code in one client share one request. See the README, "Writes that never
+        duplicate money".
         """
-        key = fields.get("externalcode")
-        if idempotent and (not isinstance(key, str) or not key.strip()):
-            raise ValidationError(
-                "idempotent=True needs a unique, non-empty externalcode to look the payment up by",
-                field="externalcode",
-            )
+        if not isinstance(idempotent, bool):
+            raise ValidationError("idempotent must be True or False", field="idempotent")
         if not idempotent:
             return await _writes.post_record(
                 self._core, (RESOURCE,), PAYMENT_FIELDS, fields, Payment
             )
-        assert isinstance(key, str)
-        last_unknown: WriteOutcomeUnknown | None = None
-        for _ in range(self._core.policy.max_retries + 1):
-            try:
-                return await _writes.post_record(
-                    self._core, (RESOURCE,), PAYMENT_FIELDS, fields, Payment
+        key = _externalcode(fields.get("externalcode"))
+        columns, sent = encode_write(PAYMENT_FIELDS, fields, resource=RESOURCE)
+        flight = self._flights.get(key)
+        if flight is not None:
+            if flight.columns != columns:
+                raise ValidationError(
+                    f"a payment with externalcode {key!r} is being created with other fields",
+                    field="externalcode",
                 )
-            except WriteOutcomeUnknown as unknown:
-                last_unknown = unknown
-                existing = await self.find_by_externalcode(key)
-                if existing is not None:
-                    return existing
-        assert last_unknown is not None
-        raise last_unknown
+            # shielded: a waiter that is cancelled must not cancel the create it joined
+            return await asyncio.shield(flight.outcome)
+        flight = self._flights[key] = _Flight(columns)
+        try:
+            payment = await self._create_by_key(key, columns, sent)
+        except asyncio.CancelledError:
+            flight.outcome.set_exception(
+                WriteOutcomeUnknown(
+                    "the create this call waited for was cancelled",
+                    method="POST",
+                    path=f"/{RESOURCE}",
+                    sent=sent,
+                )
+            )
+            raise
+        except BaseException as exc:
+            flight.outcome.set_exception(exc)
+            raise
+        else:
+            flight.outcome.set_result(payment)
+            return payment
+        finally:
+            del self._flights[key]
+            if flight.outcome.done() and not flight.outcome.cancelled():
+                flight.outcome.exception()  # retrieved: nobody else may be waiting
+
+    async def _create_by_key(self, key: str, columns: str, sent: dict[str, Any]) -> Payment:
+        existing = await self.find_by_externalcode(key)
+        if existing is not None:
+            return existing
+
+        async def attempt() -> Payment:
+            try:
+                return await _writes.post_columns(self._core, (RESOURCE,), columns, sent, Payment)
+            except ConnectError:
+                raise  # never reached the server
+            except BouwsoftError as failure:
+                # whatever went wrong once it was sent (a 500 after the server applied it, a
+                # lost answer, an answer that can't be read), the look-up decides
+                try:
+                    existing = await self.find_by_externalcode(key)
+                except BouwsoftError as lookup_failure:
+                    raise WriteOutcomeUnknown(
+                        f"the payment was sent ({type(failure).__name__}) and looking it up by "
+                        f"its externalcode failed ({type(lookup_failure).__name__}): it may or "
+                        "may not exist",
+                        method="POST",
+                        path=f"/{RESOURCE}",
+                        sent=sent,
+                        lookup_error=lookup_failure,
+                    ) from lookup_failure
+                if existing is None:
+                    raise
+                logger.warning(
+                    "POST /%s failed (%s) but the payment was created; returning it",
+                    RESOURCE,
+                    type(failure).__name__,
+                )
+                return existing
+
+        def send_again(exc: BaseException) -> bool:
+            # the look-up found nothing: send again after a lost answer or a server failure the
+            # core does not retry itself (it already spent its budget on 429/503/no connection);
+            # a 4xx is the server's final word, a failed look-up leaves the outcome open
+            if isinstance(exc, WriteOutcomeUnknown):
+                return exc.lookup_error is None
+            return isinstance(exc, ServerError) and exc.status not in (502, 503, 504)
+
+        # TODO(issue 13): one attempt through the core's single retry path
+        return await call_with_retries(
+            attempt,
+            policy=self._core.policy,
+            should_retry=send_again,
+            description=f"POST {RESOURCE} (externalcode look-up)",
+        )
 
     async def find_by_externalcode(self, externalcode: str) -> Payment | None:
         """The payment with this ``externalcode``, or None (the lowest id if several exist)."""
@@ -66,7 +162,7 @@ class Payments(_listing.ListEndpoint[Payment]):
             params={
                 "limit": "1",
                 "sort": "id",
-                "filter": condition("externalcode", "eq", externalcode),
+                "filter": condition("externalcode", "eq", _externalcode(externalcode)),
             },
         )
         return page.records[0] if page.records else None

@@ -268,8 +268,24 @@ MAX_CURRENCY_DECIMALS = 4
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def check_utf8(text: str, *, field: str | None = None) -> str:
+    """``text`` itself if it encodes exactly as UTF-8; a lone surrogate (``"\\udc80"``, what
+    ``surrogateescape`` leaves of a bad byte) would be dropped or replaced on the way out, so two
+    different keys could become one: such text is refused."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"{field or 'value'}: text with a lone surrogate ({text[exc.start]!r} at position "
+            f"{exc.start}) can't be encoded exactly as UTF-8",
+            field=field,
+        ) from exc
+    return text
+
+
 def quote_text(value: str, *, field: str | None = None) -> str:
     """A text literal in single quotes, with ``'`` doubled."""
+    check_utf8(value, field=field)
     if _UNSAFE_TEXT.search(value):
         raise ValidationError(
             f"{field or 'value'}: control characters (newlines, tabs, ...) can't be sent safely",

@@ -16,7 +16,14 @@ from ._models import RecordChanges
 from ._protocol import encode_file_upload, excerpt
 from ._transport import Response
 
-__all__ = ["FileInput", "post_record", "put_changes", "read_file_input", "send_file"]
+__all__ = [
+    "FileInput",
+    "post_columns",
+    "post_record",
+    "put_changes",
+    "read_file_input",
+    "send_file",
+]
 
 T = TypeVar("T")
 FileInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
@@ -45,6 +52,13 @@ async def post_record(
     Never retried once it may have reached the server: WriteOutcomeUnknown instead.
     """
     columns, sent = encode_write(table, fields, resource=str(path[0]))
+    return await post_columns(core, path, columns, sent, cls)
+
+
+async def post_columns(
+    core: Core, path: Sequence[str | int], columns: str, sent: Mapping[str, Any], cls: type[T]
+) -> T:
+    """POST already validated ``columns``; the answer is the whole new record."""
     response = await core.request(
         "POST", path, params={"columns": columns}, idempotent=False, sent=sent
     )

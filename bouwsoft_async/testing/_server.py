@@ -33,7 +33,8 @@ class Fault:
     """A misbehaviour for the next ``times`` requests that match ``method`` and ``path_contains``.
 
     ``status=None`` drops the connection without an answer. ``after_handling=True`` lets the
-    request take effect first (a write that is applied, then lost on the way back).
+    request take effect first (a write that is applied, then lost on the way back). ``skip``
+    lets that many matching requests through untouched before the fault starts.
     """
 
     status: int | None = None
@@ -44,6 +45,7 @@ class Fault:
     times: int = 1
     after_handling: bool = False
     delay: float = 0.0
+    skip: int = 0
 
     def matches(self, request: web.Request) -> bool:
         return (
@@ -138,6 +140,9 @@ class FakeServer:
         if bad_query is not None:
             return web.json_response({"Message": f"Bad query string: {bad_query}"}, status=400)
         fault = next((f for f in self.faults if f.matches(request)), None)
+        if fault is not None and fault.skip > 0:
+            fault.skip -= 1
+            fault = None
         if fault is None:
             return await handler(request)
         fault.times -= 1

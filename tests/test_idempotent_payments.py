@@ -1,0 +1,143 @@
+"""Payments that are never duplicated: ``create(idempotent=True)`` over real HTTP against the fake
+(issue 9 items 2, 3 and 4; issue 11 item 12)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from bouwsoft_async import (
+    BouwsoftClient,
+    ServerError,
+    ValidationError,
+    WriteOutcomeUnknown,
+)
+from bouwsoft_async.testing import FakeBouwsoft
+
+
+@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
+    async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
+    async with fake.client() as c:
+        yield c
+
+
+async def test_a_500_after_the_post_was_applied_finds_the_payment(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # the server applies the POST, then answers 500: retrying as the README advises paid twice
+    fake.add_fault(status=500, body=b"<html>oops</html>", after_handling=True, method="POST")
+    payment = await client.payments.create(
+        amount=Decimal("100.05"), externalcode="sync-500", idempotent=True
+    )
+    assert [p["externalcode"] for p in fake.payments.values()] == ["sync-500"]
+    assert payment.id == next(iter(fake.payments))
+    assert payment.amount == Decimal("100.05")
+    assert len(fake.requests_to("POST", "/Payments")) == 1
+
+
+async def test_a_500_before_anything_was_applied_is_sent_again_once_absent(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    fake.add_fault(status=500, body=b"<html>oops</html>", method="POST")
+    payment = await client.payments.create(
+        amount=Decimal("7"), externalcode="sync-500b", idempotent=True
+    )
+    assert len(fake.payments) == 1
+    assert len(fake.requests_to("POST", "/Payments")) == 2
+    assert payment.externalcode == "sync-500b"
+
+
+async def test_concurrent_creates_with_one_key_share_one_flight(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    first, second = await asyncio.gather(
+        client.payments.create(amount=Decimal("5"), externalcode="sync-7", idempotent=True),
+        client.payments.create(amount=Decimal("5"), externalcode="sync-7", idempotent=True),
+    )
+    assert first == second
+    assert len(fake.payments) == 1
+    assert len(fake.requests_to("POST", "/Payments")) == 1
+
+
+async def test_concurrent_creates_with_one_key_but_other_fields_are_refused(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    results = await asyncio.gather(
+        client.payments.create(amount=Decimal("5"), externalcode="sync-8", idempotent=True),
+        client.payments.create(amount=Decimal("6"), externalcode="sync-8", idempotent=True),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], ValidationError)
+    assert len(fake.payments) == 1
+
+
+async def test_an_idempotent_create_of_an_existing_key_returns_it(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    first = await client.payments.create(
+        amount=Decimal("5"), externalcode="sync-9", idempotent=True
+    )
+    again = await client.payments.create(
+        amount=Decimal("5"), externalcode="sync-9", idempotent=True
+    )
+    assert again == first
+    assert len(fake.payments) == 1
+
+
+async def test_a_failed_look_up_still_says_the_outcome_is_unknown(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # the look-up before sending succeeds; the POST lands and its answer is lost; the look-up
+    # after it fails: the caller must learn that the payment may exist, not just "500"
+    fake.drop_connection_after_write(path_contains="/Payments")
+    fake.add_fault(status=500, method="GET", path_contains="/Payments", skip=1)
+    with pytest.raises(WriteOutcomeUnknown) as info:
+        await client.payments.create(amount=Decimal("3"), externalcode="sync-lost", idempotent=True)
+    assert dict(info.value.sent) == {"amount": Decimal("3"), "externalcode": "sync-lost"}
+    assert isinstance(info.value.__cause__, ServerError)
+    assert info.value.lookup_error is info.value.__cause__
+    assert len(fake.payments) == 1
+    assert len(fake.requests_to("POST", "/Payments")) == 1
+
+
+@pytest.mark.parametrize("key", ["", "   "])
+async def test_an_empty_key_is_refused_in_create_and_look_up(
+    client: BouwsoftClient, fake: FakeBouwsoft, key: str
+) -> None:
+    before = len(fake.requests)
+    with pytest.raises(ValidationError):
+        await client.payments.create(amount=Decimal(1), externalcode=key, idempotent=True)
+    with pytest.raises(ValidationError):
+        await client.payments.find_by_externalcode(key)
+    assert len(fake.requests) == before
+
+
+async def test_text_that_is_not_exact_utf8_is_refused_everywhere(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    paid = await client.payments.create(amount=Decimal(1), externalcode="bank-1")
+    before = len(fake.requests)
+    with pytest.raises(ValidationError, match="UTF-8"):
+        await client.payments.find_by_externalcode("bank-\udc801")
+    with pytest.raises(ValidationError, match="UTF-8"):
+        await client.payments.create(amount=Decimal(1), note="caf\udce9 bill")
+    with pytest.raises(ValidationError, match="UTF-8"):
+        await client.payments.create(
+            amount=Decimal(1), externalcode="bank-\udc801", idempotent=True
+        )
+    with pytest.raises(ValidationError, match="UTF-8"):
+        await client.payments.count(filter="externalcode eq 'bank-\udc801'")
+    with pytest.raises(ValidationError, match="UTF-8"):
+        [p async for p in client.payments.list(filter="note eq '\ud800'")]
+    assert len(fake.requests) == before
+    assert await client.payments.find_by_externalcode("bank-1") == paid
+    assert [p["note"] for p in fake.payments.values()] == [""]
