@@ -8,12 +8,14 @@ import contextvars
 import json
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, cast
 
 from aiohttp import web
 
-from ._filters import FilterSyntaxError, matches, parse_filter
+from ._filters import FilterSyntaxError, Node, conjuncts, fields_of, matches, parse_filter
 from ._invoices import FIELD_NAMES, invoice_field, invoice_ids, render_invoice, varying_fields
 from ._server import FakeServer
 from ._writes import WritesMixin
@@ -46,13 +48,13 @@ def _json(payload: Any, status: int = 200) -> web.Response:
     )
 
 
-def _matches_invoice(conditions: list[Any], invoice_id: int) -> bool:
+def _matches_invoice(tree: Node, invoice_id: int) -> bool:
     varying = varying_fields(invoice_id)
 
     def value_of(name: str) -> Any:
         return invoice_field(invoice_id, name, varying)
 
-    return matches(conditions, value_of)
+    return matches(tree, value_of)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -69,7 +71,13 @@ class FakeBouwsoft(WritesMixin, FakeServer):
     parse. ``latency`` and ``latency_per_record`` model the server's time per request and per
     record returned. ``add_fault()`` injects misbehaviour; ``requests`` logs what came in.
     ``strict=True`` behaves like the most conservative server the evidence allows (queries are
-    only percent-decoded: a ``+`` is a plus sign).
+    only percent-decoded: a ``+`` is a plus sign; filters: only ``eq ne gt`` with ``and``/``or``
+    and parentheses, ``ge lt le`` are a 400).
+
+    Hooks for a server that changes or misbehaves under a walk: ``hidden_ids`` leave every list
+    (paid, credited, deleted); ``before_list(query)`` runs as each list request arrives, before
+    it is answered; ``extra_records`` sends that many records more than ``limit`` asked for;
+    ``total_shortfall`` makes Content-Range's total that much too small.
     """
 
     def __init__(
@@ -99,6 +107,13 @@ class FakeBouwsoft(WritesMixin, FakeServer):
             self._valid_tokens[access_token] = None
         self.tokens_issued = 0
         self._scans: dict[tuple[Any, ...], list[int]] = {}
+        # test hooks for a server that changes or misbehaves under a walk (see ``_list_invoices``)
+        self.hidden_ids: set[int] = set()
+        self.before_list: Callable[[Mapping[str, str]], None] | None = None
+        self.extra_records = 0
+        self.total_shortfall = 0
+        self._listed: tuple[Any, list[int]] | None = None
+        self._listed_version = 0
         self._writes_init()
 
     # -- for tests -------------------------------------------------------------------------
@@ -174,17 +189,21 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         )
 
     def _matching_ids(self, filter_text: str | None) -> list[int]:
-        ids = self.invoice_ids
+        ids = self._listed_ids()
         if not filter_text:
             return ids
-        conditions = parse_filter(filter_text)
+        tree = parse_filter(filter_text, strict=self.strict)
+        unknown = fields_of(tree) - {"id"} - set(FIELD_NAMES)
+        if unknown:
+            raise FilterSyntaxError(f"unknown field {sorted(unknown)[0]!r}")
         low, high = 0, len(ids)
-        rest = []
-        for field, op, value in conditions:
-            if field == "id" and op != "ne" and not isinstance(value, (str, bool)):
-                bound = int(value) if value == int(value) else None
+        rest: list[Node] = []
+        for part in conjuncts(tree):
+            if part[0] == "cond" and part[1] == "id" and part[2] != "ne":
+                _, _, op, value = part
+                bound = int(value) if isinstance(value, Decimal) and value == int(value) else None
                 if bound is None:
-                    rest.append((field, op, value))
+                    rest.append(part)
                 elif op == "gt":
                     low = max(low, bisect.bisect_right(ids, bound))
                 elif op == "ge":
@@ -196,25 +215,33 @@ class FakeBouwsoft(WritesMixin, FakeServer):
                 else:  # eq
                     low = max(low, bisect.bisect_left(ids, bound))
                     high = min(high, bisect.bisect_right(ids, bound))
-            elif field not in FIELD_NAMES:
-                raise FilterSyntaxError(f"unknown field {field!r}")
             else:
-                rest.append((field, op, value))
+                rest.append(part)
         if not rest:
             return ids[low:high] if low < high else []
         if low >= high:
             return []
         # split walks ask the same non-id filter many times over: scan the ids once for it
-        key = (tuple(rest), id(ids), len(ids))
+        key = (tuple(rest), self._listed_version)
         kept = self._scans.get(key)
         if kept is None:
-            kept = [invoice_id for invoice_id in ids if _matches_invoice(rest, invoice_id)]
+            rest_tree: Node = ("and", tuple(rest))
+            kept = [invoice_id for invoice_id in ids if _matches_invoice(rest_tree, invoice_id)]
             if len(self._scans) >= 8:
                 self._scans.clear()
             self._scans[key] = kept
         start = bisect.bisect_left(kept, ids[low])
         end = bisect.bisect_right(kept, ids[high - 1])
         return kept[start:end]
+
+    def _listed_ids(self) -> list[int]:
+        """The invoice ids a list shows now: ``invoice_ids`` without the hidden ones."""
+        key = (id(self.invoice_ids), len(self.invoice_ids), frozenset(self.hidden_ids))
+        if self._listed is None or self._listed[0] != key:
+            kept = [i for i in self.invoice_ids if i not in self.hidden_ids]
+            self._listed = (key, kept)
+            self._listed_version += 1
+        return self._listed[1]
 
     async def _list_invoices(self, request: web.Request) -> web.Response:
         query = request.query
@@ -229,12 +256,15 @@ class FakeBouwsoft(WritesMixin, FakeServer):
             return _error(400, "limit must be a positive integer")
         if self.max_page_size is not None:
             limit = min(limit, self.max_page_size)
+        if self.before_list is not None:
+            self.before_list(query)
         try:
             ids = self._matching_ids(query.get("filter"))
         except (FilterSyntaxError, ValueError) as exc:
             return _error(400, f"Invalid filter: {exc}")
-        chosen = ids[:limit]
-        content_range = f"0-{len(chosen) - 1}/{len(ids)}" if chosen else "0-0/0"
+        chosen = ids[: limit + self.extra_records]
+        total = max(len(chosen), len(ids) - self.total_shortfall)
+        content_range = f"0-{len(chosen) - 1}/{total}" if chosen else "0-0/0"
         body = (
             '{"Content-Range":"'
             + content_range

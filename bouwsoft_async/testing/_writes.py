@@ -262,16 +262,19 @@ class WritesMixin:
     def _public(record: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in record.items() if not k.startswith("_")}
 
-    @staticmethod
-    def _list(request: web.Request, records: dict[int, dict[str, Any]]) -> web.Response:
+    def _list(self, request: web.Request, records: dict[int, dict[str, Any]]) -> web.Response:
         query = request.query
         if query.get("sort", "id") != "id":
             return _json({"Message": "sort is only supported on id in this fake"}, 400)
         try:
             limit = int(query.get("limit", "100"))
-            conditions = parse_filter(query["filter"]) if query.get("filter") else []
+            tree = (
+                parse_filter(query["filter"], strict=getattr(self, "strict", False))
+                if query.get("filter")
+                else None
+            )
             ids = sorted(records)
-            chosen = [i for i in ids if matches(conditions, records[i].__getitem__)]
+            chosen = [i for i in ids if tree is None or matches(tree, records[i].__getitem__)]
         except (ValueError, KeyError, FilterSyntaxError) as exc:
             return _json({"Message": f"Invalid filter: {exc}"}, 400)
         page = chosen[:limit]

@@ -1,0 +1,71 @@
+"""The list walk: pieces fixed before any page, pages clipped to them, the fake's filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bouwsoft_async import BouwsoftClient
+from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
+from bouwsoft_async.testing._filters import FilterSyntaxError, matches, parse_filter
+
+TOKEN = "fake-access-token"
+
+
+def _client(fake: FakeBouwsoft, **kwargs: Any) -> BouwsoftClient:
+    client: BouwsoftClient = fake.client(access_token=TOKEN, **kwargs)
+    return client
+
+
+# -- the fake's filter reading -----------------------------------------------------------------
+
+
+def test_fake_filter_and_binds_tighter_than_or_and_parentheses_group() -> None:
+    row = {"a": True, "b": False, "c": False}
+    assert matches(parse_filter("a eq true or b eq true and c eq true"), row.__getitem__)
+    assert not matches(parse_filter("(a eq true or b eq true) and c eq true"), row.__getitem__)
+    assert matches(parse_filter("a eq TRUE AND (b eq false Or c eq true)"), row.__getitem__)
+
+
+def test_strict_fake_filter_knows_only_eq_ne_gt() -> None:
+    for text in ("id ge 5", "id lt 5", "id le 5", "id gt 1 and (id lt 9 or id eq 3)"):
+        parse_filter(text)
+        with pytest.raises(FilterSyntaxError):
+            parse_filter(text, strict=True)
+    parse_filter("id gt 1 AND (type eq 'X' OR type ne 'Y')", strict=True)
+
+
+async def _status_of(fake: FakeBouwsoft, filter_text: str) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            fake.url + "/SalesInvoices/",
+            params={"filter": filter_text, "limit": "1"},
+            headers={"Clientnr": str(fake.client_nr), "AccessToken": TOKEN},
+        ) as response,
+    ):
+        return response.status
+
+
+async def test_strict_fake_answers_400_for_ge_lt_le_over_http() -> None:
+    async with FakeBouwsoft(sales_invoices=20, strict=True) as strict:
+        assert await _status_of(strict, "id gt 30") == 200
+        assert (
+            await _status_of(strict, "(type eq 'FAKTUUR' or type eq 'CREDIT') and id gt 1") == 200
+        )
+        for op in ("ge", "lt", "le"):
+            assert await _status_of(strict, f"id {op} 30") == 400
+    async with FakeBouwsoft(sales_invoices=20) as lenient:
+        for op in ("ge", "lt", "le"):
+            assert await _status_of(lenient, f"id {op} 30") == 200
+
+
+async def test_fake_filters_with_or_and_parentheses_over_http() -> None:
+    async with FakeBouwsoft(sales_invoices=300) as fake, _client(fake) as client:
+        text = "(company_id eq 1 or company_id eq 2) and id gt 100"
+        ids = [i.id async for i in client.sales_invoices.list(filter=text, page_size=50)]
+    expected = [i for i in fake.invoice_ids if invoice_dict(i)["company_id"] in (1, 2) and i > 100]
+    assert expected
+    assert ids == expected
