@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
+import yarl
 
 from bouwsoft_async import BouwsoftClient
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
@@ -38,14 +40,11 @@ def test_strict_fake_filter_knows_only_eq_ne_gt() -> None:
 
 
 async def _status_of(fake: FakeBouwsoft, filter_text: str) -> int:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(
-            fake.url + "/SalesInvoices/",
-            params={"filter": filter_text, "limit": "1"},
-            headers={"Clientnr": str(fake.client_nr), "AccessToken": TOKEN},
-        ) as response,
-    ):
+    # percent-encoded as the vendor writes it (a space is %20), sent exactly as written here
+    query = f"filter={quote(filter_text, safe='')}&limit=1"
+    url = yarl.URL(f"{fake.url}/SalesInvoices/?{query}", encoded=True)
+    headers = {"Clientnr": str(fake.client_nr), "AccessToken": TOKEN}
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
         return response.status
 
 
