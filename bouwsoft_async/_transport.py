@@ -12,22 +12,30 @@ from typing import Protocol
 
 import aiohttp
 import attrs
+import yarl
 
 from ._errors import ConnectError, TransportError
-from ._protocol import path_of
+from ._protocol import path_of, url_with_query
 
 __all__ = ["AiohttpTransport", "Request", "Response", "Transport"]
 
 
 @attrs.frozen(kw_only=True)
 class Request:
-    """One HTTP request. ``data`` is a body (bytes, a form, or multipart) or None."""
+    """One HTTP request. ``data`` is a body (bytes, a form, or multipart) or None.
+
+    ``url`` has no query string; ``params`` are its query parameters, in order.
+    """
 
     method: str
     url: str
     params: Mapping[str, str] | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     data: bytes | aiohttp.FormData | None = attrs.field(default=None, repr=False)
+
+    def wire_url(self) -> str:
+        """The URL exactly as it goes on the wire, the query RFC 3986 percent-encoded."""
+        return url_with_query(self.url, self.params)
 
 
 @attrs.frozen(kw_only=True)
@@ -99,8 +107,8 @@ class AiohttpTransport:
             try:
                 async with session.request(
                     request.method,
-                    request.url,
-                    params=dict(request.params) if request.params else None,
+                    # encoded=True: the query is already encoded; yarl must not re-encode it
+                    yarl.URL(request.wire_url(), encoded=True),
                     headers=dict(request.headers),
                     data=request.data,
                     timeout=self._timeout,

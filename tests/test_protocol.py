@@ -281,14 +281,22 @@ def test_headers() -> None:
     }
 
 
+OSIRIS = "https://osiris.bouwsoft.be/api/v1"
+
+
 @pytest.mark.parametrize(
     ("auth_url", "server", "expected"),
     [
         (
             "https://charon.bouwsoft.be/api/v1",
             "Osiris.bouwsoft.be",
-            "https://Osiris.bouwsoft.be/api/v1",
+            "https://osiris.bouwsoft.be/api/v1",
         ),
+        # seen with and without a scheme and a trailing slash: only the host is taken
+        ("https://charon.bouwsoft.be/api/v1", "https://Osiris.bouwsoft.be/", OSIRIS),
+        ("https://charon.bouwsoft.be/api/v1", "https://osiris.bouwsoft.be", OSIRIS),
+        ("https://charon.bouwsoft.be/api/v1", "osiris.bouwsoft.be/", OSIRIS),
+        ("https://charon.bouwsoft.be/api/v1", " HTTPS://osiris.bouwsoft.be// ", OSIRIS),
         (
             "https://charon.bouwsoft.be/api/v1/",
             "osiris.bouwsoft.be",
@@ -302,7 +310,17 @@ def test_data_server_url(auth_url: str, server: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "server", ["", "evil.com/path", "user@evil.com", "host name", "a.b:99999999", "x?y"]
+    "server",
+    [
+        "",
+        "evil.com/path",
+        "user@evil.com",
+        "host name",
+        "a.b:99999999",
+        "x?y",
+        "https://",
+        "https://evil.com/path/",
+    ],
 )
 def test_data_server_url_rejects_unusable_server_names(server: str) -> None:
     with pytest.raises(DecodeError, match="ServerName"):

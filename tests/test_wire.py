@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote
+
 import aiohttp
 import pytest
 import yarl
 
-from bouwsoft_async.testing import FakeBouwsoft
+from bouwsoft_async import BadRequestError, ValidationError
+from bouwsoft_async._protocol import encode_query
+from bouwsoft_async._transport import AiohttpTransport, Request
+from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase
 from bouwsoft_async.testing._server import parse_query_strictly
 
 
@@ -36,3 +43,97 @@ async def test_the_strict_fake_reads_plus_as_plus() -> None:
                 assert response.status == 400
         assert [r.query.get("filter") for r in fake.requests] == ["id+gt+25", "id gt 25", None]
         assert fake.requests[1].raw_query == "limit=5&filter=id%20gt%2025"
+
+
+# -- the client's query strings, as they reach a server that only percent-decodes --------------
+
+# every ``columns`` example of the vendor pages (shared/api-docs), publishing artefacts undone
+VENDOR_COLUMNS = [
+    "purchaseinvoice_id=208,amount=100.05",
+    "company_id=1,address_id=328892,date='2017-04-20'",
+    "company_id=1,address_id=328892,date='2017-04-20',basis1=100",
+    "company_id=1,address_id=328892,date='2017-04-20',amountexclvat_total=100,vatamount_total=21",
+    "basis1=110",
+    "amountexclvat_total=110,vatamount_total=23.1",
+    "paymentnotification='000/0005/13490',expirationdate='2017-04-21',commercialdiscount=5,"
+    "cashdiscount=3,basis1=150.55,cashdiscount_amount=4.8,cashdiscount_approved=True,paid=True",
+]
+_PUBLISHING = str.maketrans({"\u2013": "-", "\u2019": "'", "\u2018": "'"})
+
+
+def test_the_columns_examples_are_the_vendor_pages() -> None:
+    here = Path(__file__).resolve()
+    docs = next(
+        (p / "shared" / "api-docs" for p in here.parents if (p / "shared" / "api-docs").is_dir()),
+        None,
+    )
+    if docs is None:
+        pytest.skip("the vendor pages are not beside this checkout")
+    found = [
+        line.split("ParameterValue: ", 1)[1].strip().translate(_PUBLISHING)
+        for page in sorted(docs.glob("*.txt"))
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if line.startswith("ParameterName: columns, ParameterValue: ")
+    ]
+    assert found == VENDOR_COLUMNS
+
+
+@pytest.mark.parametrize("columns", VENDOR_COLUMNS)
+async def test_columns_reach_the_server_exactly(columns: str) -> None:
+    async with FakeBouwsoft(sales_invoices=10, strict=True) as fake:
+        transport = AiohttpTransport()
+        try:
+            await transport.send(
+                Request(
+                    method="POST",
+                    url=f"{fake.url}/PurchaseInvoices",
+                    params={"columns": columns},
+                    headers={"Clientnr": "115", "AccessToken": "fake-access-token"},
+                )
+            )
+        finally:
+            await transport.aclose()
+        (seen,) = fake.requests
+    assert "+" not in seen.raw_query
+    assert seen.raw_query.startswith("columns=")
+    assert unquote(seen.raw_query.removeprefix("columns=")) == columns
+    assert seen.query == {"columns": columns}
+
+
+async def test_filters_go_out_with_percent_20() -> None:
+    async with FakeBouwsoft(sales_invoices=30, strict=True) as fake, fake.client() as client:
+        with pytest.raises(BadRequestError):  # the fake has no order_id: only the wire counts
+            await client.sales_invoices.count(filter="order_id eq 67")
+        assert "filter=order_id%20eq%2067" in fake.requests[-1].raw_query.split("&")
+        assert await client.sales_invoices.count(filter="concerning ne 'a+b c'") == 30
+        assert "filter=concerning%20ne%20%27a%2Bb%20c%27" in fake.requests[-1].raw_query
+        assert fake.requests[-1].query["filter"] == "concerning ne 'a+b c'"
+        before = len(fake.requests)
+        pages = client.sales_invoices.pages(page_size=5)
+        first = await anext(pages)
+        await pages.aclose()
+        assert [r.id for r in first.records][:1] == [24]
+        assert fake.requests[before].raw_query == "limit=5&sort=id"
+        ids = [invoice.id async for invoice in client.sales_invoices.list(page_size=7)]
+        assert len(ids) == 30  # every page after the first narrows with "id gt N": read right
+        assert all("+" not in r.raw_query for r in fake.requests)
+
+
+async def test_rambase_dollar_parameters_are_percent_encoded() -> None:
+    async with FakeRamBase(db="ACME NO+1", strict=True) as fake, fake.client() as rb:
+        item = await rb.payments.add_item(100123, total_amount=Decimal("1"))
+        assert item.payment_item_id == 1
+    posts = [r for r in fake.requests if "/items" in r.path]
+    assert posts[0].raw_query == "$format=json&$db=ACME%20NO%2B1"
+
+
+def test_encode_query_is_rfc_3986() -> None:
+    assert encode_query({"filter": "order_id eq 67"}) == "filter=order_id%20eq%2067"
+    assert encode_query({"limit": "5", "sort": "id"}) == "limit=5&sort=id"
+    assert encode_query({"x": "a+b c'(d)é~_.-"}) == "x=a%2Bb%20c%27%28d%29%C3%A9~_.-"
+    assert encode_query({"$db": "A B"}) == "$db=A%20B"
+
+
+def test_text_that_is_not_unicode_is_refused_not_changed() -> None:
+    with pytest.raises(ValidationError, match="filter"):
+        encode_query({"filter": "externalcode eq 'bank-\udc801'"})
