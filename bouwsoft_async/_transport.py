@@ -124,7 +124,7 @@ class AiohttpTransport:
                 raise TransportError(
                     "the response body was cut short", method=request.method, path=path
                 ) from exc
-            except (asyncio.TimeoutError, TimeoutError) as exc:
+            except TimeoutError as exc:
                 raise TransportError(
                     "timed out waiting for the server", method=request.method, path=path
                 ) from exc

@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -111,7 +111,7 @@ def page(
 def token_answer(
     token: str, *, server: str = "Osiris.bouwsoft.be", valid_for: timedelta = timedelta(hours=2)
 ) -> CallbackResult:
-    until = datetime.now(timezone.utc) + valid_for
+    until = datetime.now(UTC) + valid_for
     return ok(
         {
             "AccessToken": token,
@@ -506,7 +506,7 @@ async def test_not_retried(
         aiohttp.ServerDisconnectedError(),
         aiohttp.ClientConnectionError("connection reset"),
         aiohttp.ClientPayloadError("cut"),
-        asyncio.TimeoutError(),
+        TimeoutError(),
         aiohttp.ClientOSError(104, "reset"),
     ],
     ids=["disconnected", "connection", "payload", "timeout", "oserror"],
@@ -575,7 +575,7 @@ async def test_retry_after_seconds_is_obeyed(
 async def test_retry_after_is_capped(
     client: BouwsoftClient, mock: aioresponses, recorded_waits: list[float]
 ) -> None:
-    far = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    far = (datetime.now(UTC) + timedelta(days=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     past = "Wed, 12 Feb 2020 14:00:00 GMT"
     Script(
         mock,

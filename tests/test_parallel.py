@@ -8,7 +8,7 @@ import itertools
 import multiprocessing
 import pickle
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -236,7 +236,7 @@ async def test_since_selects_what_changed_after_a_point() -> None:
         ({"concurrency": True}, "concurrency"),
         ({"id_range": (1, 5)}, "id_range"),
         ({"since": "2024-01-01"}, "since"),
-        ({"since": datetime(2024, 1, 1, tzinfo=timezone.utc)}, "since"),
+        ({"since": datetime(2024, 1, 1, tzinfo=UTC)}, "since"),
     ],
 )
 async def test_bad_arguments_are_refused_before_sending(kwargs: Any, field: str) -> None:

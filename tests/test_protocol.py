@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -40,7 +40,7 @@ from bouwsoft_async._protocol import (
     token_headers,
 )
 
-NOW = datetime(2025, 2, 12, 14, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 2, 12, 14, 0, 0, tzinfo=UTC)
 
 # -- Content-Range ---------------------------------------------------------------------------
 
@@ -330,9 +330,9 @@ def test_data_server_url_rejects_unusable_server_names(server: str) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("2017-09-05T15:01Z", datetime(2017, 9, 5, 15, 1, tzinfo=timezone.utc)),
-        ("2017-09-05T15:01:30z", datetime(2017, 9, 5, 15, 1, 30, tzinfo=timezone.utc)),
-        ("2017-09-05T15:01", datetime(2017, 9, 5, 15, 1, tzinfo=timezone.utc)),
+        ("2017-09-05T15:01Z", datetime(2017, 9, 5, 15, 1, tzinfo=UTC)),
+        ("2017-09-05T15:01:30z", datetime(2017, 9, 5, 15, 1, 30, tzinfo=UTC)),
+        ("2017-09-05T15:01", datetime(2017, 9, 5, 15, 1, tzinfo=UTC)),
         (
             "2017-09-05T17:01+02:00",
             datetime(2017, 9, 5, 17, 1, tzinfo=timezone(timedelta(hours=2))),

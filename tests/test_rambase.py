@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +31,7 @@ class Clock:
     """A clock the test moves by hand, shared by the client and the fake."""
 
     def __init__(self) -> None:
-        self.now = datetime(2026, 5, 7, 9, 21, 28, tzinfo=timezone.utc)
+        self.now = datetime(2026, 5, 7, 9, 21, 28, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

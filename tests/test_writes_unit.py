@@ -3,7 +3,6 @@ rules pinned with aioresponses."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -232,7 +231,7 @@ async def test_post_is_retried_when_surely_not_processed(
 
 @pytest.mark.parametrize(
     "exception",
-    [aiohttp.ServerDisconnectedError(), asyncio.TimeoutError(), aiohttp.ClientOSError()],
+    [aiohttp.ServerDisconnectedError(), TimeoutError(), aiohttp.ClientOSError()],
 )
 async def test_post_after_send_failure_is_unknown_and_not_resent(
     client: BouwsoftClient, exception: Exception

@@ -9,7 +9,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -164,7 +164,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         if token not in self._valid_tokens:
             return _error(401, "Authorization has been denied for this request.")
         valid_until = self._valid_tokens[token]
-        if valid_until is not None and datetime.now(timezone.utc) >= valid_until:
+        if valid_until is not None and datetime.now(UTC) >= valid_until:
             return _error(401, "Authorization has been denied for this request.")
         return cast(web.StreamResponse, await handler(request))
 
@@ -175,7 +175,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         ):
             return _error(401, "Invalid RefreshToken.")
         token = secrets.token_urlsafe(24)
-        valid_until = datetime.now(timezone.utc) + timedelta(seconds=self.token_lifetime)
+        valid_until = datetime.now(UTC) + timedelta(seconds=self.token_lifetime)
         self._valid_tokens[token] = valid_until
         self.tokens_issued += 1
         return _json(

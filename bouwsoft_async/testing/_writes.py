@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -365,7 +365,7 @@ class WritesMixin:
                 content = await part.read()
                 name = part.filename or "upload"
                 break
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         record = {
             "name": name, "path_display": ".", "path_lower": ".", "id": "",
             "client_modified": stamp, "server_modified": stamp, "rev": "",
