@@ -13,6 +13,7 @@ from ._errors import (
     ServerError,
     TransportError,
     ValidationError,
+    WriteAppliedError,
     WriteOutcomeUnknown,
 )
 from ._models import Page, Payment, PurchaseInvoice, RecordChanges, SalesInvoice, UploadedFile
@@ -48,6 +49,7 @@ __all__ = [
     "TransportError",
     "UploadedFile",
     "ValidationError",
+    "WriteAppliedError",
     "WriteOutcomeUnknown",
     "and_filters",
     "condition",

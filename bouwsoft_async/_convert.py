@@ -23,7 +23,7 @@ import attrs
 import cattrs
 
 from ._errors import DecodeError
-from ._models import RecordChanges
+from ._models import NO_EXTRA, RecordChanges
 from ._protocol import MAX_CURRENCY_DECIMALS, excerpt
 from ._types import Money, Rate
 
@@ -484,25 +484,33 @@ _SCALAR_CHECKS: dict[Any, Callable[[Any, str], Any]] = {
 
 
 def structure_changes(data: Any, cls: type[T]) -> RecordChanges[T]:
-    """A PUT answer's record (``id``, ``ts_lastupdate`` and the changed fields), each field typed
-    as ``cls`` types it; fields ``cls`` does not know are kept as they came (floats as Decimal)."""
-    if not isinstance(data, dict) or "id" not in data or "ts_lastupdate" not in data:
-        raise DecodeError(
-            "expected changed fields with id and ts_lastupdate", excerpt=repr(data)[:120]
-        )
+    """A write answer's record (``id``, maybe ``ts_lastupdate``, the changed fields), each field
+    typed as ``cls`` types it; fields ``cls`` does not know are kept as they came (floats as
+    Decimal). A value that can't be read as its type is kept raw in ``extra``, never raised:
+    the write behind the answer was applied. Only a record without a readable id raises."""
+    if not isinstance(data, dict) or "id" not in data:
+        raise DecodeError("expected changed fields with an id", excerpt=repr(data)[:120])
     attrs.resolve_types(cast(Any, cls))
     types = {a.name: _canonical(a.type) for a in attrs.fields(cast(Any, cls))}
     fields: dict[str, Any] = {}
+    unreadable: dict[str, Any] = {}
     for name, value in data.items():
-        if name in ("id", "ts_lastupdate"):
+        if name == "id":
             continue
         check = _SCALAR_CHECKS.get(types.get(name))
-        fields[name] = check(value, name) if check is not None else loose(value)
+        if check is None:
+            fields[name] = loose(value)
+            continue
+        try:
+            fields[name] = check(value, name)
+        except (DecodeError, ValueError, TypeError, ArithmeticError):
+            unreadable[name] = value
     return RecordChanges(
         record_type=cls,
-        id=_SCALAR_CHECKS[int](data["id"], "id"),
-        ts_lastupdate=_timestamp(data["ts_lastupdate"], "ts_lastupdate"),
+        id=_SCALAR_CHECKS[types.get("id", int)](data["id"], "id"),
+        ts_lastupdate=fields.pop("ts_lastupdate", None),
         fields=MappingProxyType(fields),
+        extra=MappingProxyType(unreadable) if unreadable else NO_EXTRA,
     )
 
 

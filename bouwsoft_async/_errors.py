@@ -13,7 +13,8 @@
     │   ├── NotFoundError                   404
     │   ├── RateLimitError                  429 (``retry_after``)
     │   └── ServerError                     5xx (``retry_after`` when the server sent one)
-    └── DecodeError                         a response not in the documented shape
+    ├── DecodeError                         a response not in the documented shape
+    └── WriteAppliedError                   a write WAS applied (2xx) but its answer is unreadable
 
 Messages never contain a token: the core redacts every secret it knows from server text before
 it builds an exception, and the request line in a message carries no query string.
@@ -36,6 +37,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "ValidationError",
+    "WriteAppliedError",
     "WriteOutcomeUnknown",
 ]
 
@@ -152,3 +154,29 @@ class DecodeError(BouwsoftError):
     def __init__(self, message: str, *, excerpt: str = "") -> None:
         super().__init__(f"{message}: {excerpt!r}" if excerpt else message)
         self.excerpt = excerpt
+
+
+class WriteAppliedError(BouwsoftError):
+    """The server answered a write with 2xx, so the write WAS applied, but the answer can't be
+    read at all (not JSON, no record, no id). Do not send the write again.
+
+    ``body`` is the raw answer (secrets redacted), ``status`` its HTTP status and ``sent`` the
+    fields that were sent, so the caller can find the record (e.g. by a key it sent).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        body: bytes,
+        sent: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{method} {path} -> HTTP {status}: the write was applied, but {message}")
+        self.method = method
+        self.path = path
+        self.status = status
+        self.body = body
+        self.sent: Mapping[str, Any] = dict(sent or {})

@@ -324,16 +324,25 @@ class UploadedFile(_Record):
 
 @attrs.frozen(kw_only=True)
 class RecordChanges(Generic[T]):
-    """What a PUT changed: ``id``, ``ts_lastupdate`` and the changed ``fields``, typed as in ``T``
-    (money as Decimal). Derived fields the server recomputed are included."""
+    """What a write changed: ``id``, ``ts_lastupdate`` and the changed ``fields``, typed as in
+    ``T`` (money as Decimal). Derived fields the server recomputed are included.
+
+    ``ts_lastupdate`` is None when the answer has none (the vendor's PUT /Payments example);
+    ``extra`` holds, raw, any changed value the client could not read as its type.
+    """
 
     record_type: type[T] = attrs.field(repr=False)
     id: int
-    ts_lastupdate: datetime
+    ts_lastupdate: datetime | None
     fields: Mapping[str, Any]
+    extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
 
     def apply_to(self, record: T) -> T:
-        """A copy of ``record`` (which must be the same id) with these changes applied."""
+        """A copy of ``record`` (which must be the same id) with these changes applied.
+
+        Without a ``ts_lastupdate`` in the answer the record keeps its own; unreadable values
+        go to the copy's ``extra``.
+        """
         if getattr(record, "id", None) != self.id:
             raise ValueError(
                 f"these changes are for id {self.id}, not {getattr(record, 'id', None)}"
@@ -341,6 +350,9 @@ class RecordChanges(Generic[T]):
         known = {a.name for a in attrs.fields(type(record))}  # type: ignore[arg-type]
         updates = {k: v for k, v in self.fields.items() if k in known and k != "extra"}
         unknown = {k: v for k, v in self.fields.items() if k not in known}
+        unknown.update(self.extra)
         if unknown:
             updates["extra"] = MappingProxyType({**getattr(record, "extra", {}), **unknown})
-        return attrs.evolve(record, ts_lastupdate=self.ts_lastupdate, **updates)  # type: ignore[misc]
+        if self.ts_lastupdate is not None:
+            updates["ts_lastupdate"] = self.ts_lastupdate
+        return attrs.evolve(record, **updates)  # type: ignore[misc]

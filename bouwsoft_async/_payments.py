@@ -16,13 +16,18 @@ from ._errors import (
     WriteOutcomeUnknown,
 )
 from ._fields import PAYMENT_FIELDS, encode_write
-from ._models import Payment
+from ._models import Payment, RecordChanges
 from ._protocol import check_utf8, condition
 from ._retry import call_with_retries
 
 __all__ = ["Payments"]
 
 RESOURCE = "Payments"
+# v1_PUT_Payments (the older vendor page) lists id, paymentaccount_id, paymentaccount_nr,
+# paymentaccount_name, amount, iban and bic; of these only the following are writeable
+UPDATE_FIELDS = {
+    name: PAYMENT_FIELDS[name] for name in ("amount", "paymentaccount_id", "iban", "bic")
+}
 logger = logging.getLogger("bouwsoft_async")
 
 
@@ -151,6 +156,15 @@ class Payments(_listing.ListEndpoint[Payment]):
             policy=self._core.policy,
             should_retry=send_again,
             description=f"POST {RESOURCE} (externalcode look-up)",
+        )
+
+    async def update(self, payment_id: int, **fields: Any) -> RecordChanges[Payment]:
+        """Change a payment (``PUT``): only ``amount``, ``paymentaccount_id``, ``iban`` and
+        ``bic`` may be changed. Returns what changed; the vendor's answer carries no
+        ``ts_lastupdate``, so ``changes.ts_lastupdate`` is usually None."""
+        payment_id = _listing.validate_id(payment_id, "payment_id")
+        return await _writes.put_changes(
+            self._core, (RESOURCE, payment_id), UPDATE_FIELDS, fields, Payment
         )
 
     async def find_by_externalcode(self, externalcode: str) -> Payment | None:

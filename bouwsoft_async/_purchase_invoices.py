@@ -37,6 +37,16 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
             self._core, (RESOURCE, invoice_id), PURCHASE_INVOICE_FIELDS, fields, PurchaseInvoice
         )
 
+    async def delete(self, invoice_id: int) -> bool:
+        """Delete a purchase invoice (``DELETE``; the server answers 200 or 204).
+
+        Returns True when the server removed it, False when it answered that there is no such
+        invoice (404): already deleted, by someone else or by an earlier try of this call whose
+        answer was lost (a DELETE is retried like a PUT). Either way it is gone afterwards.
+        """
+        invoice_id = _listing.validate_id(invoice_id, "invoice_id")
+        return await _writes.delete_record(self._core, (RESOURCE, invoice_id))
+
     async def upload(
         self, invoice_id: int, file: _writes.FileInput, *, filename: str | None = None
     ) -> UploadedFile:

@@ -1,23 +1,38 @@
-"""What every Bouwsoft write shares: validated ``columns``, the RecordChanges answer, files."""
+"""What every Bouwsoft write shares: validated ``columns``, the RecordChanges answer, files.
+
+After a 2xx the write WAS applied, so reading its answer never hides that: a value that can't be
+read as its type is kept raw in the record's ``extra`` (a warning is logged), and an answer that
+can't be read at all raises WriteAppliedError, which says so and carries the raw answer.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any, TypeVar, Union
+
+import attrs
 
 from ._convert import decode_json, structure, structure_changes
 from ._core import Core
-from ._errors import DecodeError, ValidationError
+from ._errors import (
+    DecodeError,
+    NotFoundError,
+    ValidationError,
+    WriteAppliedError,
+)
 from ._fields import FieldSpec, encode_write
 from ._models import RecordChanges
-from ._protocol import encode_file_upload, excerpt
+from ._protocol import encode_file_upload
 from ._transport import Response
 
 __all__ = [
     "FileInput",
+    "delete_record",
     "post_columns",
     "post_record",
     "put_changes",
@@ -27,17 +42,94 @@ __all__ = [
 
 T = TypeVar("T")
 FileInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
+logger = logging.getLogger("bouwsoft_async")
 
 
-def _the_record(response: Response, core: Core) -> Any:
-    payload = decode_json(response.body, core.secrets())
-    records = payload.get("RecordChanges") if isinstance(payload, Mapping) else None
-    if not isinstance(records, list) or len(records) != 1:
-        raise DecodeError(
-            'expected {"RecordChanges": [one record]}',
-            excerpt=excerpt(response.body, core.secrets()),
+@attrs.frozen(kw_only=True)
+class _Sent:
+    """A write as sent, for what its answer raises."""
+
+    method: str
+    path: Sequence[str | int]
+    fields: Mapping[str, Any]
+
+    def applied_error(self, message: str, response: Response, core: Core) -> WriteAppliedError:
+        body = response.body
+        for secret in core.secrets():
+            body = body.replace(secret.encode("utf-8"), b"***")
+        return WriteAppliedError(
+            message,
+            method=self.method,
+            path="/" + "/".join(map(str, self.path)),
+            status=response.status,
+            body=body,
+            sent=self.fields,
         )
-    return records[0]
+
+
+def _answer_record(response: Response, core: Core, sent: _Sent) -> dict[str, Any]:
+    """The one record of a 2xx write answer ``{"RecordChanges": [record]}``."""
+    try:
+        payload = decode_json(response.body, core.secrets())
+    except DecodeError as exc:
+        raise sent.applied_error("its answer is not JSON", response, core) from exc
+    records = payload.get("RecordChanges") if isinstance(payload, Mapping) else None
+    if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
+        raise sent.applied_error(
+            'its answer is not {"RecordChanges": [one record]}', response, core
+        )
+    record: dict[str, Any] = records[0]
+    return record
+
+
+def _warn_unreadable(sent: _Sent, unreadable: Mapping[str, Any]) -> None:
+    if unreadable:
+        logger.warning(
+            "%s /%s was applied; answer fields kept raw in extra, unreadable: %s",
+            sent.method,
+            "/".join(map(str, sent.path)),
+            ", ".join(sorted(unreadable)),
+        )
+
+
+def _read_changes(
+    record: dict[str, Any], cls: type[T], response: Response, core: Core, sent: _Sent
+) -> RecordChanges[T]:
+    try:
+        changes = structure_changes(record, cls)
+    except DecodeError as exc:
+        raise sent.applied_error("its answer has no readable id", response, core) from exc
+    _warn_unreadable(sent, changes.extra)
+    return changes
+
+
+def _read_record(
+    record: dict[str, Any], cls: type[T], response: Response, core: Core, sent: _Sent
+) -> T:
+    """The whole record of a write answer; field by field if it does not read as a whole."""
+    try:
+        return structure(record, cls)
+    except DecodeError:
+        pass
+    changes = _read_changes(record, cls, response, core, sent)
+    model: Any = cls
+    names = [a.name for a in attrs.fields(model) if a.name != "extra"]
+    missing = [name for name in names if name not in record and name != "id"]
+    if missing:
+        logger.warning(
+            "%s /%s was applied; its answer lacks %s (None in the record)",
+            sent.method,
+            "/".join(map(str, sent.path)),
+            ", ".join(missing),
+        )
+    values = {name: changes.fields.get(name) for name in names}
+    values["id"] = changes.id
+    if "ts_lastupdate" in values:
+        values["ts_lastupdate"] = changes.ts_lastupdate
+    extra = {k: v for k, v in changes.fields.items() if k not in values}
+    extra.update(changes.extra)
+    # an unreadable value is None in its typed field and raw in extra: never a guessed value
+    return model(**values, extra=MappingProxyType(extra))  # type: ignore[no-any-return]
 
 
 async def post_record(
@@ -62,7 +154,8 @@ async def post_columns(
     response = await core.request(
         "POST", path, params={"columns": columns}, idempotent=False, sent=sent
     )
-    return structure(_the_record(response, core), cls)
+    what = _Sent(method="POST", path=path, fields=sent)
+    return _read_record(_answer_record(response, core, what), cls, response, core, what)
 
 
 async def put_changes(
@@ -78,7 +171,24 @@ async def put_changes(
     response = await core.request(
         "PUT", path, params={"columns": columns}, idempotent=True, sent=sent
     )
-    return structure_changes(_the_record(response, core), cls)
+    what = _Sent(method="PUT", path=path, fields=sent)
+    return _read_changes(_answer_record(response, core, what), cls, response, core, what)
+
+
+async def delete_record(core: Core, path: Sequence[str | int]) -> bool:
+    """``DELETE`` a record: True if the server said it removed it (any 2xx, body ignored),
+    False if it said there is no such record (404).
+
+    A DELETE removes the same record however often it arrives, so it is retried like a PUT (and
+    aiohttp itself resends it once on a dropped keep-alive connection). A retry after a try that
+    was applied gets 404: hence "already gone" is False, not an error. ASSUMPTION (see the
+    README): Bouwsoft never reuses an id, so a repeated DELETE can't remove another record.
+    """
+    try:
+        await core.request("DELETE", path, idempotent=True)
+    except NotFoundError:
+        return False
+    return True
 
 
 async def read_file_input(file: FileInput, filename: str | None) -> tuple[str, bytes]:
@@ -117,12 +227,14 @@ async def send_file(
     """Upload one file as multipart ``file``; a POST is not retried once it may have arrived."""
     name, content = await read_file_input(file, filename)
     body, content_type = encode_file_upload(name, content)
+    sent = {"filename": name, "size": len(content)}
     response = await core.request(
         method,
         path,
         data=body,
         extra_headers={"Content-Type": content_type},
         idempotent=method == "PUT",
-        sent={"filename": name, "size": len(content)},
+        sent=sent,
     )
-    return structure(_the_record(response, core), cls)
+    what = _Sent(method=method, path=path, fields=sent)
+    return _read_record(_answer_record(response, core, what), cls, response, core, what)

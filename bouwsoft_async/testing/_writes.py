@@ -16,9 +16,9 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from .._fields import PAYMENT_FIELDS, PURCHASE_INVOICE_FIELDS, FieldSpec
 from ._filters import FilterSyntaxError, matches, parse_filter
 from ._invoices import wire_value
+from ._tables import PAYMENTS, PAYMENTS_PUT, PURCHASE_INVOICES, TABLES, Column, field_info_rows
 
 __all__ = ["ColumnsSyntaxError", "WritesMixin", "parse_columns"]
 
@@ -81,9 +81,9 @@ def parse_columns(text: str) -> list[tuple[str, Any]]:
     return pairs
 
 
-def _typed(spec: FieldSpec, value: Any) -> Any:
-    kind = spec.kind
-    if kind == "tpString":
+def _typed(spec: Column, value: Any) -> Any:
+    kind = spec.type_name
+    if kind in ("tpString", "tpTelefoon", "tpEmail", "tpFax", "tpTime"):
         if not isinstance(value, str):
             raise ColumnsSyntaxError(f"{spec.name} takes quoted text")
         if spec.length and len(value) > spec.length:
@@ -124,7 +124,7 @@ def _render(record: dict[str, Any]) -> str:
 
 
 _DOUBLES = frozenset(
-    name for name, spec in PURCHASE_INVOICE_FIELDS.items() if spec.kind == "tpDouble"
+    name for name, spec in PURCHASE_INVOICES.items() if spec.type_name == "tpDouble"
 )
 
 _VAT_SLOTS = [(7, "21", 21, False), (23, "21B", 21, False), (8, "21M", 21, True),
@@ -207,6 +207,8 @@ def _changes(status: int, records: list[dict[str, Any]]) -> web.Response:
 class WritesMixin:
     """Routes and state for the writes; mixed into FakeBouwsoft."""
 
+    strict: bool
+
     def _writes_init(self) -> None:
         self.purchase_invoices: dict[int, dict[str, Any]] = {}
         self.payments: dict[int, dict[str, Any]] = {}
@@ -228,6 +230,10 @@ class WritesMixin:
         app.router.add_get(f"{API}/Payments/", self._list_payments)
         app.router.add_get(f"{API}/Payments", self._list_payments)
         app.router.add_get(f"{API}/Payments/{{id}}", self._get_payment)
+        app.router.add_put(f"{API}/Payments/{{id}}", self._update_payment)
+        app.router.add_delete(f"{API}/PurchaseInvoices/{{id}}", self._delete_purchase_invoice)
+        for resource in TABLES:
+            app.router.add_get(f"{API}/{resource}/FieldInfo/", self._field_info)
 
     def drop_connection_after_write(
         self, *, method: str = "POST", path_contains: str = "/Payments", times: int = 1
@@ -244,7 +250,9 @@ class WritesMixin:
     # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _read_columns(request: web.Request, table: dict[str, FieldSpec] | Any) -> dict[str, Any]:
+    def _read_columns(
+        request: web.Request, table: dict[str, Column], writeable: frozenset[str] | None = None
+    ) -> dict[str, Any]:
         raw = request.query.get("columns")
         if raw is None:
             raise ColumnsSyntaxError("the columns parameter is missing")
@@ -253,7 +261,7 @@ class WritesMixin:
             spec = table.get(name)
             if spec is None:
                 raise ColumnsSyntaxError(f"unknown field {name}")
-            if not spec.writeable:
+            if not spec.writeable or (writeable is not None and name not in writeable):
                 raise ColumnsSyntaxError(f"field {name} is not writeable")
             values[name] = _typed(spec, value)
         return values
@@ -298,7 +306,7 @@ class WritesMixin:
 
     async def _create_purchase_invoice(self, request: web.Request) -> web.Response:
         try:
-            values = self._read_columns(request, PURCHASE_INVOICE_FIELDS)
+            values = self._read_columns(request, PURCHASE_INVOICES)
         except (ColumnsSyntaxError, ValueError) as exc:
             return _json({"Message": str(exc)}, 400)
         invoice_id, nr = self._next_purchase_invoice
@@ -326,7 +334,7 @@ class WritesMixin:
         except (KeyError, ValueError):
             return _json({"Message": "No record found with that id."}, 404)
         try:
-            values = self._read_columns(request, PURCHASE_INVOICE_FIELDS)
+            values = self._read_columns(request, PURCHASE_INVOICES)
         except (ColumnsSyntaxError, ValueError) as exc:
             return _json({"Message": str(exc)}, 400)
         before = dict(record)
@@ -338,7 +346,8 @@ class WritesMixin:
             {k: v for k, v in self._public(record).items() if k != "id" and before.get(k) != v}
         )
         changed.pop("ts_lastupdate", None)
-        changed["ts_lastupdate"] = record["ts_lastupdate"]
+        if not self.strict:  # the older vendor pages show PUT answers without it
+            changed["ts_lastupdate"] = record["ts_lastupdate"]
         return _changes(200, [changed])
 
     async def _list_purchase_invoices(self, request: web.Request) -> web.Response:
@@ -382,7 +391,7 @@ class WritesMixin:
 
     async def _create_payment(self, request: web.Request) -> web.Response:
         try:
-            values = self._read_columns(request, PAYMENT_FIELDS)
+            values = self._read_columns(request, PAYMENTS)
         except (ColumnsSyntaxError, ValueError) as exc:
             return _json({"Message": str(exc)}, 400)
         invoice = None
@@ -413,7 +422,48 @@ class WritesMixin:
             invoice["paid"] = invoice["amountoutstanding"] <= 0
             invoice["ts_lastupdate"] = _now_stamp()
         self.payments[payment_id] = record
-        return _changes(201, [record])
+        answer = dict(record)
+        if self.strict:  # the older vendor page answers the number as a string
+            answer["purchaseinvoice_nr"] = str(record["purchaseinvoice_nr"])
+        return _changes(201, [answer])
+
+    async def _update_payment(self, request: web.Request) -> web.Response:
+        try:
+            record = self.payments[int(request.match_info["id"])]
+        except (KeyError, ValueError):
+            return _json({"Message": "No record found with that id."}, 404)
+        try:
+            values = self._read_columns(request, PAYMENTS, PAYMENTS_PUT)
+        except (ColumnsSyntaxError, ValueError) as exc:
+            return _json({"Message": str(exc)}, 400)
+        record.update(values)
+        if "paymentaccount_id" in values:
+            number = values["paymentaccount_id"]
+            record.update(
+                paymentaccount_nr=f"BE67 0013 3231 {number:02d} 87" if number else "",
+                paymentaccount_name="Use IT Group NV" if number else "",
+            )
+        record["ts_lastupdate"] = _now_stamp()
+        # as the vendor's example: every field of the PUT table, no ts_lastupdate
+        names = ("id", "paymentaccount_id", "paymentaccount_nr", "paymentaccount_name",
+                 "amount", "iban", "bic")  # fmt: skip
+        return _changes(200, [{name: record[name] for name in names}])
+
+    async def _delete_purchase_invoice(self, request: web.Request) -> web.Response:
+        try:
+            del self.purchase_invoices[int(request.match_info["id"])]
+        except (KeyError, ValueError):
+            return _json({"Message": "No record found with that id."}, 404)
+        self.uploads.pop(int(request.match_info["id"]), None)
+        # the page's text says 200, its examples 204
+        return web.Response(status=204) if self.strict else _json({}, 200)
+
+    async def _field_info(self, request: web.Request) -> web.Response:
+        table = TABLES[request.path.split("/")[3]]
+        rows = field_info_rows(table, strict=self.strict)
+        if self.strict:  # no page shows this answer: the strict fake sends a bare list
+            return _json(rows, 200)
+        return _json({"Content-Range": f"0-{len(rows) - 1}/{len(rows)}", "Records": rows}, 200)
 
     async def _list_payments(self, request: web.Request) -> web.Response:
         return self._list(request, self.payments)

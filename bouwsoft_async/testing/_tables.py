@@ -1,0 +1,214 @@
+"""The fake's own field tables, transcribed from the vendor's pages (never the client's tables).
+
+Payments and PurchaseInvoices are the rows of the newer pages' tables as printed (``name type-id
+type length required writeable force-write``). The SalesInvoices page shows only JSON types
+(Number, String, Boolean), so its table here is the fake's reading of each field's meaning:
+amounts are tpCurrency, percentages and coordinates tpDouble, dates tpDate (or tpDateNullString
+where "" means "not yet"), the rest as the JSON type says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ._invoices import FIELD_NAMES, invoice_dict
+
+__all__ = ["TABLES", "Column", "field_info_rows"]
+
+TYPE_IDS = {
+    "tpLong": 1, "tpString": 2, "tpDate": 3, "tpDouble": 4, "tpBool": 5, "tpDateNullString": 6,
+    "tpTime": 7, "tpCurrency": 8, "tpTelefoon": 9, "tpEmail": 10, "tpPercent": 13,
+    "tpCurrencyHD": 14, "tpFax": 15, "tpTimeDouble": 20,
+}  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class Column:
+    """One row of a vendor field table."""
+
+    name: str
+    type_name: str
+    length: int = 0
+    required: bool = False
+    writeable: bool = False
+    force_write: bool = False
+    link: str = ""
+
+    @property
+    def type_id(self) -> int:
+        return TYPE_IDS[self.type_name]
+
+
+def _rows(text: str) -> dict[str, Column]:
+    table = {}
+    for row in filter(str.strip, text.splitlines()):
+        name, _type_id, type_name, length, required, writeable, force = row.split()
+        table[name] = Column(
+            name=name,
+            type_name=type_name,
+            length=int(length),
+            required=required == "Yes",
+            writeable=writeable == "Yes",
+            force_write=force == "Yes",
+        )
+    return table
+
+
+# v1_POST_Payments
+PAYMENTS = _rows("""
+purchaseinvoice_id 1 tpLong 0 No Yes No
+purchaseinvoice_nr 1 tpLong 0 No No No
+salesinvoice_id 1 tpLong 0 No Yes No
+salesinvoice_type 2 tpString 50 No No No
+salesinvoice_nr 1 tpLong 0 No No No
+address_id 1 tpLong 0 No Yes No
+address_name 2 tpString 150 No No No
+paymentaccount_id 1 tpLong 0 No Yes No
+paymentaccount_nr 2 tpString 100 No No No
+paymentaccount_name 2 tpString 150 No No No
+date 3 tpDate 0 No Yes No
+amount 8 tpCurrency 0 No Yes No
+paymentmethod 2 tpString 0 No No No
+paymentmethod_localized 2 tpString 0 No No No
+advance 5 tpBool 0 No No No
+iban 2 tpString 35 No Yes No
+bic 2 tpString 11 No Yes No
+note 2 tpString 0 No Yes No
+docnr 2 tpString 50 No Yes No
+statementnr 2 tpString 50 No Yes No
+externalcode 2 tpString 250 No Yes No
+externalsource 1 tpLong 0 No No No
+ts_lastupdate 3 tpDate 0 No No No
+""")
+
+# v1_PUT_Payments (older page): only these may be changed
+PAYMENTS_PUT = frozenset({"paymentaccount_id", "amount", "iban", "bic"})
+
+# v1_PUT_PurchaseInvoices; the POST page also lists address_city, which this table lacks: the
+# fake keeps it, read-only
+_VAT_LINE = """
+basis{n} 8 tpCurrency 0 No Yes No
+vatid{n} 1 tpLong 0 No Yes No
+vatcode{n} 2 tpString 5 No Yes No
+vatpercent{n} 4 tpDouble 0 No Yes No
+vatcocontractor{n} 5 tpBool 0 No Yes No
+amountexclvat{n} 8 tpCurrency 0 No No No
+taxableamount{n} 8 tpCurrency 0 No No No
+vatamount{n} 8 tpCurrency 0 No No No
+amountinclvat{n} 8 tpCurrency 0 No No No
+"""
+PURCHASE_INVOICES = _rows(
+    """
+company_id 1 tpLong 0 No Yes No
+nr 1 tpLong 0 No Yes No
+date 3 tpDate 0 No Yes No
+expirationdate 3 tpDate 0 No Yes No
+nr_supplier 2 tpString 100 No Yes No
+concerning 2 tpString 250 No Yes No
+paymentnotification 2 tpString 200 No Yes No
+ledger 1 tpLong 0 No Yes No
+depreciation 4 tpDouble 0 No Yes No
+accountnumber 2 tpString 30 No Yes No
+address_id 1 tpLong 0 No Yes No
+address_name 2 tpString 150 No Yes No
+address_address 2 tpString 63 No Yes No
+address_addressline2 2 tpString 63 No No No
+address_countrycode 2 tpString 2 No Yes No
+address_zipcode 2 tpString 15 No Yes No
+address_city 2 tpString 0 No No No
+address_vatnr 2 tpString 30 No Yes No
+commercialdiscount 4 tpDouble 0 No Yes No
+cashdiscount 4 tpDouble 0 No Yes No
+cashdiscount_amount 8 tpCurrency 0 No Yes No
+cashdiscount_approved 5 tpBool 0 No Yes No
+"""
+    + "".join(_VAT_LINE.format(n=n) for n in range(1, 6))
+    + """
+totalsbasedonvatcodebreakdown 5 tpBool 0 No No No
+amountexclvat_total 8 tpCurrency 0 No Yes No
+vatamount_total 8 tpCurrency 0 No Yes No
+amountinclvat_total 8 tpCurrency 0 No No No
+paid 5 tpBool 0 No Yes No
+amountoutstanding 8 tpCurrency 0 No No No
+amountpaid 8 tpCurrency 0 No No No
+ts_lastupdate 3 tpDate 0 No No No
+"""
+)
+
+_SALES_MONEY = {
+    "basis", "vatamount", "amountinclvat", "cashdiscount_amount", "creditlimitation_amount",
+    "distributeddiscount_amount", "advance", "balance",
+    *(f"{key}{n}" for n in range(1, 6)
+      for key in ("basis", "taxableamount", "vatamount", "amountinclvat")),
+}  # fmt: skip
+_SALES_DOUBLE = {
+    "address_latitude", "address_longitude", "shippingaddress_latitude",
+    "shippingaddress_longitude", "vatpercent", "cashdiscount_percent",
+    "creditlimitation_percent", "commercialdiscount_percent",
+    *(f"vatpercent{n}" for n in range(1, 6)),
+}  # fmt: skip
+_SALES_DATE = {"date", "expirationdate", "chargeableevent", "ts_lastupdate"}
+_SALES_DATE_OR_EMPTY = {
+    "senttoaccountingsoftware_ts", "cashdiscount_expirationdate",
+    "creditlimitation_expirationdate", "approved_date", "rejected_date", "sent_date",
+    "einvoice_sent_ts",
+}  # fmt: skip
+
+
+def _sales_type(name: str, example: Any) -> str:
+    if name in _SALES_MONEY:
+        return "tpCurrency"
+    if name in _SALES_DOUBLE:
+        return "tpDouble"
+    if name in _SALES_DATE:
+        return "tpDate"
+    if name in _SALES_DATE_OR_EMPTY:
+        return "tpDateNullString"
+    if isinstance(example, bool):
+        return "tpBool"
+    if isinstance(example, int):
+        return "tpLong"
+    return "tpString"
+
+
+def _sales_invoices() -> dict[str, Column]:
+    example = invoice_dict(24)
+    return {
+        name: Column(name=name, type_name=_sales_type(name, example.get(name)))
+        for name in FIELD_NAMES
+        if name != "id"
+    }
+
+
+SALES_INVOICES = _sales_invoices()
+
+TABLES: dict[str, dict[str, Column]] = {
+    "Payments": PAYMENTS,
+    "PurchaseInvoices": PURCHASE_INVOICES,
+    "SalesInvoices": SALES_INVOICES,
+}
+
+
+def field_info_rows(table: dict[str, Column], *, strict: bool) -> list[dict[str, Any]]:
+    """A FieldInfo answer's rows. No vendor page shows one: the normal fake spells them as the
+    pages' table titles with Yes/No, the strict one as lower-case API names with JSON booleans."""
+    rows: list[dict[str, Any]] = []
+    for column in table.values():
+        if strict:
+            rows.append({
+                "name": column.name, "typeid": column.type_id, "typename": column.type_name,
+                "length": column.length, "required": column.required,
+                "writeable": column.writeable, "forcewrite": column.force_write,
+                "link": column.link,
+            })  # fmt: skip
+        else:
+            yes_no = {True: "Yes", False: "No"}
+            rows.append({
+                "Field Name": column.name, "Type Id": column.type_id,
+                "Type Name": column.type_name, "Length": column.length,
+                "Required": yes_no[column.required], "Writeable": yes_no[column.writeable],
+                "Force Write": yes_no[column.force_write], "Link": column.link,
+            })  # fmt: skip
+    return rows

@@ -1,0 +1,199 @@
+"""What the vendor has been seen to answer to writes, over real HTTP against the fake and the
+strict fake (issue 12 sections 3 and 4): never an exception that hides an applied write."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bouwsoft_async import (
+    BouwsoftClient,
+    NotFoundError,
+    PurchaseInvoice,
+    ValidationError,
+    WriteAppliedError,
+)
+from bouwsoft_async.testing import FakeBouwsoft
+
+
+@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
+    async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
+    async with fake.client() as c:
+        yield c
+
+
+async def new_invoice(client: BouwsoftClient) -> PurchaseInvoice:
+    return await client.purchase_invoices.create(
+        company_id=1, address_id=328892, date=date(2017, 4, 20)
+    )
+
+
+def answer(record: dict[str, object]) -> bytes:
+    return json.dumps({"RecordChanges": [record]}).encode()
+
+
+async def test_a_payment_answer_in_the_older_shape_is_read(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    invoice = await new_invoice(client)
+    payment = await client.payments.create(purchaseinvoice_id=invoice.id, amount=Decimal("5"))
+    assert payment.amount == Decimal("5")
+    # the strict fake answers "purchaseinvoice_nr": "202000122": read exactly, or kept raw
+    assert payment.purchaseinvoice_nr == invoice.nr or payment.extra["purchaseinvoice_nr"] == str(
+        invoice.nr
+    )
+    assert await client.payments.get(payment.id) is not None
+
+
+async def test_a_put_answer_without_ts_lastupdate(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    invoice = await new_invoice(client)
+    changes = await client.purchase_invoices.update(invoice.id, basis1=Decimal("110"))
+    assert changes.fields["vatamount1"] == Decimal("23.1")
+    updated = changes.apply_to(invoice)
+    assert updated.vatamount1 == Decimal("23.1")
+    if fake.strict:
+        assert changes.ts_lastupdate is None
+        assert updated.ts_lastupdate == invoice.ts_lastupdate
+    else:
+        assert updated.ts_lastupdate == changes.ts_lastupdate
+
+
+async def test_the_shortest_put_answer(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
+    invoice = await new_invoice(client)
+    fake.add_fault(status=200, body=b'{"RecordChanges":[{"id":%d}]}' % invoice.id,
+                   method="PUT", after_handling=True)  # fmt: skip
+    changes = await client.purchase_invoices.update(invoice.id, concerning="kort")
+    assert changes.id == invoice.id
+    assert changes.fields == {}
+    assert changes.ts_lastupdate is None
+    assert fake.purchase_invoices[invoice.id]["concerning"] == "kort"
+
+
+async def test_an_unreadable_value_is_kept_raw_with_a_warning(
+    client: BouwsoftClient, fake: FakeBouwsoft, caplog: pytest.LogCaptureFixture
+) -> None:
+    invoice = await new_invoice(client)
+    record = {
+        "id": 903, "purchaseinvoice_id": invoice.id, "purchaseinvoice_nr": invoice.nr,
+        "salesinvoice_id": 0, "salesinvoice_type": "", "salesinvoice_nr": 0, "address_id": 0,
+        "address_name": "", "paymentaccount_id": 0, "paymentaccount_nr": "",
+        "paymentaccount_name": "", "date": "no date", "amount": 5.0, "paymentmethod": "",
+        "paymentmethod_localized": "", "advance": False, "iban": "", "bic": "", "note": "",
+        "docnr": "", "statementnr": "", "externalcode": "", "externalsource": 0,
+        "ts_lastupdate": "2026-05-07 09:21:28",
+    }  # fmt: skip
+    fake.add_fault(status=201, body=answer(record), method="POST", path_contains="/Payments",
+                   after_handling=True)  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="bouwsoft_async"):
+        payment = await client.payments.create(purchaseinvoice_id=invoice.id, amount=Decimal(5))
+    assert payment.id == 903
+    assert payment.amount == Decimal(5)
+    assert payment.date is None
+    assert payment.extra["date"] == "no date"
+    assert "date" in caplog.text and "applied" in caplog.text
+    assert len(fake.payments) == 1
+
+    fake.add_fault(status=200, method="PUT", after_handling=True,
+                   body=answer({"id": invoice.id, "basis1": "lots", "concerning": "x"}))  # fmt: skip
+    changes = await client.purchase_invoices.update(invoice.id, concerning="x")
+    assert changes.fields == {"concerning": "x"}
+    assert changes.extra == {"basis1": "lots"}
+    assert changes.apply_to(invoice).extra["basis1"] == "lots"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>Created</html>", b"", b'{"RecordChanges": []}', b'{"RecordChanges": [{"x": 1}]}'],
+)
+async def test_an_answer_that_cannot_be_read_says_the_write_was_applied(
+    client: BouwsoftClient, fake: FakeBouwsoft, body: bytes
+) -> None:
+    await client.payments.count()  # the token first
+    fake.add_fault(status=201, body=body, method="POST", after_handling=True)
+    with pytest.raises(WriteAppliedError, match="applied") as info:
+        await client.payments.create(amount=Decimal("5"), note="n")
+    assert info.value.body == body
+    assert info.value.status == 201
+    assert dict(info.value.sent) == {"amount": Decimal(5), "note": "n"}
+    assert fake.access_token not in str(info.value)
+    assert len(fake.payments) == 1
+    assert len(fake.requests_to("POST", "/Payments")) == 1
+
+
+async def test_an_idempotent_create_reads_an_unreadable_answer_back(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    await client.payments.count()
+    fake.add_fault(status=201, body=b"<html>Created</html>", method="POST", after_handling=True)
+    payment = await client.payments.create(
+        amount=Decimal("5"), externalcode="sync-html", idempotent=True
+    )
+    assert payment.externalcode == "sync-html"
+    assert len(fake.payments) == 1
+
+
+async def test_update_a_payment(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
+    payment = await client.payments.create(amount=Decimal("100"), externalcode="p-1")
+    changes = await client.payments.update(
+        payment.id, amount=Decimal("-50"), paymentaccount_id=1, iban="BE38750608132972"
+    )
+    assert fake.requests_to("PUT", "/Payments")[0].query == {
+        "columns": "amount=-50,paymentaccount_id=1,iban='BE38750608132972'"
+    }
+    assert changes.id == payment.id
+    assert changes.fields["amount"] == Decimal("-50")
+    assert changes.fields["paymentaccount_id"] == 1
+    assert changes.ts_lastupdate is None
+    updated = changes.apply_to(payment)
+    assert updated.amount == Decimal("-50")
+    assert updated.iban == "BE38750608132972"
+    assert (await client.payments.get(payment.id)).amount == Decimal("-50")
+    before = len(fake.requests)
+    for wrong in ({"note": "x"}, {"externalcode": "y"}, {"paymentaccount_nr": "z"}, {}):
+        with pytest.raises(ValidationError):
+            await client.payments.update(payment.id, **wrong)
+    assert len(fake.requests) == before
+
+
+async def test_delete_a_purchase_invoice(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
+    invoice = await new_invoice(client)
+    assert await client.purchase_invoices.delete(invoice.id) is True
+    assert invoice.id not in fake.purchase_invoices
+    assert await client.purchase_invoices.delete(invoice.id) is False  # already gone
+    with pytest.raises(NotFoundError):
+        await client.purchase_invoices.get(invoice.id)
+    with pytest.raises(ValidationError):
+        await client.purchase_invoices.delete(0)
+
+
+async def test_a_delete_whose_answer_was_lost_is_done(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    invoice = await new_invoice(client)
+    fake.drop_connection_after_write(method="DELETE", path_contains="/PurchaseInvoices")
+    # the retry (aiohttp's or the client's) finds it gone: no error, and it is gone
+    assert await client.purchase_invoices.delete(invoice.id) is False
+    assert invoice.id not in fake.purchase_invoices
+    assert len(fake.requests_to("DELETE", "/PurchaseInvoices")) == 2
+
+
+async def test_a_delete_that_did_not_arrive_is_sent_again(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    invoice = await new_invoice(client)
+    fake.add_fault(status=None, method="DELETE")
+    assert await client.purchase_invoices.delete(invoice.id) is True
+    assert invoice.id not in fake.purchase_invoices
