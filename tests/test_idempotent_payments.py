@@ -18,8 +18,7 @@ from bouwsoft_async import (
 from bouwsoft_async.testing import FakeBouwsoft
 
 
-# strict=True joins once the client percent-encodes spaces as %20 (issue 12 section 1)
-@pytest.fixture(params=[False], ids=["fake"])
+@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
 async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
     async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
         yield server
