@@ -1,26 +1,36 @@
-"""The one converter: JSON bytes to models, and models to plain data.
+"""The one converter: JSON bytes to models and rows, and models to plain data.
 
 Every response goes through here; no endpoint calls ``json.loads`` or builds a model by hand.
+Bodies are parsed with orjson (RamBase's with stdlib ``json`` and ``parse_float=Decimal``: its
+amounts must be exact from the first character). ``SCALARS`` is the one table of how a wire value
+becomes a field's Python type; it is registered on the cattrs ``converter`` once, and serves
+records, ``RecordChanges`` and RamBase's models alike.
 
-Record models (attrs classes with an ``extra`` field) get a structure hook generated once per
-class as straight-line Python: one type check per field, no per-field hook lookup, unknown keys
-collected into ``extra``. It is several times faster than cattrs' generic path on 124-field
-invoices, which matters for bulk exports. Other classes use cattrs' own generated hooks.
+Record models (attrs classes with an ``extra`` field) are the one place where cattrs' generated
+hooks are not used: ``benchmarks/decode_cost.py`` measures them at about 2x stdlib ``json.loads``
+for a page of invoices, and the target is 1x with orjson in front. ``_RecordStructurer`` (the hook
+factory registered for them) converts a page column by column instead: a column of 500 strings
+is checked with one ``set(map(type, ...))``, a column of amounts converts each distinct value
+once, and each record is filled through its ``__dict__`` (the store attrs' ``__init__`` uses for
+frozen classes), so almost no Python bytecode runs per field. Unknown keys go to ``extra``.
 """
 
 from __future__ import annotations
 
 import json
-import linecache
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from types import MappingProxyType, NoneType, UnionType
-from typing import Any, TypeVar, Union, cast, get_args, get_origin
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from operator import itemgetter
+from types import MappingProxyType
+from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
+import orjson
+from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import DecodeError
 from ._models import NO_EXTRA, RecordChanges
@@ -28,10 +38,13 @@ from ._protocol import MAX_CURRENCY_DECIMALS, excerpt
 from ._types import Money, Rate
 
 __all__ = [
+    "SCALARS",
     "converter",
     "decode_json",
+    "decode_json_exact",
     "money_from_wire",
     "rate_from_wire",
+    "record_rows",
     "structure",
     "structure_changes",
     "structure_many",
@@ -43,48 +56,67 @@ T = TypeVar("T")
 
 converter = cattrs.Converter()
 
-# -- scalars ---------------------------------------------------------------------------------
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def _not_json(body: bytes, secrets: Iterable[str]) -> DecodeError:
+    what = "an empty body" if not body.strip() else "a body that is not JSON"
+    return DecodeError(f"expected JSON, got {what}", excerpt=excerpt(body, secrets))
+
+
+def decode_json(body: bytes, secrets: Iterable[str] = ()) -> Any:
+    """Parse a JSON body; anything else (HTML, a cut body, nothing) raises DecodeError.
+
+    orjson first. What it refuses but stdlib ``json`` reads (a number past a double's range,
+    such as ``1e400``) is read again with every fraction as an exact Decimal; nesting too deep
+    for either (orjson stops at 1024 levels) is a DecodeError, never a RecursionError.
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    return decode_json_exact(body, secrets)
+
+
+def try_decode_json(body: bytes) -> Any:
+    """The parsed body if it is JSON, else None (for error bodies of any shape)."""
+    try:
+        return decode_json(body)
+    except DecodeError:
+        return None
+
+
+def decode_json_exact(body: bytes, secrets: Iterable[str] = ()) -> Any:
+    """Parse a JSON body with every fraction as an exact Decimal; else raise DecodeError."""
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise _not_json(body, secrets) from exc
+
+
+# -- scalars: how a wire value becomes a field's type ----------------------------------------
 
 _MONEY_QUANTUM = Decimal(1).scaleb(-MAX_CURRENCY_DECIMALS)
-_ONE = Decimal(1)
-# the dot and at most MAX_CURRENCY_DECIMALS digits after it
-_MONEY_TEXT_TAIL = MAX_CURRENCY_DECIMALS + 1
-# amounts repeat a lot (0.0 above all, and each amount in its VAT slot); a small memo makes the
-# common case a dict lookup and keeps memory flat however many invoices pass
-_MEMO_LIMIT = 1 << 12
-# floats and ints apart: 0 == 0.0, but Decimal("0") and Decimal("0.0") are written differently
-_money_memo: dict[float, Decimal] = {}
-_money_int_memo: dict[int, Decimal] = {}
-_rate_memo: dict[float, Decimal] = {}
-_rate_int_memo: dict[int, Decimal] = {}
-# dates repeat even more: every day of 40 years fits (ten years of invoices are 3,650 days, and
-# a memo that is cleared in the middle of an export is a memo that misses); the optional memo
-# also maps "" to None
-_DATE_MEMO_LIMIT = 1 << 14
-_date_memo: dict[str, date] = {}
-_opt_date_memo: dict[str, date | None] = {"": None}
+# room for any number a double can hold, so rounding never raises InvalidOperation
+_WIDE = Context(prec=1000)
+# a float above 2**53 is not an exact integer any more
+_EXACT_FLOAT_INT = 2**53
+_INT_TEXT = re.compile(r"[+-]?\d+")
 
 
-def _remember(memo: dict[Any, Any], key: object, value: object) -> None:
-    # full means mostly one-off values: start over, and the common values come back at once
-    limit = _DATE_MEMO_LIMIT if memo is _date_memo or memo is _opt_date_memo else _MEMO_LIMIT
-    if len(memo) >= limit:
-        empty = memo is _opt_date_memo
-        memo.clear()
-        if empty:
-            memo[""] = None
-    memo[key] = value
+def _wrong(field: str, expected: str, value: object) -> DecodeError:
+    return DecodeError(f"field {field!r} should be {expected}", excerpt=repr(value)[:80])
 
 
 def _tidy(value: Decimal) -> Decimal:
-    """No positive exponent (``1E+2`` -> ``100``)."""
+    """No positive exponent (``1E+2`` -> ``100``), exactly, however large."""
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:
-        return value.quantize(_ONE)
+        return Decimal(int(value))
     return value
 
 
-def _exact_decimal(value: object, field: str) -> Decimal:
+def exact_decimal(value: object, field: str) -> Decimal:
     """The shortest decimal that the wire value stands for; floats via their shortest repr."""
     cls = value.__class__
     if cls is float:
@@ -112,127 +144,107 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     """A ``tpCurrency`` value: ``100.049999999999997`` -> ``Decimal("100.05")``.
 
     The vendor stores at most 4 decimals and prints them as a binary float; the float's
-    shortest repr recovers the stored value, and anything finer is rounded to 4 decimals.
+    shortest repr recovers the stored value, and anything finer is rounded half-even to 4
+    decimals. Values past the vendor's range are read exactly all the same.
     """
-    cls = value.__class__
-    memo = _money_memo if cls is float else _money_int_memo if cls is int else None
-    if memo is not None and value in memo:
-        return memo[value]  # type: ignore[index]
-    if cls is float:
-        # the common case, a finite float of at most 4 decimals: its repr is the exact text
-        text = repr(value)
-        dot = text.find(".")
-        if dot >= 0 and "e" not in text and len(text) - dot <= MAX_CURRENCY_DECIMALS + 1:
-            result = Decimal(text)
-            _remember(_money_memo, value, result)
-            return result
-    result = _exact_decimal(value, field)
+    result = exact_decimal(value, field)
     exponent = result.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_CURRENCY_DECIMALS:
-        result = result.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_EVEN).normalize()
-        result = _tidy(result)
-    if memo is not None:
-        _remember(memo, value, result)
+        result = result.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_EVEN, context=_WIDE)
+        result = _tidy(result.normalize(_WIDE))
     return result
-
-
-def _new_money_float(value: float, field: str) -> Decimal:
-    """``money_from_wire`` for a float the memo does not hold yet (the hot miss path)."""
-    text = repr(value)
-    if "e" not in text and "n" not in text and len(text) - text.find(".") <= _MONEY_TEXT_TAIL:
-        result = Decimal(text)
-        if len(_money_memo) >= _MEMO_LIMIT:
-            _money_memo.clear()
-        _money_memo[value] = result
-        return result
-    return money_from_wire(value, field)
 
 
 def rate_from_wire(value: object, field: str = "rate") -> Decimal:
     """A percentage or factor (``tpDouble`` used with money), exact as its shortest decimal."""
-    cls = value.__class__
-    memo = _rate_memo if cls is float else _rate_int_memo if cls is int else None
-    if memo is not None and value in memo:
-        return memo[value]  # type: ignore[index]
-    result = _exact_decimal(value, field)
-    if memo is not None:
-        _remember(memo, value, result)
-    return result
+    return exact_decimal(value, field)
 
 
-def _wrong(field: str, expected: str, value: object) -> DecodeError:
-    return DecodeError(f"field {field!r} should be {expected}", excerpt=repr(value)[:80])
-
-
-def _int(value: object, field: str) -> int:
-    if isinstance(value, float) and value.is_integer():
+def read_int(value: object, field: str) -> int:
+    """``tpLong``: an int; a whole float or a digit string (an older vendor page) as that int."""
+    if isinstance(value, int) and value.__class__ is not bool:
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT_INT:
+        return int(value)
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        return int(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(value)
     raise _wrong(field, "an integer", value)
 
 
-def _str(value: object, field: str) -> str:
+def read_text(value: object, field: str) -> str:
+    """Text; a number (not a bool) as its exact decimal text."""
+    cls = value.__class__
+    if cls is str:
+        return cast(str, value)
+    if cls is int:
+        return str(value)
+    if cls is float or cls is Decimal:
+        try:
+            number = exact_decimal(value, field)
+        except DecodeError:
+            raise _wrong(field, "text", value) from None
+        return format(number, "f")
     raise _wrong(field, "text", value)
 
 
-def _bool(value: object, field: str) -> bool:
+def read_bool(value: object, field: str) -> bool:
+    if value.__class__ is bool:
+        return value
     raise _wrong(field, "true or false", value)
 
 
-def _float(value: object, field: str) -> float:
-    if value.__class__ is float or value.__class__ is int:
+def read_float(value: object, field: str) -> float:
+    if isinstance(value, float | int | Decimal) and value.__class__ is not bool:
         return float(value)
     raise _wrong(field, "a number", value)
 
 
-def _date(value: object, field: str) -> date:
+def read_date(value: object, field: str) -> date:
+    """``YYYY-MM-DD``; a timestamp at midnight (RamBase's ``{Date}``) as its date."""
     if value.__class__ is str:
-        assert isinstance(value, str)
-        result = _date_memo.get(value)
-        if result is not None:
-            return result
+        text = str(value).strip()
         try:
-            result = date.fromisoformat(value)
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            moment = datetime.fromisoformat(text)
         except ValueError:
             pass
         else:
-            _remember(_date_memo, value, result)
-            return result
+            if moment.time() == datetime.min.time():
+                return moment.date()
     raise _wrong(field, "a date YYYY-MM-DD", value)
 
 
-def _optional_date(value: object, field: str) -> date | None:
+def read_optional_date(value: object, field: str) -> date | None:
     if value == "" or value is None:
         return None
-    result = _date(value, field)
-    _remember(_opt_date_memo, value, result)
-    return result
+    return read_date(value, field)
 
 
-def _timestamp(value: object, field: str) -> datetime:
+def read_timestamp(value: object, field: str) -> datetime:
+    """``YYYY-MM-DD HH:MM:SS`` naive; also ``T``, fractions and ``Z`` or an offset (aware)."""
     if value.__class__ is str:
         try:
-            return datetime.fromisoformat(value)
+            return datetime.fromisoformat(str(value).strip())
         except ValueError:
-            # Upload answers stamp files as 2025-02-12T14:28:56Z; before 3.11 fromisoformat
-            # does not read the Z
-            if value.endswith("Z"):
-                try:
-                    return datetime.fromisoformat(value[:-1] + "+00:00")
-                except ValueError:
-                    pass
+            pass
     raise _wrong(field, "a timestamp YYYY-MM-DD HH:MM:SS", value)
 
 
-def _optional_timestamp(value: object, field: str) -> datetime | None:
+def read_optional_timestamp(value: object, field: str) -> datetime | None:
     if value == "" or value is None:
         return None
-    return _timestamp(value, field)
+    return read_timestamp(value, field)
 
 
 def loose(value: Any) -> Any:
     """A JSON value kept as it came, except that floats become exact Decimals."""
     if value.__class__ is float:
-        return _exact_decimal(value, "extra")
+        return exact_decimal(value, "extra")
     if isinstance(value, list):
         return [loose(item) for item in value]
     if isinstance(value, dict):
@@ -240,71 +252,134 @@ def loose(value: Any) -> Any:
     return value
 
 
-# -- record hooks ----------------------------------------------------------------------------
+# a float's repr that is not plain digits with at most 4 decimals (an exponent, nan, inf, or a
+# fifth decimal): such amounts take the value-by-value path
+_NOT_PLAIN_MONEY = re.compile(r"[^-.0-9\n]|\.\d{5}")
+_NOT_PLAIN_NUMBER = re.compile(r"[^-.0-9\n]")
 
-# Each template reads the raw value ``{o}`` once (into ``_v``) and leaves the field's value in
-# ``_x``; ``{n}`` is the quoted field name. Memo hits stay in bytecode (``in`` and ``[]``, no
-# call): with 124 fields an invoice, a function call per field is most of the cost.
-_FIELD_CODE: dict[Any, str] = {
-    int: "_x = _v if (_v := {o}).__class__ is int else _int(_v, {n})",
-    str: "_x = _v if (_v := {o}).__class__ is str else _str(_v, {n})",
-    bool: "_x = _v if (_v := {o}).__class__ is bool else _bool(_v, {n})",
-    float: (
-        "_c = (_v := {o}).__class__\n"
-        "_x = _v if _c is float else float(_v) if _c is int else _float(_v, {n})"
-    ),
-    # one hashing of the float (a bound ``get``), not two (``in``, then ``[]``)
-    Money: (
-        "if (_v := {o}).__class__ is float:\n"
-        "    if (_x := _money_get(_v)) is None: _x = _new_money(_v, {n})\n"
-        "elif _v.__class__ is int and _v in _money_int_memo: _x = _money_int_memo[_v]\n"
-        "else: _x = _money(_v, {n})"
-    ),
-    Rate: (
-        "if (_v := {o}).__class__ is float:\n"
-        "    if (_x := _rate_get(_v)) is None: _x = _rate(_v, {n})\n"
-        "elif _v.__class__ is int and _v in _rate_int_memo: _x = _rate_int_memo[_v]\n"
-        "else: _x = _rate(_v, {n})"
-    ),
-    date: (
-        "_x = _date_memo[_v] if (_v := {o}).__class__ is str and _v in _date_memo"
-        " else _date(_v, {n})"
-    ),
-    Union[date, None]: (
-        "_x = _opt_date_memo[_v] if (_v := {o}).__class__ is str and _v in _opt_date_memo"
-        " else _optional_date(_v, {n})"
-    ),
-    datetime: "_x = _timestamp({o}, {n})",
-    Union[datetime, None]: "_x = None if (_v := {o}) == '' else _optional_timestamp(_v, {n})",
-}
-_HELPERS: dict[str, Any] = {
-    "_int": _int,
-    "_str": _str,
-    "_bool": _bool,
-    "_float": _float,
-    "_money": money_from_wire,
-    "_new_money": _new_money_float,
-    "_rate": rate_from_wire,
-    "_date": _date,
-    "_optional_date": _optional_date,
-    "_timestamp": _timestamp,
-    "_optional_timestamp": _optional_timestamp,
-    "_money_get": _money_memo.get,
-    "_rate_get": _rate_memo.get,
-    "_money_int_memo": _money_int_memo,
-    "_rate_int_memo": _rate_int_memo,
-    "_date_memo": _date_memo,
-    "_opt_date_memo": _opt_date_memo,
+
+def _plain_floats(not_plain: re.Pattern[str]) -> Callable[[list[Any]], list[Any] | None]:
+    """Distinct floats whose reprs are all plain, as ``Decimal(repr)`` in C loops (what the
+    value-by-value reader answers for such a float); else None."""
+
+    def convert(floats: list[Any]) -> list[Any] | None:
+        texts = list(map(repr, floats))
+        if not_plain.search("\n".join(texts)) is not None:
+            return None
+        return list(map(Decimal, texts))
+
+    return convert
+
+
+@attrs.frozen
+class Scalar:
+    """How a wire value becomes one Python type: ``read`` one value (strict, DecodeError);
+    ``exact`` is the wire class that needs no conversion; ``distinct`` says whether a column
+    of it is converted once per distinct value (amounts and dates repeat); ``fast`` converts a
+    common column in C loops, or says None."""
+
+    read: Callable[[Any, str], Any]
+    exact: type | None = None
+    distinct: bool = False
+    fast: Callable[[list[Any]], list[Any] | None] | None = None
+
+
+# THE type table: every model field's Python type, and how its wire value is read. The keys
+# are typing.Union[X, None] for optional types (what ``X | None`` compares equal to).
+SCALARS: dict[Any, Scalar] = {
+    int: Scalar(read_int, exact=int),
+    str: Scalar(read_text, exact=str),
+    bool: Scalar(read_bool, exact=bool),
+    float: Scalar(read_float, exact=float),
+    Money: Scalar(money_from_wire, distinct=True, fast=_plain_floats(_NOT_PLAIN_MONEY)),
+    Rate: Scalar(rate_from_wire, distinct=True, fast=_plain_floats(_NOT_PLAIN_NUMBER)),
+    Decimal: Scalar(exact_decimal, distinct=True, fast=_plain_floats(_NOT_PLAIN_NUMBER)),
+    date: Scalar(read_date, distinct=True),
+    date | None: Scalar(read_optional_date, distinct=True),
+    datetime: Scalar(read_timestamp),
+    datetime | None: Scalar(read_optional_timestamp, distinct=True),
 }
 
 
-def _canonical(tp: Any) -> Any:
-    if get_origin(tp) in (Union, UnionType):
+def _scalar_of(tp: Any) -> Scalar | None:
+    """The rule for ``tp``; for ``X | None`` without its own rule, the rule for ``X`` (the
+    caller decides what None means)."""
+    if get_origin(tp) is Annotated:  # a field table row: the type is its first argument
+        tp = get_args(tp)[0]
+    scalar = SCALARS.get(tp)
+    if scalar is None and get_origin(tp) is not None:
         args = get_args(tp)
-        if len(args) == 2 and NoneType in args:
-            other = args[0] if args[1] is NoneType else args[1]
-            return Union[other, None]
-    return tp
+        # X | None (types.UnionType) and Optional[X] compare equal; look up both spellings
+        scalar = SCALARS.get(Union[args])
+        if scalar is None and len(args) == 2 and type(None) in args:
+            scalar = SCALARS.get(args[0] if args[1] is type(None) else args[1])
+    return scalar
+
+
+def _convert_columns(
+    scalar: Scalar, columns: list[tuple[Any, ...]], names: list[str]
+) -> list[list[Any] | tuple[Any, ...]]:
+    """The wire values of a page's fields of one type, converted; DecodeError names the first
+    bad value. A column of one wire class is converted once per distinct value of the whole
+    group (``basis`` and ``basis1`` repeat each other's amounts); others value by value."""
+    exact = scalar.exact
+    read = scalar.read
+    results: list[list[Any] | tuple[Any, ...] | None] = []
+    # per wire class (0 == 0.0 == False, but they read differently): the distinct values
+    pending: dict[type, set[Any]] = {}
+    uniform: list[type | None] = []
+    for column, name in zip(columns, names, strict=True):
+        classes = set(map(type, column))
+        cls = classes.pop() if len(classes) == 1 else None
+        if cls is not None and cls is exact:
+            results.append(column)
+            uniform.append(None)
+        elif cls is not None and scalar.distinct:
+            try:
+                pending.setdefault(cls, set()).update(column)
+            except TypeError:  # unhashable (a list): read one by one, for the error
+                results.append([read(value, name) for value in column])
+                uniform.append(None)
+            else:
+                results.append(None)
+                uniform.append(cls)
+        else:
+            results.append([read(value, name) for value in column])
+            uniform.append(None)
+    tables: dict[type, dict[Any, Any]] = {}
+    for cls, values in pending.items():
+        distinct = list(values)
+        converted = scalar.fast(distinct) if scalar.fast is not None and cls is float else None
+        if converted is None:
+            try:
+                converted = [read(value, names[0]) for value in distinct]
+            except DecodeError:
+                # read again column by column, so that the error names the right field
+                for column, name, kind in zip(columns, names, uniform, strict=True):
+                    if kind is cls:
+                        for value in column:
+                            read(value, name)
+                raise
+        tables[cls] = dict(zip(distinct, converted, strict=True))
+    return [
+        result if result is not None else list(map(tables[cls].__getitem__, column))  # type: ignore[index]
+        for result, cls, column in zip(results, uniform, columns, strict=True)
+    ]
+
+
+def _scalar_hook(read: Callable[[Any, str], Any]) -> Callable[[Any, Any], Any]:
+    return lambda value, _: read(value, "value")
+
+
+for _type, _scalar in SCALARS.items():
+    converter.register_structure_hook(_type, _scalar_hook(_scalar.read))
+converter.register_unstructure_hook(Decimal, str)
+converter.register_unstructure_hook(date, date.isoformat)
+converter.register_unstructure_hook(datetime, lambda v: v.isoformat(sep=" "))
+converter.register_unstructure_hook(MappingProxyType, dict)
+
+
+# -- records ---------------------------------------------------------------------------------
 
 
 def is_record(cls: Any) -> bool:
@@ -312,137 +387,127 @@ def is_record(cls: Any) -> bool:
     return attrs.has(cls) and any(a.name == "extra" for a in attrs.fields(cls))
 
 
-def _stores_only(cls: Any) -> bool:
-    """True when attrs' ``__init__`` of ``cls`` does nothing but store each argument.
-
-    Then the generated hook stores the fields itself, as that ``__init__`` would, and skips
-    matching 125 keyword arguments by name, which costs as much as converting them.
-    """
-    if cls.__new__ is not object.__new__ or hasattr(cls, "_attrs_cached_hash"):
-        return False
-    if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
-        return False
-    return all(
-        a.init and a.validator is None and a.converter is None and a.alias == a.name
-        for a in attrs.fields(cls)
-    )
+_new = object.__new__
 
 
-def _builder(cls: type) -> type | None:
-    """A private subclass of frozen ``cls`` whose instances take plain attribute stores.
+class _RecordStructurer:
+    """Builds one record model from a page of wire dicts, column by column (see the module
+    docstring for why this is not cattrs' generated hook)."""
 
-    A frozen class routes every store through ``object.__setattr__``, a call per field; on the
-    builder ``r.name = value`` is one specialised bytecode, several times cheaper. It adds no
-    slots, so its instances have ``cls``'s exact layout and become ``cls`` instances by
-    ``__class__`` assignment once filled; none ever reaches a caller. None when the
-    interpreter refuses that assignment (then the hook falls back to the stores attrs uses).
-    """
-    builder = type(
-        f"_Build{cls.__name__}",
-        (cls,),
-        {
-            "__slots__": (),
-            "__module__": __name__,
-            # both, so the type keeps the generic setter that the interpreter specialises
-            "__setattr__": object.__setattr__,
-            "__delattr__": object.__delattr__,
-        },
-    )
-    instance: Any = object.__new__(builder)
-    try:
-        instance.__class__ = cls
-    except TypeError:
-        return None
-    return builder
+    def __init__(self, cls: type) -> None:
+        attrs.resolve_types(cls)
+        fields = [a for a in attrs.fields(cls) if a.name != "extra"]
+        self.cls = cls
+        self.required = tuple(a.name for a in fields if a.default is attrs.NOTHING)
+        self.optional = {
+            a.name: a.default for a in fields if a.default is not attrs.NOTHING
+        }  # left out by older servers
+        self.names = (*self.required, *self.optional)
+        self.known = frozenset(self.names)
+        scalars = {}
+        for a in fields:
+            scalar = _scalar_of(a.type)
+            if scalar is None:
+                raise TypeError(f"{cls.__name__}.{a.name}: no rule for {a.type!r} in SCALARS")
+            scalars[a.name] = scalar
+        self.scalars = scalars
+        # the fields of each type, converted together
+        groups: dict[int, tuple[Scalar, list[int]]] = {}
+        for index, name in enumerate(self.names):
+            groups.setdefault(id(scalars[name]), (scalars[name], []))[1].append(index)
+        self.groups = list(groups.values())
+        self.get_required = itemgetter(*self.required) if len(self.required) > 1 else None
+        # a record stores only its fields: no __slots__, no hooks of its own in __init__
+        assert "__slots__" not in cls.__dict__ or not cls.__dict__["__slots__"], cls
+        assert not any(a.validator or a.converter for a in fields), cls
+        self.field_order = tuple(a.name for a in attrs.fields(cls))
+
+    def _wire_columns(self, records: list[Any]) -> list[tuple[Any, ...]]:
+        """Every field's wire values, in ``names`` order (an absent optional field: its
+        default)."""
+        cls_name = self.cls.__name__
+        for record in records:
+            if record.__class__ is not dict:
+                raise DecodeError(
+                    f"a {cls_name} should be a JSON object", excerpt=repr(record)[:80]
+                )
+        try:
+            if self.get_required is not None:
+                rows = list(map(self.get_required, records))
+            else:
+                rows = [(record[self.required[0]],) for record in records]
+        except KeyError as exc:
+            raise DecodeError(
+                f"a {cls_name} is missing field {exc.args[0]!r}",
+                excerpt=repr(sorted(records[0]))[:80],
+            ) from None
+        columns = list(zip(*rows, strict=True))
+        for name, default in self.optional.items():
+            columns.append(tuple([record.get(name, default) for record in records]))
+        return columns
+
+    def columns(self, records: list[Any]) -> list[list[Any] | tuple[Any, ...]]:
+        """The converted values of every field, one column per field in ``names`` order."""
+        if not records:
+            return [[] for _ in self.names]
+        wire = self._wire_columns(records)
+        converted: list[list[Any] | tuple[Any, ...]] = [()] * len(wire)
+        for scalar, indexes in self.groups:
+            done = _convert_columns(
+                scalar, [wire[i] for i in indexes], [self.names[i] for i in indexes]
+            )
+            for i, column in zip(indexes, done, strict=True):
+                converted[i] = column
+        return converted
+
+    def extras(self, records: list[Any]) -> list[Mapping[str, Any]]:
+        """Each record's unknown fields (floats as exact Decimals)."""
+        known = self.known
+        if self.optional:
+            base = len(self.required)
+            optional = tuple(self.optional)
+            # every required field is there (``columns`` checked): count the optional ones
+            counts = [
+                len(record) - base - sum(map(record.__contains__, optional)) for record in records
+            ]
+        else:
+            size = len(known)
+            counts = [len(record) - size for record in records]
+        return [
+            MappingProxyType({k: loose(v) for k, v in record.items() if k not in known})
+            if count
+            else NO_EXTRA
+            for record, count in zip(records, counts, strict=True)
+        ]
+
+    def many(self, records: list[Any]) -> list[Any]:
+        columns = self.columns(records)
+        extras = self.extras(records)
+        cls = self.cls
+        names = (*self.names, "extra")
+        built = []
+        for row, extra in zip(zip(*columns, strict=True), extras, strict=True):
+            instance: Any = _new(cls)
+            # what attrs' __init__ of a frozen class without slots does, in one call
+            instance.__dict__.update(zip(names, (*row, extra), strict=True))
+            built.append(instance)
+        return built
+
+    def one(self, record: Any, _: Any = None) -> Any:
+        return self.many([record])[0]
 
 
-def _record_hook(cls: type[T]) -> Callable[[Any, Any], T]:
-    attrs.resolve_types(cast(Any, cls))
-    fields = [a for a in attrs.fields(cast(Any, cls)) if a.name != "extra"]
-    known = frozenset(a.name for a in fields)
-    builder = _builder(cls) if _stores_only(cls) else None
-    namespace: dict[str, Any] = {
-        **_HELPERS,
-        "_cls": cls,
-        "_builder": builder,
-        "_known": known,
-        "_loose": loose,
-        "_no_extra": MappingProxyType({}),
-        "_proxy": MappingProxyType,
-        "_DecodeError": DecodeError,
-        "_excerpt": excerpt,
-        "_structure": converter.structure,
-        "_new": object.__new__,
-    }
-    lines = [
-        "def structure(o, _):",
-        "    if o.__class__ is not dict:",
-        f"        raise _DecodeError('a {cls.__name__} should be a JSON object',"
-        " excerpt=repr(o)[:80])",
-    ]
-    if builder is not None:
-        lines.append("    r = _new(_builder)")
-    lines.append("    try:")
-    for index, field in enumerate(fields):
-        tp = _canonical(field.type)
-        key = repr(field.name)
-        template = _FIELD_CODE.get(tp)
-        if template is None:
-            namespace[f"_t{index}"] = tp
-            template = f"_x = _structure({{o}}, _t{index})"
-        code = template.format(o=f"o[{key}]", n=key).splitlines()
-        lines += [f"        {line}" for line in code]
-        lines.append(f"        r.{field.name} = _x" if builder else f"        f{index} = _x")
-    lines += [
-        "    except KeyError as exc:",
-        f"        raise _DecodeError('a {cls.__name__} is missing field ' + repr(exc.args[0]),"
-        " excerpt=repr(sorted(o))[:80]) from None",
-        # every known key was read above, so a longer dict means unknown keys
-        "    extra = _proxy({k: _loose(o[k]) for k in o.keys() - _known})"
-        f" if len(o) != {len(known)} else _no_extra",
-    ]
-    if builder is not None:
-        lines += ["    r.extra = extra", "    r.__class__ = _cls", "    return r"]
-    else:
-        arguments = "".join(f"{field.name}=f{index}, " for index, field in enumerate(fields))
-        lines.append(f"    return _cls({arguments}extra=extra)")
-    source = "\n".join(lines) + "\n"
-    filename = f"<bouwsoft_async structure {cls.__module__}.{cls.__qualname__}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
-    hook: Callable[[Any, Any], T] = namespace["structure"]
-    return hook
+converter.register_structure_hook_factory(is_record, lambda cls: _RecordStructurer(cls).one)
 
 
-converter.register_structure_hook_factory(is_record, _record_hook)
-converter.register_structure_hook(Money, lambda v, _: money_from_wire(v))
-converter.register_structure_hook(Rate, lambda v, _: rate_from_wire(v))
-converter.register_structure_hook(Decimal, lambda v, _: _exact_decimal(v, "value"))
-converter.register_structure_hook(date, lambda v, _: _date(v, "date"))
-converter.register_structure_hook(datetime, lambda v, _: _timestamp(v, "timestamp"))
-converter.register_unstructure_hook(Decimal, str)
-converter.register_unstructure_hook(date, date.isoformat)
-converter.register_unstructure_hook(datetime, lambda v: v.isoformat(sep=" "))
-converter.register_unstructure_hook(MappingProxyType, dict)
+def _structurer(cls: type) -> _RecordStructurer:
+    """The structurer of a record model, from the converter's own cache of hooks."""
+    structurer = converter.get_structure_hook(cls).__self__  # type: ignore[attr-defined]
+    assert isinstance(structurer, _RecordStructurer)
+    return structurer
+
 
 # -- entry points ----------------------------------------------------------------------------
-
-
-def decode_json(body: bytes, secrets: Iterable[str] = ()) -> Any:
-    """Parse a JSON body; anything else (HTML, a cut body, nothing) raises DecodeError."""
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        what = "an empty body" if not body.strip() else "a body that is not JSON"
-        raise DecodeError(f"expected JSON, got {what}", excerpt=excerpt(body, secrets)) from exc
-
-
-def try_decode_json(body: bytes) -> Any:
-    """The parsed body if it is JSON, else None (for error bodies of any shape)."""
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 def structure(data: Any, cls: type[T]) -> T:
@@ -459,55 +524,95 @@ def structure(data: Any, cls: type[T]) -> T:
 
 
 def structure_many(items: list[Any], cls: type[T]) -> list[T]:
-    """Build a list of ``cls`` with the class's hook looked up once."""
-    hook = converter.get_structure_hook(cls)
+    """Build a list of ``cls`` (a page's records) in one pass per field."""
+    if not is_record(cls):
+        return [structure(item, cls) for item in items]
     try:
-        return [hook(item, cls) for item in items]
+        return _structurer(cls).many(items)
     except DecodeError:
         raise
     except Exception as exc:
         raise DecodeError(f"the answer does not fit {cls.__name__}: {_summary(exc)}") from exc
 
 
-_SCALAR_CHECKS: dict[Any, Callable[[Any, str], Any]] = {
-    int: lambda v, n: v if v.__class__ is int else _int(v, n),
-    str: lambda v, n: v if v.__class__ is str else _str(v, n),
-    bool: lambda v, n: v if v.__class__ is bool else _bool(v, n),
-    float: lambda v, n: v if v.__class__ is float else _float(v, n),
-    Money: money_from_wire,
-    Rate: rate_from_wire,
-    date: _date,
-    Union[date, None]: _optional_date,
-    datetime: _timestamp,
-    Union[datetime, None]: _optional_timestamp,
-}
+def record_rows(
+    items: list[Any], cls: type, plain: Mapping[type, Callable[[Any], Any]]
+) -> list[dict[str, Any]]:
+    """A page's records as plain rows under their wire names, without building models.
+
+    Each value is read exactly as ``structure_many`` reads it, then written by ``plain`` (keyed
+    by the converted value's class: Decimal, date, datetime); each distinct value once. Unknown
+    fields follow the known ones (in field order), written by ``plain`` too.
+    """
+    structurer = _structurer(cls)
+    try:
+        columns = structurer.columns(items)
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise DecodeError(f"the answer does not fit {cls.__name__}: {_summary(exc)}") from exc
+    written: list[Any] = []
+    for column in columns:
+        classes = set(map(type, column))
+        if classes.isdisjoint(plain):
+            written.append(column)
+            continue
+        # keyed by class: Decimal("0") == Decimal("0.0") but they are written apart
+        keys = list(zip(map(type, column), column, strict=True))
+        table = {}
+        for key in set(keys):
+            write = plain.get(key[0])
+            table[key] = key[1] if write is None else write(key[1])
+        written.append(list(map(table.__getitem__, keys)))
+    order = structurer.field_order
+    names = structurer.names
+    if names != tuple(n for n in order if n != "extra"):
+        index = [names.index(n) for n in order if n != "extra"]
+        written = [written[i] for i in index]
+        names = tuple(names[i] for i in index)
+    rows = [dict(zip(names, row, strict=True)) for row in zip(*written, strict=True)]
+    for row, extra in zip(rows, structurer.extras(items), strict=True):
+        if extra:
+            row.update(_plain_value(dict(extra), plain))
+    return rows
+
+
+def _plain_value(value: Any, plain: Mapping[type, Callable[[Any], Any]]) -> Any:
+    write = plain.get(value.__class__)
+    if write is not None:
+        return write(value)
+    if isinstance(value, Mapping):
+        return {key: _plain_value(item, plain) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_value(item, plain) for item in value]
+    return value
 
 
 def structure_changes(data: Any, cls: type[T]) -> RecordChanges[T]:
     """A write answer's record (``id``, maybe ``ts_lastupdate``, the changed fields), each field
     typed as ``cls`` types it; fields ``cls`` does not know are kept as they came (floats as
     Decimal). A value that can't be read as its type is kept raw in ``extra``, never raised:
-    the write behind the answer was applied. Only a record without a readable id raises."""
+    the write behind the answer was applied (the caller logs the warning). Only a record
+    without a readable id raises."""
     if not isinstance(data, dict) or "id" not in data:
         raise DecodeError("expected changed fields with an id", excerpt=repr(data)[:120])
-    attrs.resolve_types(cast(Any, cls))
-    types = {a.name: _canonical(a.type) for a in attrs.fields(cast(Any, cls))}
+    structurer = _structurer(cls)
     fields: dict[str, Any] = {}
     unreadable: dict[str, Any] = {}
     for name, value in data.items():
         if name == "id":
             continue
-        check = _SCALAR_CHECKS.get(types.get(name))
-        if check is None:
+        scalar = structurer.scalars.get(name)
+        if scalar is None:
             fields[name] = loose(value)
             continue
         try:
-            fields[name] = check(value, name)
+            fields[name] = scalar.read(value, name)
         except (DecodeError, ValueError, TypeError, ArithmeticError):
             unreadable[name] = value
     return RecordChanges(
         record_type=cls,
-        id=_SCALAR_CHECKS[types.get("id", int)](data["id"], "id"),
+        id=read_int(data["id"], "id"),
         ts_lastupdate=fields.pop("ts_lastupdate", None),
         fields=MappingProxyType(fields),
         extra=MappingProxyType(unreadable) if unreadable else NO_EXTRA,
@@ -534,26 +639,10 @@ def _summary(exc: BaseException) -> str:
 # derive, so such a field names its key in ``metadata={WIRE_NAME: "vATAmount"}``.
 # Permissions remove fields from an answer, so every field is optional on the wire: an absent or
 # null key leaves the field's default (None). Amounts are exact: the body is parsed with
-# ``parse_float=Decimal`` and a string amount goes through the same exact path.
-
-# imported here, not at the top, so that this section stays self-contained
-import re  # noqa: E402
-
-from cattrs.gen import make_dict_structure_fn, override  # noqa: E402
+# ``decode_json_exact`` and the scalars of ``SCALARS`` read each value.
 
 WIRE_NAME = "wire"
 _CAMEL_MARKER = "__camel_case_wire__"
-# .NET writes up to 7 fraction digits; Python before 3.11 reads at most 6
-_FRACTION = re.compile(r"(\.\d{6})\d+")
-
-
-def decode_json_exact(body: bytes, secrets: Iterable[str] = ()) -> Any:
-    """Parse a JSON body with every fraction as an exact Decimal; else raise DecodeError."""
-    try:
-        return json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        what = "an empty body" if not body.strip() else "a body that is not JSON"
-        raise DecodeError(f"expected JSON, got {what}", excerpt=excerpt(body, secrets)) from exc
 
 
 def camel_case(name: str) -> str:
@@ -564,91 +653,17 @@ def camel_case(name: str) -> str:
 
 def wire_name(attribute: attrs.Attribute[Any]) -> str:
     """The JSON key of a camelCase-wire field: its metadata override or its camelCase name."""
-    override = attribute.metadata.get(WIRE_NAME)
-    return override if isinstance(override, str) else camel_case(attribute.name)
+    name = attribute.metadata.get(WIRE_NAME)
+    return name if isinstance(name, str) else camel_case(attribute.name)
 
 
 def _is_camel_wire(cls: Any) -> bool:
     return isinstance(cls, type) and attrs.has(cls) and getattr(cls, _CAMEL_MARKER, False) is True
 
 
-def _wire_int(value: object, field: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise _wrong(field, "an integer", value)
-
-
-def _wire_decimal(value: object, field: str) -> Decimal | None:
-    if value is None:
-        return None
-    if value.__class__ is bool:
-        raise _wrong(field, "a number", value)
-    return _exact_decimal(value, field)
-
-
-def _wire_str(value: object, field: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise _wrong(field, "text", value)
-
-
-def _wire_datetime(value: object, field: str) -> datetime | None:
-    """``{Datetime}``: ``2026-05-07T09:21:28``, naive as sent, or aware with ``Z`` or an offset."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        text = _FRACTION.sub(r"\1", value.strip())
-        if text[-1:] in ("Z", "z"):
-            text = text[:-1] + "+00:00"
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            pass
-    raise _wrong(field, "a timestamp YYYY-MM-DDTHH:MM:SS", value)
-
-
-def _wire_date(value: object, field: str) -> date | None:
-    """``{Date}``: ``2026-05-07``; a timestamp is read as its date."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-        try:
-            parsed = _wire_datetime(value, field)
-        except DecodeError:
-            pass
-        else:
-            assert parsed is not None
-            return parsed.date()
-    raise _wrong(field, "a date YYYY-MM-DD", value)
-
-
-# keyed by typing.Union, the form ``_canonical`` gives back
-_WIRE_SCALARS: dict[Any, Callable[[object, str], Any]] = {
-    Union[int, None]: _wire_int,
-    Union[Decimal, None]: _wire_decimal,
-    Union[str, None]: _wire_str,
-    Union[datetime, None]: _wire_datetime,
-    Union[date, None]: _wire_date,
-}
-
-
-def _wire_object(cls: type[T]) -> Callable[[object, Any], T | None]:
-    def hook(value: object, _: Any) -> T | None:
-        if value is None:
-            return None
-        return converter.structure(value, cls)
+def _optional(read: Callable[[Any, str], Any], key: str) -> Callable[[Any, Any], Any]:
+    def hook(value: Any, _: Any) -> Any:
+        return None if value is None else read(value, key)
 
     return hook
 
@@ -658,14 +673,9 @@ def _camel_wire_hook(cls: Any) -> Callable[[Any, Any], Any]:
     overrides: dict[str, Any] = {}
     for attribute in attrs.fields(cls):
         key = wire_name(attribute)
-        tp = _canonical(attribute.type)
-        scalar = _WIRE_SCALARS.get(tp)
-        if scalar is not None:
-            hook: Any = lambda v, _, f=scalar, k=key: f(v, k)  # noqa: E731
-        elif get_origin(tp) is Union and _is_camel_wire(get_args(tp)[0]):
-            hook = _wire_object(get_args(tp)[0])
-        else:
-            hook = None  # the converter's own hook for anything else
+        scalar = _scalar_of(attribute.type)
+        # scalars name the wire key in their errors; nested models use the converter's hook
+        hook = _optional(scalar.read, key) if scalar is not None else None
         overrides[attribute.name] = override(rename=key, struct_hook=hook)
     generated = make_dict_structure_fn(
         cls, converter, _cattrs_detailed_validation=False, **overrides

@@ -1,124 +1,100 @@
-"""The vendors' field tables, and the validation and encoding of writes against them.
+"""The field tables of the resources, and the validation and encoding of writes against them.
 
-The tables are the rows of the vendor pages, copied verbatim (``name type-id type length required
-writeable force-write``), so a reviewer can diff them against ``shared/api-docs``. A write is
-checked field by field against its table before anything is sent: unknown field, read-only field,
-wrong type, text too long, money with more than 4 decimals all raise ValidationError.
+A resource's field table is its model (``_models``): each field's annotation carries its row of
+the vendor's table (type, length, writeable). ``field_table`` reads those rows; the vendor types'
+rules are ``_types.FIELD_TYPES``. A write is checked field by field against its table before
+anything is sent: unknown field, read-only field, wrong type, text too long, a number out of the
+vendor type's range, money with more than 4 decimals all raise ValidationError.
 """
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, cast
+from types import MappingProxyType
+from typing import Any
 
 import attrs
 
 from ._errors import ValidationError
+from ._models import Payment, PurchaseInvoice, SalesInvoice
 from ._protocol import MAX_CURRENCY_DECIMALS, encode_columns, encode_value
+from ._types import FIELD_TYPES, Kind, Wire
 
-__all__ = ["PAYMENT_FIELDS", "PURCHASE_INVOICE_FIELDS", "FieldSpec", "encode_write"]
+__all__ = [
+    "FIELD_TABLES",
+    "PAYMENT_FIELDS",
+    "PURCHASE_INVOICE_FIELDS",
+    "SALES_INVOICE_FIELDS",
+    "FieldSpec",
+    "encode_write",
+    "field_table",
+]
 
-Kind = Literal["tpLong", "tpString", "tpDate", "tpBool", "tpDouble", "tpCurrency"]
+# tpLong is the vendor's (Delphi) 32-bit signed integer
+LONG_MIN, LONG_MAX = -(2**31), 2**31 - 1
+# tpCurrency is Delphi's Currency: a 64-bit integer of ten-thousandths
+CURRENCY_MAX = Decimal("922337203685477.5807")
+CURRENCY_MIN = Decimal("-922337203685477.5808")
 
 
 @attrs.frozen(kw_only=True)
 class FieldSpec:
-    """One row of a vendor field table."""
+    """One row of a resource's field table: the vendor's row and the model's Python type."""
 
     name: str
     kind: Kind
+    type_id: int
     length: int
+    required: bool
     writeable: bool
+    python_type: Any
 
 
-def _table(rows: str) -> Mapping[str, FieldSpec]:
+def field_table(model: type) -> Mapping[str, FieldSpec]:
+    """The field table a model declares, in field order (``extra`` and unannotated fields are
+    not rows). Raises TypeError when a field's Python type is not one its vendor type allows."""
+    hints = typing.get_type_hints(model, include_extras=True)
     table: dict[str, FieldSpec] = {}
-    for row in filter(str.strip, rows.splitlines()):
-        name, _type_id, kind, length, _required, writeable, _force = row.split()
-        assert kind in ("tpLong", "tpString", "tpDate", "tpBool", "tpDouble", "tpCurrency"), row
-        table[name] = FieldSpec(
-            name=name,
-            kind=cast(Kind, kind),
-            length=int(length),
-            writeable=writeable == "Yes",
+    for attribute in attrs.fields(model):
+        hint = hints[attribute.name]
+        wires = [m for m in getattr(hint, "__metadata__", ()) if isinstance(m, Wire)]
+        if not wires:
+            continue
+        wire = wires[-1]
+        python_type = hint.__origin__
+        rule = FIELD_TYPES[wire.kind]
+        if python_type not in rule.python:
+            raise TypeError(f"{model.__name__}.{attribute.name}: {wire.kind} is not {python_type}")
+        table[attribute.name] = FieldSpec(
+            name=attribute.name,
+            kind=wire.kind,
+            type_id=rule.type_id,
+            length=wire.length,
+            required=wire.required,
+            writeable=wire.writeable,
+            python_type=python_type,
         )
-    return table
+    return MappingProxyType(table)
 
 
-# 000_5dd8ca57a822e4d3.txt, POST /Payments
-PAYMENT_FIELDS = _table("""
-purchaseinvoice_id 1 tpLong 0 No Yes No
-purchaseinvoice_nr 1 tpLong 0 No No No
-salesinvoice_id 1 tpLong 0 No Yes No
-salesinvoice_type 2 tpString 50 No No No
-salesinvoice_nr 1 tpLong 0 No No No
-address_id 1 tpLong 0 No Yes No
-address_name 2 tpString 150 No No No
-paymentaccount_id 1 tpLong 0 No Yes No
-paymentaccount_nr 2 tpString 100 No No No
-paymentaccount_name 2 tpString 150 No No No
-date 3 tpDate 0 No Yes No
-amount 8 tpCurrency 0 No Yes No
-paymentmethod 2 tpString 0 No No No
-paymentmethod_localized 2 tpString 0 No No No
-advance 5 tpBool 0 No No No
-iban 2 tpString 35 No Yes No
-bic 2 tpString 11 No Yes No
-note 2 tpString 0 No Yes No
-docnr 2 tpString 50 No Yes No
-statementnr 2 tpString 50 No Yes No
-externalcode 2 tpString 250 No Yes No
-externalsource 1 tpLong 0 No No No
-ts_lastupdate 3 tpDate 0 No No No
-""")
+SALES_INVOICE_FIELDS = field_table(SalesInvoice)
+PURCHASE_INVOICE_FIELDS = field_table(PurchaseInvoice)
+PAYMENT_FIELDS = field_table(Payment)
+# by the resource's path name, as FieldInfo and the schema check name them
+FIELD_TABLES: Mapping[str, Mapping[str, FieldSpec]] = MappingProxyType(
+    {
+        "SalesInvoices": SALES_INVOICE_FIELDS,
+        "PurchaseInvoices": PURCHASE_INVOICE_FIELDS,
+        "Payments": PAYMENT_FIELDS,
+    }
+)
 
-# 002_3276b44058afa804.txt, PUT /PurchaseInvoices/{id}; POST uses the same resource. The page's
-# table has no row for address_city although the POST page lists the field: the one row below
-# that is ours, not the vendor's. It is known but not writeable until FieldInfo says otherwise.
-PURCHASE_INVOICE_FIELDS = _table("""
-company_id 1 tpLong 0 No Yes No
-nr 1 tpLong 0 No Yes No
-date 3 tpDate 0 No Yes No
-expirationdate 3 tpDate 0 No Yes No
-nr_supplier 2 tpString 100 No Yes No
-concerning 2 tpString 250 No Yes No
-paymentnotification 2 tpString 200 No Yes No
-ledger 1 tpLong 0 No Yes No
-depreciation 4 tpDouble 0 No Yes No
-accountnumber 2 tpString 30 No Yes No
-address_id 1 tpLong 0 No Yes No
-address_name 2 tpString 150 No Yes No
-address_address 2 tpString 63 No Yes No
-address_addressline2 2 tpString 63 No No No
-address_countrycode 2 tpString 2 No Yes No
-address_zipcode 2 tpString 15 No Yes No
-address_city 2 tpString 0 No No No
-address_vatnr 2 tpString 30 No Yes No
-commercialdiscount 4 tpDouble 0 No Yes No
-cashdiscount 4 tpDouble 0 No Yes No
-cashdiscount_amount 8 tpCurrency 0 No Yes No
-cashdiscount_approved 5 tpBool 0 No Yes No
-""" + "".join(f"""
-basis{n} 8 tpCurrency 0 No Yes No
-vatid{n} 1 tpLong 0 No Yes No
-vatcode{n} 2 tpString 5 No Yes No
-vatpercent{n} 4 tpDouble 0 No Yes No
-vatcocontractor{n} 5 tpBool 0 No Yes No
-amountexclvat{n} 8 tpCurrency 0 No No No
-taxableamount{n} 8 tpCurrency 0 No No No
-vatamount{n} 8 tpCurrency 0 No No No
-amountinclvat{n} 8 tpCurrency 0 No No No""" for n in range(1, 6)) + """
-totalsbasedonvatcodebreakdown 5 tpBool 0 No No No
-amountexclvat_total 8 tpCurrency 0 No Yes No
-vatamount_total 8 tpCurrency 0 No Yes No
-amountinclvat_total 8 tpCurrency 0 No No No
-paid 5 tpBool 0 No Yes No
-amountoutstanding 8 tpCurrency 0 No No No
-amountpaid 8 tpCurrency 0 No No No
-ts_lastupdate 3 tpDate 0 No No No
-""")  # fmt: skip
+_TEXT_KINDS = frozenset({"tpString", "tpTime", "tpTelefoon", "tpEmail", "tpFax"})
+_DATE_KINDS = frozenset({"tpDate", "tpDateNullString"})
+_NUMBER_KINDS = frozenset({"tpCurrency", "tpDouble", "tpPercent", "tpCurrencyHD", "tpTimeDouble"})
 
 
 def _check_type(spec: FieldSpec, value: Any) -> None:
@@ -137,13 +113,18 @@ def _check_type(spec: FieldSpec, value: Any) -> None:
     if kind == "tpLong":
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong("an int")
+        if not LONG_MIN <= value <= LONG_MAX:
+            raise ValidationError(
+                f"{spec.name} (tpLong, 32-bit) must be from {LONG_MIN} to {LONG_MAX}, not {value}",
+                field=spec.name,
+            )
     elif kind == "tpBool":
         if not isinstance(value, bool):
             raise wrong("a bool")
-    elif kind == "tpDate":
+    elif kind in _DATE_KINDS:
         if isinstance(value, datetime) or not isinstance(value, date):
             raise wrong("a datetime.date")
-    elif kind == "tpString":
+    elif kind in _TEXT_KINDS:
         if not isinstance(value, str):
             raise wrong("a str")
         if spec.length and len(value) > spec.length:
@@ -151,7 +132,7 @@ def _check_type(spec: FieldSpec, value: Any) -> None:
                 f"{spec.name} is at most {spec.length} characters, got {len(value)}",
                 field=spec.name,
             )
-    elif kind in ("tpCurrency", "tpDouble"):
+    elif kind in _NUMBER_KINDS:
         # money never travels through float; a float here is a rounding bug waiting to happen
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             raise wrong("a Decimal or an int (floats are refused: use Decimal)")
@@ -159,6 +140,14 @@ def _check_type(spec: FieldSpec, value: Any) -> None:
             raise ValidationError(
                 f"{spec.name} must be a finite number, not {value}", field=spec.name
             )
+        if kind == "tpCurrency" and not CURRENCY_MIN <= value <= CURRENCY_MAX:
+            raise ValidationError(
+                f"{spec.name} (tpCurrency) must be from {CURRENCY_MIN} to {CURRENCY_MAX}, "
+                f"not {value}",
+                field=spec.name,
+            )
+    else:  # pragma: no cover - every vendor type of FIELD_TYPES is handled above
+        raise AssertionError(kind)
 
 
 def encode_write(

@@ -1,8 +1,11 @@
-"""Frozen attrs models of the records the APIs return.
+"""Frozen attrs models of the records the APIs return, each the one field table of its resource.
 
-Field names are the wire names. Every record model keeps the fields it does not know yet in
-``extra`` (floats there become exact Decimals), so an export loses nothing when the vendor adds a
-field. Money is ``Decimal``; dates are ``datetime.date`` (``None`` for the empty string the
+Field names are the wire names. Each field's annotation carries its row of the vendor's field
+table (``Annotated[Money, Wire("tpCurrency", writeable=True)]``, or an alias below for the
+common read-only rows): the write validation, the export columns and the schema check all read
+it from here (``_fields.field_table``). Every record model keeps the fields it does not know yet
+in ``extra`` (floats there become exact Decimals), so an export loses nothing when the vendor adds
+a field. Money is ``Decimal``; dates are ``datetime.date`` (``None`` for the empty string the
 vendor sends for "no date"); ``ts_lastupdate`` is a naive ``datetime`` in the server's clock.
 """
 
@@ -12,11 +15,11 @@ from collections.abc import Mapping
 from datetime import date as _date
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import attrs
 
-from ._types import Money, Rate
+from ._types import Money, Rate, Wire
 
 __all__ = ["Page", "Payment", "PurchaseInvoice", "RecordChanges", "SalesInvoice", "UploadedFile"]
 
@@ -24,10 +27,29 @@ T = TypeVar("T")
 
 NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
+# the read-only rows of the field tables, by vendor type and the Python type the model gives them
+Long = Annotated[int, Wire("tpLong")]
+Text = Annotated[str, Wire("tpString")]
+Phone = Annotated[str, Wire("tpTelefoon")]
+Fax = Annotated[str, Wire("tpFax")]
+Email = Annotated[str, Wire("tpEmail")]
+Bool = Annotated[bool, Wire("tpBool")]
+Double = Annotated[float, Wire("tpDouble")]
+Percentage = Annotated[Rate, Wire("tpDouble")]
+Currency = Annotated[Money, Wire("tpCurrency")]
+Date = Annotated[_date | None, Wire("tpDate")]
+NullDate = Annotated[_date | None, Wire("tpDateNullString")]
+Timestamp = Annotated[datetime, Wire("tpDate")]
+NullTimestamp = Annotated[datetime | None, Wire("tpDateNullString")]
+
 
 class _Record:
     """Base of the record models: pickles ``extra`` as a plain dict, which a read-only mapping
-    proxy can't be, so records travel between processes (and ``copy`` them) like plain data."""
+    proxy can't be, so records travel between processes (and ``copy`` them) like plain data.
+
+    Record models are frozen attrs classes without ``__slots__``: the converter fills a page of
+    them through each instance's ``__dict__``, the store attrs' own ``__init__`` uses for frozen
+    classes (see ``_convert``)."""
 
     __slots__ = ()
 
@@ -43,134 +65,146 @@ def _unpickle_record(cls: Any, state: dict[str, Any]) -> Any:
     return cls(**state, extra=MappingProxyType(extra) if extra else NO_EXTRA)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class SalesInvoice(_Record):
-    """A record of ``GET /SalesInvoices`` (124 documented fields)."""
+    """A record of ``GET /SalesInvoices`` (the 124 fields of the older vendor page and the 5
+    e-invoice fields of the newer one). The older page shows no vendor types: they are read from
+    the values' meaning (amounts ``tpCurrency``, percentages ``tpDouble``, dates
+    ``tpDateNullString``)."""
 
-    id: int
-    company_id: int
-    company_name: str
-    type: str
-    type_localized: str
-    type_id: int
-    nr: int
-    nr_add: str
-    date: _date | None
-    expirationdate: _date | None
-    title: str
-    concerning: str
-    chargeableevent: _date | None
-    senttoaccountingsoftware: bool
-    senttoaccountingsoftware_ts: datetime | None
-    structuredpaymentnotification: str
-    ordernr: str
-    pricedecimals: int
-    ledger: int
-    workingdocumentdata_id: int
-    address_id: int
-    address_salutation: str
-    address_name: str
-    address_address: str
-    address_addressline2: str
-    address_latitude: float
-    address_longitude: float
-    address_countrycode: str
-    address_zipcode: str
-    address_city: str
-    address_state: str
-    address_readonly: bool
-    shippingaddress_address: str
-    shippingaddress_addressline2: str
-    shippingaddress_latitude: float
-    shippingaddress_longitude: float
-    shippingaddress_countrycode: str
-    shippingaddress_zipcode: str
-    shippingaddress_city: str
-    shippingaddress_state: str
-    contact_id: int
-    contact_salutation: str
-    contact_name: str
-    vatnr: str
-    gln: str
-    be_rpr: str
-    telephone1: str
-    telephone2: str
-    fax: str
-    gsm: str
-    email: str
-    project_id: int
-    project_pnr: int
-    project_unr: int
-    project_name: str
-    yourreference: str
-    be_werkplaatsnr30bis: str
-    basis: Money
-    vatcode: str
-    vatpercent: Rate
-    vatamount: Money
-    amountinclvat: Money
-    basis1: Money
-    taxableamount1: Money
-    vatcode1: str
-    vatpercent1: Rate
-    vatcocontractor1: bool
-    vatamount1: Money
-    amountinclvat1: Money
-    basis2: Money
-    taxableamount2: Money
-    vatcode2: str
-    vatpercent2: Rate
-    vatcocontractor2: bool
-    vatamount2: Money
-    amountinclvat2: Money
-    basis3: Money
-    taxableamount3: Money
-    vatcode3: str
-    vatpercent3: Rate
-    vatcocontractor3: bool
-    vatamount3: Money
-    amountinclvat3: Money
-    basis4: Money
-    taxableamount4: Money
-    vatcode4: str
-    vatpercent4: Rate
-    vatcocontractor4: bool
-    vatamount4: Money
-    amountinclvat4: Money
-    basis5: Money
-    taxableamount5: Money
-    vatcode5: str
-    vatpercent5: Rate
-    vatcocontractor5: bool
-    vatamount5: Money
-    amountinclvat5: Money
-    cashdiscount_expirationdate: _date | None
-    cashdiscount_percent: Rate
-    cashdiscount_amount: Money
-    creditlimitation_expirationdate: _date | None
-    creditlimitation_percent: Rate
-    creditlimitation_amount: Money
-    commercialdiscount_percent: Rate
-    distributeddiscount_amount: Money
-    include_commission_in_total: bool
-    advance: Money
-    balance: Money
-    locked: bool
-    createdby: str
-    lasteditedby: str
-    approved: bool
-    approved_date: _date | None
-    rejected: bool
-    rejected_date: _date | None
-    verified: bool
-    sent: bool
-    sent_date: _date | None
-    signed: bool
-    billed: bool
-    detail_source: int
-    detail_sourcelist: str
-    detail_ordergroups: bool
-    ts_lastupdate: datetime
+    id: Long
+    company_id: Long
+    company_name: Text
+    type: Text
+    type_localized: Text
+    type_id: Long
+    nr: Long
+    nr_add: Text
+    date: NullDate
+    expirationdate: NullDate
+    title: Text
+    concerning: Text
+    chargeableevent: NullDate
+    senttoaccountingsoftware: Bool
+    senttoaccountingsoftware_ts: NullTimestamp
+    # the newer vendor table adds these; an older server leaves them out, and then they
+    # hold what a never e-invoiced invoice holds
+    einvoice_sent: Bool = False
+    einvoice_sent_ts: NullTimestamp = None
+    einvoice_technical_status: Text = ""
+    einvoice_transmissionid: Text = ""
+    einvoice_lasterrors: Text = ""
+    structuredpaymentnotification: Text
+    ordernr: Text
+    pricedecimals: Long
+    ledger: Long
+    workingdocumentdata_id: Long
+    address_id: Long
+    address_salutation: Text
+    address_name: Text
+    address_address: Text
+    address_addressline2: Text
+    address_latitude: Double
+    address_longitude: Double
+    address_countrycode: Text
+    address_zipcode: Text
+    # the PUT page's table has no row for address_city although the POST page lists the field:
+    # this row is ours, not the vendor's (known, not writeable until FieldInfo says otherwise)
+    address_city: Text
+    address_state: Text
+    address_readonly: Bool
+    shippingaddress_address: Text
+    shippingaddress_addressline2: Text
+    shippingaddress_latitude: Double
+    shippingaddress_longitude: Double
+    shippingaddress_countrycode: Text
+    shippingaddress_zipcode: Text
+    shippingaddress_city: Text
+    shippingaddress_state: Text
+    contact_id: Long
+    contact_salutation: Text
+    contact_name: Text
+    vatnr: Text
+    gln: Text
+    be_rpr: Text
+    telephone1: Phone
+    telephone2: Phone
+    fax: Fax
+    gsm: Phone
+    email: Email
+    project_id: Long
+    project_pnr: Long
+    project_unr: Long
+    project_name: Text
+    yourreference: Text
+    be_werkplaatsnr30bis: Text
+    basis: Currency
+    vatcode: Text
+    vatpercent: Percentage
+    vatamount: Currency
+    amountinclvat: Currency
+    basis1: Currency
+    taxableamount1: Currency
+    vatcode1: Text
+    vatpercent1: Percentage
+    vatcocontractor1: Bool
+    vatamount1: Currency
+    amountinclvat1: Currency
+    basis2: Currency
+    taxableamount2: Currency
+    vatcode2: Text
+    vatpercent2: Percentage
+    vatcocontractor2: Bool
+    vatamount2: Currency
+    amountinclvat2: Currency
+    basis3: Currency
+    taxableamount3: Currency
+    vatcode3: Text
+    vatpercent3: Percentage
+    vatcocontractor3: Bool
+    vatamount3: Currency
+    amountinclvat3: Currency
+    basis4: Currency
+    taxableamount4: Currency
+    vatcode4: Text
+    vatpercent4: Percentage
+    vatcocontractor4: Bool
+    vatamount4: Currency
+    amountinclvat4: Currency
+    basis5: Currency
+    taxableamount5: Currency
+    vatcode5: Text
+    vatpercent5: Percentage
+    vatcocontractor5: Bool
+    vatamount5: Currency
+    amountinclvat5: Currency
+    cashdiscount_expirationdate: NullDate
+    cashdiscount_percent: Percentage
+    cashdiscount_amount: Currency
+    creditlimitation_expirationdate: NullDate
+    creditlimitation_percent: Percentage
+    creditlimitation_amount: Currency
+    commercialdiscount_percent: Percentage
+    distributeddiscount_amount: Currency
+    include_commission_in_total: Bool
+    advance: Currency
+    balance: Currency
+    locked: Bool
+    createdby: Text
+    lasteditedby: Text
+    approved: Bool
+    approved_date: NullDate
+    rejected: Bool
+    rejected_date: NullDate
+    verified: Bool
+    sent: Bool
+    sent_date: NullDate
+    signed: Bool
+    billed: Bool
+    detail_source: Long
+    detail_sourcelist: Text
+    detail_ordergroups: Bool
+    ts_lastupdate: Timestamp
     extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
@@ -188,123 +222,127 @@ class Page(Generic[T]):
     total: int
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class PurchaseInvoice(_Record):
-    """A purchase invoice as ``POST /PurchaseInvoices`` returns it."""
+    """A purchase invoice as ``POST /PurchaseInvoices`` returns it; the field table is the PUT
+    page's (002_3276b44058afa804.txt), which POST shares."""
 
-    id: int
-    company_id: int
-    nr: int
-    date: _date | None
-    expirationdate: _date | None
-    nr_supplier: str
-    concerning: str
-    paymentnotification: str
-    ledger: int
-    depreciation: Rate
-    accountnumber: str
-    address_id: int
-    address_name: str
-    address_address: str
-    address_addressline2: str
-    address_countrycode: str
-    address_zipcode: str
-    address_city: str
-    address_vatnr: str
-    commercialdiscount: Rate
-    cashdiscount: Rate
-    cashdiscount_amount: Money
-    cashdiscount_approved: bool
-    basis1: Money
-    vatid1: int
-    vatcode1: str
-    vatpercent1: Rate
-    vatcocontractor1: bool
-    amountexclvat1: Money
-    taxableamount1: Money
-    vatamount1: Money
-    amountinclvat1: Money
-    basis2: Money
-    vatid2: int
-    vatcode2: str
-    vatpercent2: Rate
-    vatcocontractor2: bool
-    amountexclvat2: Money
-    taxableamount2: Money
-    vatamount2: Money
-    amountinclvat2: Money
-    basis3: Money
-    vatid3: int
-    vatcode3: str
-    vatpercent3: Rate
-    vatcocontractor3: bool
-    amountexclvat3: Money
-    taxableamount3: Money
-    vatamount3: Money
-    amountinclvat3: Money
-    basis4: Money
-    vatid4: int
-    vatcode4: str
-    vatpercent4: Rate
-    vatcocontractor4: bool
-    amountexclvat4: Money
-    taxableamount4: Money
-    vatamount4: Money
-    amountinclvat4: Money
-    basis5: Money
-    vatid5: int
-    vatcode5: str
-    vatpercent5: Rate
-    vatcocontractor5: bool
-    amountexclvat5: Money
-    taxableamount5: Money
-    vatamount5: Money
-    amountinclvat5: Money
-    totalsbasedonvatcodebreakdown: bool
-    amountexclvat_total: Money
-    vatamount_total: Money
-    amountinclvat_total: Money
-    paid: bool
-    amountoutstanding: Money
-    amountpaid: Money
-    ts_lastupdate: datetime
+    id: Long
+    company_id: Annotated[int, Wire("tpLong", writeable=True)]
+    nr: Annotated[int, Wire("tpLong", writeable=True)]
+    date: Annotated[_date | None, Wire("tpDate", writeable=True)]
+    expirationdate: Annotated[_date | None, Wire("tpDate", writeable=True)]
+    nr_supplier: Annotated[str, Wire("tpString", 100, writeable=True)]
+    concerning: Annotated[str, Wire("tpString", 250, writeable=True)]
+    paymentnotification: Annotated[str, Wire("tpString", 200, writeable=True)]
+    ledger: Annotated[int, Wire("tpLong", writeable=True)]
+    depreciation: Annotated[Rate, Wire("tpDouble", writeable=True)]
+    accountnumber: Annotated[str, Wire("tpString", 30, writeable=True)]
+    address_id: Annotated[int, Wire("tpLong", writeable=True)]
+    address_name: Annotated[str, Wire("tpString", 150, writeable=True)]
+    address_address: Annotated[str, Wire("tpString", 63, writeable=True)]
+    address_addressline2: Annotated[str, Wire("tpString", 63)]
+    address_countrycode: Annotated[str, Wire("tpString", 2, writeable=True)]
+    address_zipcode: Annotated[str, Wire("tpString", 15, writeable=True)]
+    # the PUT page's table has no row for address_city although the POST page lists the field:
+    # this row is ours, not the vendor's (known, not writeable until FieldInfo says otherwise)
+    address_city: Text
+    address_vatnr: Annotated[str, Wire("tpString", 30, writeable=True)]
+    commercialdiscount: Annotated[Rate, Wire("tpDouble", writeable=True)]
+    cashdiscount: Annotated[Rate, Wire("tpDouble", writeable=True)]
+    cashdiscount_amount: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    cashdiscount_approved: Annotated[bool, Wire("tpBool", writeable=True)]
+    basis1: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    vatid1: Annotated[int, Wire("tpLong", writeable=True)]
+    vatcode1: Annotated[str, Wire("tpString", 5, writeable=True)]
+    vatpercent1: Annotated[Rate, Wire("tpDouble", writeable=True)]
+    vatcocontractor1: Annotated[bool, Wire("tpBool", writeable=True)]
+    amountexclvat1: Currency
+    taxableamount1: Currency
+    vatamount1: Currency
+    amountinclvat1: Currency
+    basis2: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    vatid2: Annotated[int, Wire("tpLong", writeable=True)]
+    vatcode2: Annotated[str, Wire("tpString", 5, writeable=True)]
+    vatpercent2: Annotated[Rate, Wire("tpDouble", writeable=True)]
+    vatcocontractor2: Annotated[bool, Wire("tpBool", writeable=True)]
+    amountexclvat2: Currency
+    taxableamount2: Currency
+    vatamount2: Currency
+    amountinclvat2: Currency
+    basis3: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    vatid3: Annotated[int, Wire("tpLong", writeable=True)]
+    vatcode3: Annotated[str, Wire("tpString", 5, writeable=True)]
+    vatpercent3: Annotated[Rate, Wire("tpDouble", writeable=True)]
+    vatcocontractor3: Annotated[bool, Wire("tpBool", writeable=True)]
+    amountexclvat3: Currency
+    taxableamount3: Currency
+    vatamount3: Currency
+    amountinclvat3: Currency
+    basis4: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    vatid4: Annotated[int, Wire("tpLong", writeable=True)]
+    vatcode4: Annotated[str, Wire("tpString", 5, writeable=True)]
+    vatpercent4: Annotated[Rate, Wire("tpDouble", writeable=True)]
+    vatcocontractor4: Annotated[bool, Wire("tpBool", writeable=True)]
+    amountexclvat4: Currency
+    taxableamount4: Currency
+    vatamount4: Currency
+    amountinclvat4: Currency
+    basis5: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    vatid5: Annotated[int, Wire("tpLong", writeable=True)]
+    vatcode5: Annotated[str, Wire("tpString", 5, writeable=True)]
+    vatpercent5: Annotated[Rate, Wire("tpDouble", writeable=True)]
+    vatcocontractor5: Annotated[bool, Wire("tpBool", writeable=True)]
+    amountexclvat5: Currency
+    taxableamount5: Currency
+    vatamount5: Currency
+    amountinclvat5: Currency
+    totalsbasedonvatcodebreakdown: Bool
+    amountexclvat_total: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    vatamount_total: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    amountinclvat_total: Currency
+    paid: Annotated[bool, Wire("tpBool", writeable=True)]
+    amountoutstanding: Currency
+    amountpaid: Currency
+    ts_lastupdate: Timestamp
 
     extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Payment(_Record):
-    """A payment of a purchase or sales invoice (``/Payments``)."""
+    """A payment of a purchase or sales invoice (``/Payments``); the field table is the POST
+    page's (000_5dd8ca57a822e4d3.txt)."""
 
-    id: int
-    purchaseinvoice_id: int
-    purchaseinvoice_nr: int
-    salesinvoice_id: int
-    salesinvoice_type: str
-    salesinvoice_nr: int
-    address_id: int
-    address_name: str
-    paymentaccount_id: int
-    paymentaccount_nr: str
-    paymentaccount_name: str
-    date: _date | None
-    amount: Money
-    paymentmethod: str
-    paymentmethod_localized: str
-    advance: bool
-    iban: str
-    bic: str
-    note: str
-    docnr: str
-    statementnr: str
-    externalcode: str
-    externalsource: int
-    ts_lastupdate: datetime
+    id: Long
+    purchaseinvoice_id: Annotated[int, Wire("tpLong", writeable=True)]
+    purchaseinvoice_nr: Long
+    salesinvoice_id: Annotated[int, Wire("tpLong", writeable=True)]
+    salesinvoice_type: Annotated[str, Wire("tpString", 50)]
+    salesinvoice_nr: Long
+    address_id: Annotated[int, Wire("tpLong", writeable=True)]
+    address_name: Annotated[str, Wire("tpString", 150)]
+    paymentaccount_id: Annotated[int, Wire("tpLong", writeable=True)]
+    paymentaccount_nr: Annotated[str, Wire("tpString", 100)]
+    paymentaccount_name: Annotated[str, Wire("tpString", 150)]
+    date: Annotated[_date | None, Wire("tpDate", writeable=True)]
+    amount: Annotated[Money, Wire("tpCurrency", writeable=True)]
+    paymentmethod: Text
+    paymentmethod_localized: Text
+    advance: Bool
+    iban: Annotated[str, Wire("tpString", 35, writeable=True)]
+    bic: Annotated[str, Wire("tpString", 11, writeable=True)]
+    note: Annotated[str, Wire("tpString", writeable=True)]
+    docnr: Annotated[str, Wire("tpString", 50, writeable=True)]
+    statementnr: Annotated[str, Wire("tpString", 50, writeable=True)]
+    externalcode: Annotated[str, Wire("tpString", 250, writeable=True)]
+    externalsource: Long
+    ts_lastupdate: Timestamp
 
     extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class UploadedFile(_Record):
     """The file record an Upload answers with; ``checksum`` is a base64 SHA-256."""
 

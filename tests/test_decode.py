@@ -194,11 +194,13 @@ def test_int_coordinates_become_floats() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("id", "24", "'id' should be an integer"),
+        ("id", "24x", "'id' should be an integer"),
+        ("id", "24.0", "'id' should be an integer"),
         ("id", True, "'id' should be an integer"),
         ("id", 24.5, "'id' should be an integer"),
         ("id", None, "'id' should be an integer"),
-        ("company_name", 5, "'company_name' should be text"),
+        ("company_name", True, "'company_name' should be text"),
+        ("company_name", [5], "'company_name' should be text"),
         ("approved", "true", "'approved' should be true or false"),
         ("approved", 1, "'approved' should be true or false"),
         ("address_latitude", "51.19", "'address_latitude' should be a number"),

@@ -189,7 +189,7 @@ def test_amounts_from_numbers_and_strings_are_exact(raw: bytes, expected: str) -
         ({"status": "open"}, "status"),
         ({"createdAt": "yesterday"}, "createdAt"),
         ({"counterparty": [1]}, "Counterparty"),
-        ({"note": 5}, "note"),
+        ({"note": {"text": 5}}, "note"),
     ],
 )
 def test_a_field_of_the_wrong_shape_is_a_decode_error(body: Any, message: str) -> None:
