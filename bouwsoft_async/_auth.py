@@ -22,6 +22,7 @@ from ._protocol import (
     redact,
     resource_url,
     token_headers,
+    vendor_error_of,
 )
 from ._transport import Response
 
@@ -43,68 +44,105 @@ class Grant:
     base_url: str | None = None
 
 
+# ASSUMPTION (the vendors document no token lifetime and no clock): a server's "valid until"
+# is read against the client's own clock, which may be skewed. A token is renewed ``margin``
+# before it runs out, but never sooner than half its life as measured on the client's clock
+# from the moment it arrived; a token that looks expired on arrival is used until a server
+# rejects it (401), which then fetches a new one. So renewal ahead of expiry happens at most
+# once per half-life however short or skewed the announced lifetime is.
+_OLD_TOKENS_KEPT = 16
+
+
+def renewal_due_at(
+    *, received: datetime, valid_until: datetime | None, margin: timedelta
+) -> datetime | None:
+    """When a token that arrived at ``received`` is to be renewed; None: only after a 401."""
+    if valid_until is None:
+        return None
+    life = valid_until - received
+    if life <= timedelta(0):
+        return None  # expired on arrival by our clock: a skewed clock; the server decides
+    if life >= 2 * margin:
+        return valid_until - margin
+    return received + life / 2
+
+
 class SingleFlightToken:
     """Holds the current Grant; however many coroutines ask at once, one fetch runs at a time.
 
-    A grant is renewed ``margin`` before it expires. After a 401, ``invalidate(token)`` drops the
-    grant only if it is still the one that failed, so a hundred coroutines rejected with the same
-    token cause exactly one fetch.
+    A fetch is one future: every caller that arrives while it runs waits for it and gets its
+    grant (whatever its ``valid_until`` says) or its failure, once; no caller starts a second
+    fetch behind a failed one. A grant is renewed ``margin`` before it expires, at most once
+    per half of its life (see ``renewal_due_at``). After a 401, ``invalidate(token)`` drops the
+    grant only if it is still the one that failed, so a hundred coroutines rejected with the
+    same token cause exactly one fetch. Tokens that were replaced are remembered (a few) for
+    redaction.
     """
 
     def __init__(
         self, *, margin: timedelta = timedelta(seconds=60), clock: Clock = utc_now
     ) -> None:
         self._grant: Grant | None = None
-        self._lock = asyncio.Lock()
+        self._renew_at: datetime | None = None
+        self._flight: asyncio.Future[Grant] | None = None
         self._margin = margin
         self._clock = clock
+        self._old_tokens: list[str] = []
         self.fetch_count = 0
-        self._last_failure: BaseException | None = None
-
-    def _usable(self, grant: Grant | None) -> bool:
-        if grant is None:
-            return False
-        return grant.valid_until is None or self._clock() + self._margin < grant.valid_until
-
-    def _expired(self, grant: Grant) -> bool:
-        return grant.valid_until is not None and self._clock() >= grant.valid_until
 
     async def get(self, fetch: Callable[[], Awaitable[Grant]]) -> Grant:
         """The current grant, fetching a new one (once, for all waiters) when needed."""
         grant = self._grant
-        if self._usable(grant):
-            assert grant is not None
+        if grant is not None and (self._renew_at is None or self._clock() < self._renew_at):
             return grant
-        fetches_before = self.fetch_count
-        async with self._lock:
-            # a fetch that failed while this caller waited fails it too: a hundred waiters on a
-            # down auth server must not each try again in turn
-            if self.fetch_count != fetches_before and self._last_failure is not None:
-                raise self._last_failure
-            current = self._grant
-            # a grant fetched by another caller while this one waited is used while it has
-            # not expired, even inside the margin: else every waiter would fetch one more
-            if current is not None and (
-                self._usable(current) or (current is not grant and not self._expired(current))
-            ):
-                return current
-            self.fetch_count += 1
-            try:
-                self._grant = await fetch()
-            except Exception as exc:
-                self._last_failure = exc
-                raise
-            self._last_failure = None
-            return self._grant
+        flight = self._flight
+        if flight is None:
+            flight = self._flight = asyncio.ensure_future(self._fetch(fetch))
+            # a failure nobody awaits any more (all waiters cancelled) is not an error to log
+            flight.add_done_callback(_retrieve)
+        # shielded: a cancelled waiter must not cancel the fetch the others wait for
+        return await asyncio.shield(flight)
+
+    async def _fetch(self, fetch: Callable[[], Awaitable[Grant]]) -> Grant:
+        self.fetch_count += 1
+        try:
+            grant = await fetch()
+        finally:
+            self._flight = None
+        self._replace(grant)
+        self._renew_at = renewal_due_at(
+            received=self._clock(), valid_until=grant.valid_until, margin=self._margin
+        )
+        return grant
+
+    def _replace(self, grant: Grant | None) -> None:
+        if self._grant is not None:
+            self._old_tokens = [*self._old_tokens, self._grant.token][-_OLD_TOKENS_KEPT:]
+        self._grant = grant
 
     def invalidate(self, token: str) -> None:
         """Forget the grant if ``token`` is still current (a server rejected it)."""
         if self._grant is not None and self._grant.token == token:
-            self._grant = None
+            self._replace(None)
+
+    def cancel(self) -> None:
+        """Stop a fetch in progress (the client is closing)."""
+        if self._flight is not None:
+            self._flight.cancel()
 
     @property
     def current_token(self) -> str | None:
         return self._grant.token if self._grant else None
+
+    def secrets(self) -> list[str]:
+        """The current token and the ones it replaced, for redaction."""
+        current = [self._grant.token] if self._grant else []
+        return [*current, *self._old_tokens]
+
+
+def _retrieve(future: asyncio.Future[Grant]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def error_message_of(payload: Any) -> str | None:
@@ -187,6 +225,7 @@ class BouwsoftProfile:
             authenticate=False,
             extra_headers=token_headers(self.client_nr, self._refresh_token),
         )
+        failure: DecodeError | None = None
         try:
             payload = decode_json(response.body, core.secrets())
             token = payload.get("AccessToken") if isinstance(payload, Mapping) else None
@@ -195,8 +234,11 @@ class BouwsoftProfile:
                 raise DecodeError("the token answer has no AccessToken (a non-empty string)")
             answer = structure(payload, TokenAnswer)
         except DecodeError as exc:
-            # the body carries the new AccessToken: never let it into a message or a traceback
-            raise _token_answer_error(exc, response.body, core.secrets()) from None
+            failure = _token_answer_error(exc, response.body, core.secrets())
+        if failure is not None:
+            # the body carries the new AccessToken: never let it into a message, a traceback
+            # or a chained exception (raised outside the except block: no __context__)
+            raise failure
         return Grant(
             token=answer.AccessToken,
             valid_until=parse_valid_until(answer.ValidUntil),
@@ -210,9 +252,8 @@ class BouwsoftProfile:
         return True
 
     def secrets(self) -> Iterable[str]:
-        return [
-            s for s in (self._access_token, self._refresh_token, self.tokens.current_token) if s
-        ]
+        fixed = [s for s in (self._access_token, self._refresh_token) if s]
+        return [*fixed, *self.tokens.secrets()]
 
     def common_params(self) -> Mapping[str, str]:
         return {}
@@ -221,7 +262,12 @@ class BouwsoftProfile:
         self, response: Response, *, method: str, path: str, retry_after: float | None
     ) -> APIError:
         secrets = list(self.secrets())
-        message = error_message_of(try_decode_json(response.body))
+        payload = try_decode_json(response.body)
+        # the vendor's own error record ({"RecordChanges":[{"Code","Description","RequestId"}]})
+        # first, then the usual message keys
+        vendor = vendor_error_of(payload)
+        message = vendor.description if vendor else error_message_of(payload)
+        request_id = vendor.request_id if vendor else None
         return error_for_status(
             response.status,
             method=method,
@@ -229,4 +275,8 @@ class BouwsoftProfile:
             excerpt=excerpt(response.body, secrets),
             message=redact(message, secrets)[:200] if message else None,
             retry_after=retry_after,
+            request_id=redact(request_id, secrets)[:120] if request_id else None,
         )
+
+    async def aclose(self) -> None:
+        self.tokens.cancel()

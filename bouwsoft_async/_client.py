@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import aiohttp
 
-from ._auth import BouwsoftProfile
-from ._core import ClientBase, build_core
+from ._auth import BouwsoftProfile, Clock, utc_now
+from ._core import UNSET, ClientBase, Unset, build_core
 from ._errors import ValidationError
 from ._payments import Payments
+from ._protocol import check_base_url
 from ._purchase_invoices import PurchaseInvoices
 from ._retry import RetryPolicy
 from ._sales_invoices import SalesInvoices
-from ._transport import Transport
+from ._transport import DEFAULT_MAX_RESPONSE_BYTES, Transport
 
-__all__ = ["DEFAULT_AUTH_URL", "BouwsoftClient"]
+__all__ = ["DEFAULT_AUTH_URL", "BouwsoftClient", "one_token_message"]
 
 DEFAULT_AUTH_URL = "https://charon.bouwsoft.be/api/v1"
+
+
+def one_token_message(access: str = "access_token", refresh: str = "refresh_token") -> str:
+    """The words for "give exactly one of the two tokens", shared by the library and the CLI
+    (which passes its variable names, e.g. ``BOUWSOFT_ACCESS_TOKEN``)."""
+    return (
+        f"give exactly one of {access} (with the data server's base URL) and {refresh}, "
+        "not both and not neither"
+    )
 
 
 class BouwsoftClient(ClientBase):
@@ -28,6 +38,9 @@ class BouwsoftClient(ClientBase):
 
     Use it as ``async with BouwsoftClient(...) as client:`` or call ``aclose()``. An injected
     ``session`` is used as it is and left open; otherwise the client owns one connection pool.
+    ``transport`` replaces the HTTP layer altogether (see ``Transport``). Give ``max_retries``
+    or a whole ``retry_policy``, not both. ``max_response_bytes`` caps one answer's size;
+    ``clock`` (aware UTC ``datetime``) is for tests of token renewal.
     """
 
     def __init__(
@@ -41,18 +54,23 @@ class BouwsoftClient(ClientBase):
         session: aiohttp.ClientSession | None = None,
         max_concurrency: int = 8,
         timeout: float = 60.0,
-        max_retries: int = 3,
+        max_retries: int | Unset = UNSET,
         retry_policy: RetryPolicy | None = None,
         transport: Transport | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        clock: Clock = utc_now,
     ) -> None:
         if isinstance(client_nr, bool) or not isinstance(client_nr, int) or client_nr < 1:
             raise ValidationError("client_nr must be a positive integer", field="client_nr")
         if (access_token is None) == (refresh_token is None):
-            raise ValidationError("give exactly one of access_token and refresh_token")
+            raise ValidationError(one_token_message())
         if access_token is not None and not base_url:
             raise ValidationError(
                 "an access_token needs the data server's base_url", field="base_url"
             )
+        if base_url is not None:
+            base_url = check_base_url(base_url, field="base_url")
+        auth_url = check_base_url(auth_url, field="auth_url")
         for name, value in (("access_token", access_token), ("refresh_token", refresh_token)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValidationError(f"{name} must be a non-empty string", field=name)
@@ -64,6 +82,7 @@ class BouwsoftClient(ClientBase):
             refresh_token=refresh_token,
             base_url=base_url,
             auth_url=auth_url,
+            clock=clock,
         )
         self._core = build_core(
             self._profile,
@@ -73,6 +92,7 @@ class BouwsoftClient(ClientBase):
             max_retries=max_retries,
             retry_policy=retry_policy,
             transport=transport,
+            max_response_bytes=max_response_bytes,
         )
         self.sales_invoices = SalesInvoices(self._core)
         self.purchase_invoices = PurchaseInvoices(self._core)

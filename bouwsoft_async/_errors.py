@@ -4,20 +4,26 @@
 
     BouwsoftError
     ├── ValidationError (also ValueError)   bad input; nothing was sent
+    ├── ClientClosedError (also RuntimeError)  the client was closed (before or during the call)
     ├── TransportError                      network trouble, timeouts, truncated bodies
     │   ├── ConnectError                    could not connect; the request surely was not sent
+    │   ├── DeadlineExceeded                the call's total deadline ran out
     │   └── WriteOutcomeUnknown             a write may or may not have been applied
     ├── APIError                            the server answered with an error status
     │   ├── BadRequestError                 400
     │   ├── AuthenticationError             401
+    │   ├── PermissionDeniedError           403
     │   ├── NotFoundError                   404
     │   ├── RateLimitError                  429 (``retry_after``)
     │   └── ServerError                     5xx (``retry_after`` when the server sent one)
     ├── DecodeError                         a response not in the documented shape
+    │   └── ResponseTooLargeError           an answer over the client's size cap
     └── WriteAppliedError                   a write WAS applied (2xx) but its answer is unreadable
 
-Messages never contain a token: the core redacts every secret it knows from server text before
-it builds an exception, and the request line in a message carries no query string.
+Messages never contain a token: the core redacts every secret it knows (in any encoding it
+may come back in) from server text before it builds an exception, the request line in a
+message carries no query string, and no exception of the HTTP library (which keeps the
+request's headers) is chained to one of ours.
 """
 
 from __future__ import annotations
@@ -30,10 +36,14 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BouwsoftError",
+    "ClientClosedError",
     "ConnectError",
+    "DeadlineExceeded",
     "DecodeError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ServerError",
     "TransportError",
     "ValidationError",
@@ -66,8 +76,22 @@ class TransportError(BouwsoftError):
         self.path = path
 
 
+class ClientClosedError(BouwsoftError, RuntimeError):
+    """The client was closed: before this call, or while it ran (``aclose()`` ends running calls).
+
+    Also a RuntimeError, which is what a closed client raised before.
+    """
+
+
 class ConnectError(TransportError):
-    """No connection could be made, so the request certainly never reached the server."""
+    """No connection could be made, so the request certainly never reached the server.
+
+    The message names the host and port and the reason (refused, unknown host, timed out).
+    """
+
+
+class DeadlineExceeded(TransportError):
+    """The call's total deadline (``RetryPolicy.deadline``) ran out, retries and waits included."""
 
 
 class WriteOutcomeUnknown(TransportError):
@@ -96,7 +120,9 @@ class APIError(BouwsoftError):
     """The server answered with an error status.
 
     ``excerpt`` is a short, redacted piece of the body as it came (JSON, HTML or nothing);
-    ``message`` and ``error_id`` are filled when the API's error format carries them.
+    ``message`` and ``error_id`` are filled when the API's error format carries them;
+    ``request_id`` is the server's id for the failed request (Bouwsoft's ``RequestId``, what
+    the vendor's support asks for), when it sent one.
     """
 
     def __init__(
@@ -108,6 +134,7 @@ class APIError(BouwsoftError):
         excerpt: str = "",
         message: str | None = None,
         error_id: int | None = None,
+        request_id: str | None = None,
     ) -> None:
         self.status = status
         self.method = method
@@ -115,9 +142,11 @@ class APIError(BouwsoftError):
         self.excerpt = excerpt
         self.message = message
         self.error_id = error_id
+        self.request_id = request_id
         detail = message or excerpt or "no body"
         prefix = f"error {error_id}: " if error_id is not None else ""
-        super().__init__(f"{method} {path} -> HTTP {status}: {prefix}{detail}")
+        suffix = f" (RequestId {request_id})" if request_id else ""
+        super().__init__(f"{method} {path} -> HTTP {status}: {prefix}{detail}{suffix}")
 
 
 class BadRequestError(APIError):
@@ -126,6 +155,10 @@ class BadRequestError(APIError):
 
 class AuthenticationError(APIError):
     """HTTP 401: missing, invalid or expired authorization."""
+
+
+class PermissionDeniedError(APIError):
+    """HTTP 403: authenticated, but not allowed (e.g. no access to that RamBase database)."""
 
 
 class NotFoundError(APIError):
@@ -180,3 +213,12 @@ class WriteAppliedError(BouwsoftError):
         self.status = status
         self.body = body
         self.sent: Mapping[str, Any] = dict(sent or {})
+
+
+class ResponseTooLargeError(DecodeError):
+    """An answer was larger than the client's ``max_response_bytes``; it was not read whole."""
+
+    def __init__(self, message: str, *, limit: int, status: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.status = status

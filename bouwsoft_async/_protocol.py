@@ -7,14 +7,17 @@ status-to-exception table, the filter grammar and the ``columns`` encoding.
 
 from __future__ import annotations
 
+import codecs
 import email.utils
+import html
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import attrs
 
@@ -24,6 +27,7 @@ from ._errors import (
     BadRequestError,
     DecodeError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
     ValidationError,
@@ -80,6 +84,25 @@ def encode_query(params: Mapping[str, str]) -> str:
 def url_with_query(url: str, params: Mapping[str, str] | None) -> str:
     """``url`` with ``params`` as its query string (see ``encode_query``)."""
     return f"{url}?{encode_query(params)}" if params else url
+
+
+def check_base_url(url: object, *, field: str) -> str:
+    """``url`` without a trailing slash if it is an absolute http(s) URL with a host and no
+    query or fragment; ValidationError otherwise (``ra.bouwsoft.be/api/v1`` has no scheme)."""
+    if not isinstance(url, str) or not url.strip():
+        raise ValidationError(f"{field} must be an http(s) URL", field=field)
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationError(
+            f"{field} must start with https:// (or http://) and name a host, "
+            f"e.g. https://ra.bouwsoft.be/api/v1; got {url.strip()[:80]!r}",
+            field=field,
+        )
+    if parts.query or parts.fragment or re.search(r"[\s\x00-\x1f\x7f]", url.strip()):
+        raise ValidationError(
+            f"{field} must have no query, fragment, spaces or control characters", field=field
+        )
+    return url.strip().rstrip("/")
 
 
 def path_of(url: str) -> str:
@@ -192,26 +215,66 @@ def peek_next_page(body: bytes) -> int | None:
     return int(record.group(1)) if record else None
 
 
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type value, lower-cased; None if there is none."""
+    for part in (content_type or "").split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"'):
+            return value.strip().strip('"').lower()
+    return None
+
+
+def json_as_utf8(content_type: str | None, body: bytes) -> bytes:
+    """A JSON body re-encoded as UTF-8 when the server declared another charset.
+
+    JSON is UTF-8 by its RFC, but a server may declare e.g. ``charset=windows-1252`` and mean
+    it: the declared charset is honoured. A charset Python does not know, or bytes that are
+    not valid in it, raise DecodeError. Non-JSON bodies and UTF-8/ASCII ones come back as they are.
+    """
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    charset = charset_of(content_type)
+    if charset is None or not (media == "application/json" or media.endswith("+json")):
+        return body
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        raise DecodeError(f"the answer declares an unknown charset {charset[:40]!r}") from None
+    if name in ("utf-8", "ascii"):
+        return body
+    try:
+        return body.decode(name).encode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError(f"the answer is not valid {charset[:40]} as it declares") from None
+
+
+_DELTA_SECONDS = re.compile(r"[0-9]{1,10}")
+
+
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent
-    or unreadable. A date in the past means "now" (0)."""
+    or unreadable (then the normal backoff applies). A date in the past means "now" (0)."""
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which float() refuses
+    if _DELTA_SECONDS.fullmatch(text):
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    try:
+        return max(0.0, (when - now).total_seconds())
+    except OverflowError:  # pragma: no cover - dates near datetime's limits
+        return None
 
 
 _STATUS_ERRORS: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    403: PermissionDeniedError,
     404: NotFoundError,
     429: RateLimitError,
 }
@@ -226,6 +289,7 @@ def error_for_status(
     message: str | None = None,
     error_id: int | None = None,
     retry_after: float | None = None,
+    request_id: str | None = None,
 ) -> APIError:
     """The exception for an error status: the one status-to-exception table of the package."""
     common: dict[str, Any] = {
@@ -235,6 +299,7 @@ def error_for_status(
         "excerpt": excerpt,
         "message": message,
         "error_id": error_id,
+        "request_id": request_id,
     }
     if status >= 500:
         return ServerError(retry_after=retry_after, **common)
@@ -247,11 +312,79 @@ def error_for_status(
 EXCERPT_LENGTH = 200
 
 
+@attrs.frozen(kw_only=True)
+class VendorError:
+    """An error record in Bouwsoft's write envelope (see ``vendor_error_of``)."""
+
+    code: int
+    description: str
+    message: str | None = None
+    request_id: str | None = None
+
+
+def vendor_error_of(payload: Any) -> VendorError | None:
+    """The vendor's error record in an answer, or None when the answer holds none.
+
+    An older vendor page (POST /ProjectContacts) answers an error inside the usual write
+    envelope: ``{"RecordChanges":[{"Code":400,"Description":"Could not create a new record",
+    "Message":"Bad Request","RequestId":"115-<uuid>-250212-142620"}]}``. A record with a
+    ``Code`` of 400 or more and a ``Description`` is an error whatever the HTTP status; the
+    first such record counts. A bare record (no envelope) is read the same way.
+    """
+    records: Any = payload
+    if isinstance(payload, Mapping):
+        records = payload.get("RecordChanges", [payload])
+    if not isinstance(records, list):
+        return None
+    for record in records:
+        if not isinstance(record, Mapping):
+            continue
+        code = record.get("Code")
+        if isinstance(code, str) and code.strip().isascii() and code.strip().isdigit():
+            code = int(code.strip())
+        description = record.get("Description")
+        if (
+            isinstance(code, int)
+            and not isinstance(code, bool)
+            and 400 <= code <= 599
+            and isinstance(description, str)
+            and description.strip()
+        ):
+            message = record.get("Message")
+            request_id = record.get("RequestId")
+            return VendorError(
+                code=code,
+                description=description.strip(),
+                message=message.strip() if isinstance(message, str) and message.strip() else None,
+                request_id=request_id.strip() or None if isinstance(request_id, str) else None,
+            )
+    return None
+
+
+def secret_forms(secret: str) -> list[str]:
+    """Every form in which a server may echo ``secret``: as it is, URL-encoded (as a form or a
+    query writes it, either case of hex), JSON-escaped and HTML-escaped. Longest first."""
+    if not secret:
+        return []
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret, safe="/"),
+        quote_plus(secret, safe=""),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
+    }
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), form) for form in forms}
+    return sorted(forms, key=len, reverse=True)
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret in ``text`` with ``***``."""
+    """Replace every secret in ``text`` with ``***``, in any form ``secret_forms`` knows."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+        for form in secret_forms(secret):
+            text = text.replace(form, "***")
     return text
 
 
@@ -260,7 +393,8 @@ def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = EXCERPT_LE
     secrets = [secret for secret in secrets if secret]
     # redact the whole body before cutting it, so a cut can't leave part of a secret visible
     for secret in secrets:
-        body = body.replace(secret.encode("utf-8"), b"***")
+        for form in secret_forms(secret):
+            body = body.replace(form.encode("utf-8", errors="replace"), b"***")
     text = body[: limit * 4].decode("utf-8", errors="replace")
     text = redact(" ".join(text.split()), secrets)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -9,15 +9,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
 import yarl
 
-from ._errors import ConnectError, TransportError
-from ._protocol import path_of, url_with_query
+from ._errors import (
+    BouwsoftError,
+    ClientClosedError,
+    ConnectError,
+    ResponseTooLargeError,
+    TransportError,
+)
+from ._protocol import charset_of, path_of, url_with_query
 
-__all__ = ["AiohttpTransport", "Request", "Response", "Transport"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "AiohttpTransport",
+    "Request",
+    "Response",
+    "Transport",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -48,12 +61,7 @@ class Response:
 
     def text(self) -> str:
         """The body as text, in the charset the server declared (UTF-8 if none)."""
-        content_type = self.headers.get("Content-Type", "")
-        charset = "utf-8"
-        for part in content_type.split(";")[1:]:
-            name, _, value = part.strip().partition("=")
-            if name.lower() == "charset" and value:
-                charset = value.strip('"')
+        charset = charset_of(self.headers.get("Content-Type")) or "utf-8"
         try:
             return self.body.decode(charset, errors="replace")
         except LookupError:
@@ -61,18 +69,29 @@ class Response:
 
 
 class Transport(Protocol):
-    """Sends a request and returns the whole response; raises only TransportError."""
+    """Sends a request and returns the whole response; raises only TransportError (and
+    DecodeError for an answer it refuses to read, such as one over its size cap).
+
+    Pass your own as ``BouwsoftClient(..., transport=...)`` (e.g. to record, replay or route
+    requests); it must send ``request.wire_url()`` as it is, without re-encoding the query.
+    """
 
     async def send(self, request: Request) -> Response: ...
 
     async def aclose(self) -> None: ...
 
 
+# generous: a page of 10,000 invoices is about 28 MB; an answer past this is not read whole
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+_CHUNK = 256 * 1024
+
+
 class AiohttpTransport:
     """The aiohttp transport: one connection pool, at most ``max_concurrency`` requests in flight.
 
     An injected session is used as it is and never closed here; otherwise the transport creates
-    one on first use and closes it in ``aclose()``.
+    one on first use and closes it in ``aclose()``. An answer longer than
+    ``max_response_bytes`` raises ResponseTooLargeError without being read whole.
     """
 
     def __init__(
@@ -82,6 +101,7 @@ class AiohttpTransport:
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
         max_concurrency: int = 8,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._session = session
         self._owns_session = session is None
@@ -89,12 +109,13 @@ class AiohttpTransport:
             total=timeout, sock_connect=min(connect_timeout, timeout)
         )
         self._max_concurrency = max_concurrency
+        self._max_response_bytes = max_response_bytes
         self._slots = asyncio.Semaphore(max_concurrency)
         self._closed = False
 
     def _session_for_request(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise RuntimeError("this client is closed")
+            raise ClientClosedError("this client is closed")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_concurrency)
             self._session = aiohttp.ClientSession(connector=connector)
@@ -102,7 +123,7 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         session = self._session_for_request()
-        path = path_of(request.url)
+        failure: BouwsoftError | None = None
         async with self._slots:
             try:
                 async with session.request(
@@ -114,27 +135,80 @@ class AiohttpTransport:
                     timeout=self._timeout,
                     allow_redirects=False,
                 ) as response:
-                    body = await response.read()
+                    body = await self._read(response, request)
                     return Response(status=response.status, headers=response.headers, body=body)
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-                raise ConnectError(
-                    f"could not connect: {type(exc).__name__}", method=request.method, path=path
-                ) from exc
-            except aiohttp.ClientPayloadError as exc:
-                raise TransportError(
-                    "the response body was cut short", method=request.method, path=path
-                ) from exc
-            except TimeoutError as exc:
-                raise TransportError(
-                    "timed out waiting for the server", method=request.method, path=path
-                ) from exc
-            except aiohttp.ClientError as exc:
-                raise TransportError(
-                    f"connection failed: {type(exc).__name__}", method=request.method, path=path
-                ) from exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                failure = _transport_error(exc, request)
+        # raised here, outside the except block: aiohttp's exceptions keep the request's
+        # headers (the AccessToken), so none may be chained to ours, not even as __context__
+        raise failure
+
+    async def _read(self, response: aiohttp.ClientResponse, request: Request) -> bytes:
+        limit = self._max_response_bytes
+        length = response.content_length
+        if length is not None and length > limit:
+            raise _too_large(response.status, limit, request)
+        if length is not None:
+            return await response.read()
+        chunks = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(response.status, limit, request)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def aclose(self) -> None:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
         self._session = None
+
+
+def _too_large(status: int, limit: int, request: Request) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"the answer to {request.method} {path_of(request.url)} (HTTP {status}) is larger than "
+        f"max_response_bytes={limit}",
+        limit=limit,
+        status=status,
+    )
+
+
+def _transport_error(exc: BaseException, request: Request) -> TransportError:
+    """Our exception for one of aiohttp's, with what helps (host, port, reason) and no secret:
+    nothing of the request's headers or query string goes into it."""
+    method, path = request.method, path_of(request.url)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+        return ConnectError(
+            f"could not connect to {_host_port(exc.host, exc.port)}: {reason}",
+            method=method,
+            path=path,
+        )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        parts = urlsplit(request.url)
+        return ConnectError(
+            f"could not connect to {_host_port(parts.hostname or '?', parts.port)}: "
+            "timed out connecting",
+            method=method,
+            path=path,
+        )
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return TransportError("the response body was cut short", method=method, path=path)
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return TransportError("timed out waiting for the server", method=method, path=path)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # e.g. a malformed status line or header (Content-Length: not-a-number): the message
+        # holds no URL or header value, only the status aiohttp read
+        return TransportError(
+            f"the server's answer could not be read ({type(exc).__name__}, status {exc.status})",
+            method=method,
+            path=path,
+        )
+    return TransportError(f"connection failed: {type(exc).__name__}", method=method, path=path)
+
+
+def _host_port(host: str, port: int | None) -> str:
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host

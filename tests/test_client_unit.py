@@ -276,10 +276,9 @@ async def test_default_auth_url_is_charon(mock: aioresponses) -> None:
     assert tok.count == 1
 
 
-async def test_token_renewed_before_valid_until(
-    token_client: BouwsoftClient, mock: aioresponses
-) -> None:
-    # 30 s left is inside the renewal margin: the next call gets a new token first
+async def test_token_renewed_before_valid_until(mock: aioresponses) -> None:
+    # a 30 s token is inside the 60 s margin from the start: it is renewed at half its life on
+    # the client's clock, not on every call (the token storm)
     tok = Script(
         mock,
         f"{AUTH}/Authorize/AccessToken",
@@ -287,14 +286,20 @@ async def test_token_renewed_before_valid_until(
         token_answer(NEW_TOKENS[1]),
     )
     one = Script(mock, f"{DATA}/SalesInvoices/24", page([24]))
-    for _ in range(3):
-        await token_client.sales_invoices.get(24)
+    now = [datetime.now(UTC)]
+    async with BouwsoftClient(
+        client_nr=115, refresh_token=REFRESH, auth_url=AUTH, clock=lambda: now[0]
+    ) as token_client:
+        for _ in range(3):
+            await token_client.sales_invoices.get(24)
+        assert tok.count == 1
+        now[0] += timedelta(seconds=16)
+        for _ in range(2):
+            await token_client.sales_invoices.get(24)
     assert tok.count == 2
-    assert [c.headers["AccessToken"] for c in one.calls] == [
-        NEW_TOKENS[0],
-        NEW_TOKENS[1],
-        NEW_TOKENS[1],
-    ]
+    assert [c.headers["AccessToken"] for c in one.calls] == [NEW_TOKENS[0]] * 3 + [
+        NEW_TOKENS[1]
+    ] * 2
 
 
 async def test_401_refreshes_once_and_retries_once(

@@ -8,7 +8,7 @@ import json
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -349,18 +349,33 @@ async def test_100_concurrent_callers_when_the_token_runs_out(
 
 
 async def test_token_renewed_before_valid_until() -> None:
-    # ValidUntil is printed to the minute, cut down: 50 s from now prints at most 50 s away,
-    # always inside the client's 60 s margin, so the next call renews first (61 s would print
-    # 60-61 s away about once a minute, outside the margin)
-    async with FakeBouwsoft(sales_invoices=10, token_lifetime=50) as fake:
-        client = fake.client()
-        async with client:
+    # ValidUntil is printed to the minute, cut down: an hour from now prints 59-60 min away;
+    # the client's own clock (moved by the test) decides when the margin is reached
+    clock = MovableClock()
+    async with FakeBouwsoft(sales_invoices=10, token_lifetime=3600) as fake:
+        async with fake.client(clock=clock) as client:
             await client.sales_invoices.get(fake.invoice_ids[0])
+            clock.advance(seconds=3000)
+            await client.sales_invoices.get(fake.invoice_ids[1])
             assert fake.tokens_issued == 1
+            clock.advance(seconds=600)  # past ValidUntil minus the 60 s margin
             await client.sales_invoices.get(fake.invoice_ids[1])
             assert fake.tokens_issued == 2
         # renewed before, not after a 401: one data request per call
-        assert len(fake.requests_to("GET", "/SalesInvoices/")) == 2
+        assert len(fake.requests_to("GET", "/SalesInvoices/")) == 3
+
+
+class MovableClock:
+    """The client's clock, moved by the test (the fake keeps real time)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def advance(self, *, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 async def test_100_concurrent_callers_with_a_short_lived_token() -> None:
@@ -598,5 +613,5 @@ async def test_a_failed_token_fetch_fails_every_waiter_once() -> None:
                 *(client.sales_invoices.count() for _ in range(50)), return_exceptions=True
             )
         assert all(isinstance(r, ServerError) for r in results)
-        # one fetch, tried max_retries + 1 times, shared by all fifty callers
-        assert len(fake.requests_to("GET", "AccessToken")) == 2
+        # one fetch (a 500 is not retried), shared by all fifty callers: asked once, not twice
+        assert len(fake.requests_to("GET", "AccessToken")) == 1

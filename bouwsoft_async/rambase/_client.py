@@ -5,10 +5,11 @@ from __future__ import annotations
 import aiohttp
 
 from .._auth import Clock, utc_now
-from .._core import ClientBase, build_core
+from .._core import UNSET, ClientBase, Unset, build_core
 from .._errors import ValidationError
+from .._protocol import check_base_url
 from .._retry import RetryPolicy
-from .._transport import Transport
+from .._transport import DEFAULT_MAX_RESPONSE_BYTES, Transport
 from ._payments import Payments
 from ._profile import RamBaseProfile
 
@@ -32,8 +33,12 @@ class RamBaseClient(ClientBase):
     renews them before ``expires_in`` runs out and after a 401. Every request carries
     ``$format=json``, and ``$db`` / ``$lang`` when given.
 
-    Use it as ``async with RamBaseClient(...) as rb:`` or call ``aclose()``. An injected
-    ``session`` is used as it is and left open. ``clock`` (aware UTC ``datetime``) is for tests.
+    Use it as ``async with RamBaseClient(...) as rb:`` or call ``aclose()``. ``target`` is the
+    optional target of RamBase's client-credentials flow, sent in the token request. The other
+    options are the Bouwsoft client's, taken the same way: an injected ``session`` is used as
+    it is and left open; ``transport`` replaces the HTTP layer; ``max_retries`` or a whole
+    ``retry_policy``, not both; ``max_response_bytes``; ``clock`` (aware UTC ``datetime``) is
+    for tests.
     """
 
     def __init__(
@@ -43,30 +48,32 @@ class RamBaseClient(ClientBase):
         client_secret: str,
         db: str | None = None,
         lang: str | None = None,
+        target: str | None = None,
         base_url: str = RAMBASE_BASE_URL,
         session: aiohttp.ClientSession | None = None,
         max_concurrency: int = 8,
         timeout: float = 60.0,
-        max_retries: int = 3,
+        max_retries: int | Unset = UNSET,
         retry_policy: RetryPolicy | None = None,
         transport: Transport | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Clock = utc_now,
     ) -> None:
         _non_empty("client_id", client_id)
         _non_empty("client_secret", client_secret)
         _non_empty("db", db, optional=True)
         _non_empty("lang", lang, optional=True)
-        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ValidationError("base_url must be an http(s) URL", field="base_url")
+        _non_empty("target", target, optional=True)
 
         self.db = db
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url, field="base_url")
         self._profile = RamBaseProfile(
             client_id=client_id,
             client_secret=client_secret,
             base_url=self.base_url,
             db=db,
             lang=lang,
+            target=target,
             clock=clock,
         )
         self._core = build_core(
@@ -77,6 +84,7 @@ class RamBaseClient(ClientBase):
             max_retries=max_retries,
             retry_policy=retry_policy,
             transport=transport,
+            max_response_bytes=max_response_bytes,
         )
         self.payments = Payments(self._core)
 

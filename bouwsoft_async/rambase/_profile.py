@@ -95,9 +95,11 @@ class RamBaseProfile:
         base_url: str,
         db: str | None = None,
         lang: str | None = None,
+        target: str | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._client_id = client_id
+        self._target = target
         self._client_secret = client_secret
         self._base_url = base_url.rstrip("/")
         self._db = db
@@ -115,13 +117,16 @@ class RamBaseProfile:
         return Credentials(base_url=self._base_url, headers=bearer_headers(grant.token))
 
     async def _fetch_grant(self, core: Core) -> Grant:
-        form = urlencode(
-            {
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-                "grant_type": "client_credentials",
-            }
-        ).encode()
+        fields = {
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+            "grant_type": "client_credentials",
+        }
+        if self._target is not None:
+            # RamBase's client-credentials flow takes an optional target (a user with access
+            # to several targets needs it)
+            fields["target"] = self._target
+        form = urlencode(fields).encode()
         response = await core.request(
             "POST",
             self.token_url,
@@ -149,12 +154,8 @@ class RamBaseProfile:
         seconds = parse_expires_in(expires_in)
         if seconds is None:
             return None  # no lifetime given: used until a 401
-        lifetime = timedelta(seconds=seconds)
-        now = self._clock()
-        if lifetime >= 2 * RENEW_MARGIN:
-            return now + lifetime
-        # a short-lived token is renewed at half its life, not on every call
-        return now + lifetime / 2 + RENEW_MARGIN
+        # renewed RENEW_MARGIN ahead, a short-lived token at half its life (renewal_due_at)
+        return self._clock() + timedelta(seconds=seconds)
 
     def unauthorized(self, used: Credentials) -> bool:
         token = used.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -162,9 +163,11 @@ class RamBaseProfile:
         return True
 
     def secrets(self) -> Iterable[str]:
-        return [
-            s for s in (self._client_secret, self.tokens.current_token, self._refresh_token) if s
-        ]
+        fixed = [s for s in (self._client_secret, self._refresh_token) if s]
+        return [*fixed, *self.tokens.secrets()]
+
+    async def aclose(self) -> None:
+        self.tokens.cancel()
 
     def common_params(self) -> Mapping[str, str]:
         params = {"$format": "json"}

@@ -70,6 +70,8 @@ class FakeBouwsoft(WritesMixin, FakeServer):
     Clientnr or a wrong or expired token, 404 for an unknown id and 400 for a filter it can't
     parse. ``latency`` and ``latency_per_record`` model the server's time per request and per
     record returned. ``add_fault()`` injects misbehaviour; ``requests`` logs what came in.
+    ``announced_token_lifetime`` makes ValidUntil say another lifetime than the real
+    ``token_lifetime`` (a server whose clock differs from the client's; negative: in the past).
     ``strict=True`` behaves like the most conservative server the evidence allows (queries are
     only percent-decoded: a ``+`` is a plus sign; filters: only ``eq ne gt`` with ``and``/``or``
     and parentheses, ``ge lt le`` are a 400).
@@ -92,8 +94,11 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         latency_per_record: float = 0.0,
         max_page_size: int | None = None,
         strict: bool = False,
+        announced_token_lifetime: float | None = None,
     ) -> None:
         super().__init__(strict=strict)
+        # what ValidUntil says, when it is not the truth (a skewed clock): seconds from now
+        self.announced_token_lifetime = announced_token_lifetime
         self.client_nr = client_nr
         self.refresh_token = refresh_token
         self.access_token = access_token
@@ -175,9 +180,12 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         ):
             return _error(401, "Invalid RefreshToken.")
         token = secrets.token_urlsafe(24)
-        valid_until = datetime.now(UTC) + timedelta(seconds=self.token_lifetime)
+        now = datetime.now(UTC)
+        valid_until = now + timedelta(seconds=self.token_lifetime)
         self._valid_tokens[token] = valid_until
         self.tokens_issued += 1
+        if self.announced_token_lifetime is not None:
+            valid_until = now + timedelta(seconds=self.announced_token_lifetime)
         return _json(
             {
                 "AccessToken": token,
