@@ -210,11 +210,13 @@ def compare_tables(
 _RESOURCE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
-async def fetch_field_info(core: Core, resource: str) -> list[FieldInfo]:
+async def fetch_field_info(
+    core: Core, resource: str, type_names: Mapping[int, str]
+) -> list[FieldInfo]:
     """``GET /<resource>/FieldInfo/``: the server's field table of ``resource``."""
     if not isinstance(resource, str) or not _RESOURCE_NAME.fullmatch(resource):
         raise ValidationError(
             f"{resource!r} is not a resource name such as 'SalesInvoices'", field="resource"
         )
     response = await core.request("GET", (resource, "FieldInfo", ""), idempotent=True)
-    return read_field_info(decode_json(response.body, core.secrets()), _TYPE_NAMES)
+    return read_field_info(decode_json(response.body, core.secrets()), type_names)
