@@ -18,7 +18,6 @@ from ._errors import (
 from ._fields import PAYMENT_FIELDS, encode_write
 from ._models import Payment, RecordChanges
 from ._protocol import check_utf8, condition
-from ._retry import call_with_retries
 
 __all__ = ["Payments"]
 
@@ -115,7 +114,9 @@ class Payments(_listing.ListEndpoint[Payment]):
 
         async def attempt() -> Payment:
             try:
-                return await _writes.post_columns(self._core, (RESOURCE,), columns, sent, Payment)
+                return await _writes.post_columns(
+                    self._core, (RESOURCE,), columns, sent, Payment, retry=False
+                )
             except ConnectError:
                 raise  # never reached the server
             except BouwsoftError as failure:
@@ -142,20 +143,20 @@ class Payments(_listing.ListEndpoint[Payment]):
                 )
                 return existing
 
-        def send_again(exc: BaseException) -> bool:
-            # the look-up found nothing: send again after a lost answer or a server failure the
-            # core does not retry itself (it already spent its budget on 429/503/no connection);
-            # a 4xx is the server's final word, a failed look-up leaves the outcome open
+        def absent_send_again(exc: BaseException) -> bool:
+            # beyond the core's rule for a POST (no connection, 429, 503): the look-up found
+            # nothing after a lost answer or a 5xx; a 4xx is the server's final word, and a
+            # failed look-up leaves the outcome open
             if isinstance(exc, WriteOutcomeUnknown):
                 return exc.lookup_error is None
-            return isinstance(exc, ServerError) and exc.status not in (502, 503, 504)
+            return isinstance(exc, ServerError)
 
-        # TODO(issue 13): one attempt through the core's single retry path
-        return await call_with_retries(
+        # each attempt is one POST (and its look-up), all within the core's one retry budget
+        return await self._core.retrying(
             attempt,
-            policy=self._core.policy,
-            should_retry=send_again,
-            description=f"POST {RESOURCE} (externalcode look-up)",
+            idempotent=False,
+            description=f"POST /{RESOURCE} (idempotent by externalcode)",
+            also_retry=absent_send_again,
         )
 
     async def update(self, payment_id: int, **fields: Any) -> RecordChanges[Payment]:

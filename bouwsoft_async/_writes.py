@@ -27,7 +27,7 @@ from ._errors import (
 )
 from ._fields import FieldSpec, encode_write
 from ._models import RecordChanges
-from ._protocol import encode_file_upload
+from ._protocol import encode_file_upload, error_for_status, excerpt, redact, vendor_error_of
 from ._transport import Response
 
 __all__ = [
@@ -53,6 +53,10 @@ class _Sent:
     path: Sequence[str | int]
     fields: Mapping[str, Any]
 
+    @property
+    def path_text(self) -> str:
+        return "/" + "/".join(map(str, self.path))
+
     def applied_error(self, message: str, response: Response, core: Core) -> WriteAppliedError:
         body = response.body
         for secret in core.secrets():
@@ -60,7 +64,7 @@ class _Sent:
         return WriteAppliedError(
             message,
             method=self.method,
-            path="/" + "/".join(map(str, self.path)),
+            path=self.path_text,
             status=response.status,
             body=body,
             sent=self.fields,
@@ -73,6 +77,18 @@ def _answer_record(response: Response, core: Core, sent: _Sent) -> dict[str, Any
         payload = decode_json(response.body, core.secrets())
     except DecodeError as exc:
         raise sent.applied_error("its answer is not JSON", response, core) from exc
+    vendor = vendor_error_of(payload)
+    if vendor is not None:
+        # an error record is an error whatever the HTTP status: never read as a created record
+        secrets = core.secrets()
+        raise error_for_status(
+            vendor.code,
+            method=sent.method,
+            path=sent.path_text,
+            excerpt=excerpt(response.body, secrets),
+            message=redact(vendor.description, secrets)[:200],
+            request_id=redact(vendor.request_id, secrets)[:120] if vendor.request_id else None,
+        )
     records = payload.get("RecordChanges") if isinstance(payload, Mapping) else None
     if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
         raise sent.applied_error(
@@ -148,11 +164,18 @@ async def post_record(
 
 
 async def post_columns(
-    core: Core, path: Sequence[str | int], columns: str, sent: Mapping[str, Any], cls: type[T]
+    core: Core,
+    path: Sequence[str | int],
+    columns: str,
+    sent: Mapping[str, Any],
+    cls: type[T],
+    *,
+    retry: bool = True,
 ) -> T:
-    """POST already validated ``columns``; the answer is the whole new record."""
+    """POST already validated ``columns``; the answer is the whole new record. ``retry=False``
+    sends one attempt, for a caller that drives its attempts through ``Core.retrying``."""
     response = await core.request(
-        "POST", path, params={"columns": columns}, idempotent=False, sent=sent
+        "POST", path, params={"columns": columns}, idempotent=False, sent=sent, retry=retry
     )
     what = _Sent(method="POST", path=path, fields=sent)
     return _read_record(_answer_record(response, core, what), cls, response, core, what)

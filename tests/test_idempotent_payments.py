@@ -143,3 +143,16 @@ async def test_text_that_is_not_exact_utf8_is_refused_everywhere(
     assert found is not None
     assert found.id == paid.id
     assert [p["note"] for p in fake.payments.values()] == [""]
+
+
+async def test_the_look_up_and_the_retries_share_one_budget(fake: FakeBouwsoft) -> None:
+    # a lost answer, then 503s: every POST counts against the same max_retries
+    fake.add_fault(status=None, method="POST", path_contains="/Payments")
+    fake.add_fault(status=503, method="POST", path_contains="/Payments", times=100)
+    async with fake.client(max_retries=3) as client:
+        with pytest.raises(ServerError):
+            await client.payments.create(
+                amount=Decimal("1"), externalcode="sync-budget", idempotent=True
+            )
+    assert len(fake.requests_to("POST", "/Payments")) == 4
+    assert fake.payments == {}

@@ -12,9 +12,11 @@ from decimal import Decimal
 import pytest
 
 from bouwsoft_async import (
+    BadRequestError,
     BouwsoftClient,
     NotFoundError,
     PurchaseInvoice,
+    ServerError,
     ValidationError,
     WriteAppliedError,
 )
@@ -198,3 +200,33 @@ async def test_a_delete_that_did_not_arrive_is_sent_again(
     fake.add_fault(status=None, method="DELETE")
     assert await client.purchase_invoices.delete(invoice.id) is True
     assert invoice.id not in fake.purchase_invoices
+
+
+VENDOR_ERROR = (
+    b'{"RecordChanges":[{"Code":400,"Description":"Could not create a new record",'
+    b'"Message":"Bad Request",'
+    b'"RequestId":"115-1d64fa85-2d7e-4f9d-a397-10ed1dc09df7-250212-142620"}]}'
+)
+
+
+@pytest.mark.parametrize("status", [200, 201, 400])
+async def test_the_vendors_error_record_is_an_error_whatever_the_status(
+    client: BouwsoftClient, fake: FakeBouwsoft, status: int
+) -> None:
+    await client.payments.count()
+    fake.add_fault(status=status, body=VENDOR_ERROR, method="POST")
+    with pytest.raises(BadRequestError) as info:
+        await client.purchase_invoices.create(company_id=1)
+    assert info.value.status == 400
+    assert info.value.message == "Could not create a new record"
+    assert info.value.request_id == "115-1d64fa85-2d7e-4f9d-a397-10ed1dc09df7-250212-142620"
+    assert fake.purchase_invoices == {}
+
+
+async def test_an_error_record_in_a_put_answer(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
+    invoice = await new_invoice(client)
+    fake.add_fault(status=200, method="PUT",
+                   body=b'{"RecordChanges":[{"Code":500,"Description":"Locked"}]}')  # fmt: skip
+    with pytest.raises(ServerError, match="Locked") as info:
+        await client.purchase_invoices.update(invoice.id, concerning="x")
+    assert info.value.status == 500
