@@ -30,9 +30,6 @@ NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 # the read-only rows of the field tables, by vendor type and the Python type the model gives them
 Long = Annotated[int, Wire("tpLong")]
 Text = Annotated[str, Wire("tpString")]
-Phone = Annotated[str, Wire("tpTelefoon")]
-Fax = Annotated[str, Wire("tpFax")]
-Email = Annotated[str, Wire("tpEmail")]
 Bool = Annotated[bool, Wire("tpBool")]
 Double = Annotated[float, Wire("tpDouble")]
 Percentage = Annotated[Rate, Wire("tpDouble")]
@@ -69,10 +66,10 @@ def _unpickle_record(cls: Any, state: dict[str, Any]) -> Any:
 class SalesInvoice(_Record):
     """A record of ``GET /SalesInvoices`` (the 124 fields of the older vendor page and the 5
     e-invoice fields of the newer one). The older page shows no vendor types: they are read from
-    the values' meaning (amounts ``tpCurrency``, percentages ``tpDouble``, dates
-    ``tpDateNullString``)."""
+    the values' meaning (amounts ``tpCurrency``, percentages and coordinates ``tpDouble``, dates
+    ``tpDate``, or ``tpDateNullString`` where ``""`` means "not yet")."""
 
-    id: Long
+    id: int  # the key field: not a row of the vendor's tables
     company_id: Long
     company_name: Text
     type: Text
@@ -80,11 +77,11 @@ class SalesInvoice(_Record):
     type_id: Long
     nr: Long
     nr_add: Text
-    date: NullDate
-    expirationdate: NullDate
+    date: Date
+    expirationdate: Date
     title: Text
     concerning: Text
-    chargeableevent: NullDate
+    chargeableevent: Date
     senttoaccountingsoftware: Bool
     senttoaccountingsoftware_ts: NullTimestamp
     # the newer vendor table adds these; an older server leaves them out, and then they
@@ -127,11 +124,11 @@ class SalesInvoice(_Record):
     vatnr: Text
     gln: Text
     be_rpr: Text
-    telephone1: Phone
-    telephone2: Phone
-    fax: Fax
-    gsm: Phone
-    email: Email
+    telephone1: Text
+    telephone2: Text
+    fax: Text
+    gsm: Text
+    email: Text
     project_id: Long
     project_pnr: Long
     project_unr: Long
@@ -227,7 +224,7 @@ class PurchaseInvoice(_Record):
     """A purchase invoice as ``POST /PurchaseInvoices`` returns it; the field table is the PUT
     page's (002_3276b44058afa804.txt), which POST shares."""
 
-    id: Long
+    id: int  # the key field: not a row of the vendor's tables
     company_id: Annotated[int, Wire("tpLong", writeable=True)]
     nr: Annotated[int, Wire("tpLong", writeable=True)]
     date: Annotated[_date | None, Wire("tpDate", writeable=True)]
@@ -314,7 +311,7 @@ class Payment(_Record):
     """A payment of a purchase or sales invoice (``/Payments``); the field table is the POST
     page's (000_5dd8ca57a822e4d3.txt)."""
 
-    id: Long
+    id: int  # the key field: not a row of the vendor's tables
     purchaseinvoice_id: Annotated[int, Wire("tpLong", writeable=True)]
     purchaseinvoice_nr: Long
     salesinvoice_id: Annotated[int, Wire("tpLong", writeable=True)]

@@ -15,17 +15,36 @@ import attrs
 import pytest
 from aioresponses import aioresponses
 
-from bouwsoft_async import BouwsoftClient, DecodeError, SalesInvoice
+from bouwsoft_async import (
+    BadRequestError,
+    BouwsoftClient,
+    DecodeError,
+    Payment,
+    PurchaseInvoice,
+    SalesInvoice,
+    ValidationError,
+)
 from bouwsoft_async._convert import (
     decode_json,
     money_from_wire,
     rate_from_wire,
+    read_int,
     structure,
+    structure_changes,
     structure_many,
+    try_decode_json,
     unstructure,
 )
+from bouwsoft_async._fields import (
+    PAYMENT_FIELDS,
+    PURCHASE_INVOICE_FIELDS,
+    SALES_INVOICE_FIELDS,
+    encode_write,
+)
 from bouwsoft_async._protocol import parse_content_range
-from bouwsoft_async.testing import invoice_dict, render_invoice
+from bouwsoft_async._transport import Request, Response
+from bouwsoft_async._types import FIELD_TYPES
+from bouwsoft_async.testing import FakeBouwsoft, invoice_dict, render_invoice
 from bouwsoft_async.testing._invoices import invoice_ids, wire_value
 
 VENDOR_PAGE = Path("/work/shared/api-docs/003_aa6c27cb0c9dfe8a.txt")
@@ -462,3 +481,247 @@ async def test_vendor_wire_floats_are_exact_through_the_raw_body(
     assert (pages[0].first, pages[0].last, pages[0].total) == (0, 1, 2)
     _check_invoice_24(pages[0].records[0])
     _check_invoice_25(pages[0].records[1])
+
+
+# -- orjson, and nesting no parser can follow (issue 9 item 8) ---------------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+AUTH = "https://charon.bouwsoft.be/api/v1"
+
+
+@pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT])
+def test_deep_nesting_is_a_decode_error_not_a_recursion_error(body: bytes) -> None:
+    with pytest.raises(DecodeError, match="not JSON"):
+        decode_json(body)
+    assert try_decode_json(body) is None
+
+
+class _OneBody:
+    """A transport (the client's public seam) that answers every request with one body."""
+
+    def __init__(self, body: bytes, status: int = 200) -> None:
+        self.body = body
+        self.status = status
+        self.requests: list[Request] = []
+
+    async def send(self, request: Request) -> Response:
+        self.requests.append(request)
+        return Response(
+            status=self.status, headers={"Content-Type": "application/json"}, body=self.body
+        )
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT])
+async def test_deep_nesting_on_a_list_page_and_a_get(body: bytes) -> None:
+    async with BouwsoftClient(
+        client_nr=115, access_token="t0k3n", base_url=BASE, transport=_OneBody(body)
+    ) as client:
+        with pytest.raises(DecodeError):
+            async for _ in client.sales_invoices.list():
+                pass
+        with pytest.raises(DecodeError):
+            await client.sales_invoices.get(24)
+
+
+async def test_deep_nesting_in_an_error_body_is_the_status_error() -> None:
+    async with BouwsoftClient(
+        client_nr=115, access_token="t0k3n", base_url=BASE, transport=_OneBody(DEEP_OBJECT, 400)
+    ) as client:
+        with pytest.raises(BadRequestError) as info:
+            await client.sales_invoices.get(24)
+    assert info.value.status == 400
+
+
+async def test_deep_nesting_in_the_token_answer() -> None:
+    transport = _OneBody(DEEP_OBJECT)
+    async with BouwsoftClient(
+        client_nr=115, refresh_token="r3fr3sh", auth_url=AUTH, transport=transport
+    ) as client:
+        with pytest.raises(DecodeError):
+            await client.sales_invoices.get(24)
+    assert "Authorize/AccessToken" in transport.requests[0].url
+
+
+def test_a_number_past_a_double_is_read_exactly() -> None:
+    # orjson refuses 1e400; the fallback reads it with an exact Decimal, and money stays exact
+    payload = decode_json(b'{"basis1": 1e400, "nested": [0.1]}')
+    assert payload == {"basis1": Decimal("1e400"), "nested": [Decimal("0.1")]}
+    assert money_from_wire(payload["basis1"]) == Decimal(10) ** 400
+
+
+def test_money_beyond_28_digits_is_exact() -> None:
+    # Decimal's default context holds 28 digits: rounding 1e30 used to raise InvalidOperation
+    assert money_from_wire(1e30) == Decimal(10**30)
+    assert money_from_wire(1.5e25) == Decimal(15 * 10**24)
+    assert money_from_wire(123456789012345678.123456) == Decimal("123456789012345680")
+    assert money_from_wire(Decimal("9" * 40 + ".123456")) == Decimal("9" * 40 + ".1235")
+
+
+# -- what the vendor has been seen to answer (issue 12 section 3) ------------------------------
+
+
+def _payment(**changes: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": 3149, "purchaseinvoice_id": 884, "purchaseinvoice_nr": 20160041,
+        "salesinvoice_id": 0, "salesinvoice_type": "", "salesinvoice_nr": 0, "address_id": 328892,
+        "address_name": "Bouwmaterialen NV", "paymentaccount_id": 1,
+        "paymentaccount_nr": "BE67 0013 3231 34 87", "paymentaccount_name": "Use IT Group NV",
+        "date": "2017-04-20", "amount": 100.049999999999997, "paymentmethod": "BANK",
+        "paymentmethod_localized": "Bank", "advance": False, "iban": "BE38750608132972",
+        "bic": "AXABBE22", "note": "", "docnr": "", "statementnr": "", "externalcode": "x-1",
+        "externalsource": 0, "ts_lastupdate": "2025-02-12 14:26:20",
+    }  # fmt: skip
+    record.update(changes)
+    return record
+
+
+def test_a_digit_string_in_a_number_field_is_read_as_the_number() -> None:
+    payment = structure(_payment(purchaseinvoice_nr="20160041", salesinvoice_nr=" 7 "), Payment)
+    assert payment.purchaseinvoice_nr == 20160041
+    assert payment.salesinvoice_nr == 7
+    assert payment.extra == {}
+    assert read_int("-12", "x") == -12
+
+
+def test_a_number_in_a_text_field_is_read_as_its_exact_text() -> None:
+    invoice = structure(
+        _record(address_zipcode=8840, ordernr=12.5, vatcode=21, nr_add=100.049999999999997),
+        SalesInvoice,
+    )
+    assert invoice.address_zipcode == "8840"
+    assert invoice.ordernr == "12.5"
+    assert invoice.vatcode == "21"
+    assert invoice.nr_add == "100.05"
+
+
+def test_einvoice_fields_of_the_newer_table_are_typed() -> None:
+    invoice = structure(
+        _record(
+            einvoice_sent=True,
+            einvoice_sent_ts="2026-05-07 09:21:28",
+            einvoice_technical_status="Delivered",
+            einvoice_transmissionid="peppol-1",
+            einvoice_lasterrors="",
+        ),
+        SalesInvoice,
+    )
+    assert invoice.einvoice_sent is True
+    assert invoice.einvoice_sent_ts == datetime(2026, 5, 7, 9, 21, 28)
+    assert invoice.einvoice_sent_ts.tzinfo is None
+    assert invoice.einvoice_technical_status == "Delivered"
+    assert invoice.einvoice_transmissionid == "peppol-1"
+    assert invoice.einvoice_lasterrors == ""
+    assert invoice.extra == {}
+    assert structure(_record(einvoice_sent_ts=""), SalesInvoice).einvoice_sent_ts is None
+    with pytest.raises(DecodeError, match="einvoice_sent"):
+        structure(_record(einvoice_sent="yes"), SalesInvoice)
+
+
+def test_an_older_server_without_einvoice_fields() -> None:
+    record = {k: v for k, v in _record().items() if not k.startswith("einvoice_")}
+    invoice = structure(record, SalesInvoice)
+    assert invoice.einvoice_sent is False
+    assert invoice.einvoice_sent_ts is None
+    assert invoice.einvoice_lasterrors == ""
+    assert invoice.extra == {}
+    # and a field the model does not know still lands in extra next to the missing ones
+    assert structure({**record, "newer": 1.5}, SalesInvoice).extra == {"newer": Decimal("1.5")}
+
+
+async def test_the_fake_serves_einvoice_fields_that_the_client_types() -> None:
+    async with FakeBouwsoft(sales_invoices=200, strict=True) as fake, fake.client() as client:
+        invoices = [i async for i in client.sales_invoices.list(page_size=50)]
+    assert len(invoices) == 200
+    sent = [i for i in invoices if i.einvoice_sent]
+    assert sent
+    assert all(isinstance(i.einvoice_sent_ts, datetime) for i in sent)
+    assert all(i.einvoice_sent_ts is None for i in invoices if not i.einvoice_sent)
+    assert all(i.extra == {} for i in invoices)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"id": 3149, "unr": 1275}, {"id": 3495}, {"id": "3495"}],
+)
+def test_short_put_answers_are_record_changes(answer: dict[str, Any]) -> None:
+    changes = structure_changes(answer, PurchaseInvoice)
+    assert changes.id in (3149, 3495)
+    assert changes.ts_lastupdate is None
+    assert changes.extra == {}
+
+
+def test_a_put_answer_with_a_huge_amount_reads_it_exactly() -> None:
+    changes = structure_changes(
+        decode_json(b'{"id": 884, "basis1": 1e30, "ts_lastupdate": "2025-02-12 14:26:20"}'),
+        PurchaseInvoice,
+    )
+    assert changes.fields["basis1"] == Decimal(10**30)
+    assert changes.ts_lastupdate == datetime(2025, 2, 12, 14, 26, 20)
+
+
+# -- the field tables and the vendor's types ---------------------------------------------------
+
+VENDOR_TYPES = [
+    "tpLong", "tpString", "tpDate", "tpDateNullString", "tpBool", "tpDouble", "tpCurrency",
+    "tpTime", "tpTelefoon", "tpEmail", "tpPercent", "tpCurrencyHD", "tpFax", "tpTimeDouble",
+]  # fmt: skip
+
+
+def test_every_vendor_type_has_one_rule_and_the_readme_shows_it() -> None:
+    assert sorted(FIELD_TYPES) == sorted(VENDOR_TYPES)
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for row in FIELD_TYPES.values():
+        assert f"| `{row.name}` | {row.type_id} |" in readme, row.name
+
+
+def test_the_model_is_the_field_table() -> None:
+    for model, table in [
+        (SalesInvoice, SALES_INVOICE_FIELDS),
+        (PurchaseInvoice, PURCHASE_INVOICE_FIELDS),
+        (Payment, PAYMENT_FIELDS),
+    ]:
+        names = [a.name for a in attrs.fields(model) if a.name not in ("id", "extra")]
+        assert list(table) == names
+    assert PURCHASE_INVOICE_FIELDS["nr_supplier"].length == 100
+    assert PURCHASE_INVOICE_FIELDS["basis1"].writeable
+    assert not PURCHASE_INVOICE_FIELDS["amountinclvat1"].writeable
+    assert SALES_INVOICE_FIELDS["einvoice_sent_ts"].kind == "tpDateNullString"
+    assert PAYMENT_FIELDS["amount"].kind == "tpCurrency"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"ledger": 2**31}, "32-bit"),
+        ({"ledger": -(2**31) - 1}, "32-bit"),
+        ({"basis1": Decimal("922337203685477.5808")}, "tpCurrency"),
+        ({"basis1": Decimal("-922337203685477.5809")}, "tpCurrency"),
+        ({"basis1": 10**15}, "tpCurrency"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_before_sending(
+    fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        encode_write(PURCHASE_INVOICE_FIELDS, fields, resource="PurchaseInvoices")
+
+
+def test_the_edges_of_the_ranges_are_sent() -> None:
+    columns, _ = encode_write(
+        PURCHASE_INVOICE_FIELDS,
+        {
+            "ledger": 2**31 - 1,
+            "company_id": -(2**31),
+            "basis1": Decimal("922337203685477.5807"),
+            "basis2": Decimal("-922337203685477.5808"),
+        },
+        resource="PurchaseInvoices",
+    )
+    assert columns == (
+        "ledger=2147483647,company_id=-2147483648,basis1=922337203685477.5807,"
+        "basis2=-922337203685477.5808"
+    )

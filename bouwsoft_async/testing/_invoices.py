@@ -120,6 +120,9 @@ def _varying(invoice_id: int, spell: Any) -> tuple[int, tuple[Any, ...]]:
     incl_cents = basis_cents + vat_cents
     advance_cents = 0 if h % 3 else (abs(basis_cents) // 4)
     approved = h % 5 != 0
+    # the newer vendor table's e-invoice fields: about one invoice in four went out as one
+    einvoiced = h % 4 == 1
+    structured = f"{invoice_id:010d}"
     text, number, money = spell.text, spell.number, spell.money
     no_text = text("")
     basis = money(basis_cents)
@@ -136,7 +139,11 @@ def _varying(invoice_id: int, spell: Any) -> tuple[int, tuple[Any, ...]]:
         spell.day(day + 30) if h % 11 else no_text,  # expirationdate
         text(_CONCERNING[(h >> 9) % len(_CONCERNING)]),
         spell.day(day),  # chargeableevent
-        text(f"{invoice_id:010d}{invoice_id % 97:02d}"),  # structuredpaymentnotification
+        spell.flag(einvoiced),  # einvoice_sent
+        text(f"{_DAY_TEXT[day + 1]} 10:{h % 60:02d}:{h % 59:02d}" if einvoiced else ""),
+        text("Delivered" if einvoiced else ""),  # einvoice_technical_status
+        text(f"peppol-{h:08x}" if einvoiced else ""),  # einvoice_transmissionid
+        text(f"{structured}{invoice_id % 97:02d}"),  # structuredpaymentnotification
         number(invoice_id // 2 + 7),  # workingdocumentdata_id
         number(1000 + h % 50_000),  # address_id
         text(name),
@@ -172,7 +179,8 @@ _SLOT_KEYS = {
 }
 _VARYING_NAMES = (
     "id", "company_id", "company_name", "type", "type_localized", "type_id", "nr", "date",
-    "expirationdate", "concerning", "chargeableevent", "structuredpaymentnotification",
+    "expirationdate", "concerning", "chargeableevent", "einvoice_sent", "einvoice_sent_ts",
+    "einvoice_technical_status", "einvoice_transmissionid", "structuredpaymentnotification",
     "workingdocumentdata_id", "address_id", "address_name", "address_address",
     "address_zipcode", "address_city", "address_state", "vatnr", "email", "project_id", "basis",
     "vatcode", "vatpercent", "vatamount", "amountinclvat", "advance", "balance", "approved",
@@ -180,7 +188,7 @@ _VARYING_NAMES = (
 )  # fmt: skip
 # the names ``_varying`` spells, in record order, for each VAT slot
 _SLOT_ORDER = {
-    n: (*_VARYING_NAMES[:27], *keys, *_VARYING_NAMES[27:]) for n, keys in _SLOT_KEYS.items()
+    n: (*_VARYING_NAMES[:31], *keys, *_VARYING_NAMES[31:]) for n, keys in _SLOT_KEYS.items()
 }
 
 
@@ -191,6 +199,9 @@ _BASE: dict[str, Any] = {
     "date": "2012-03-08", "expirationdate": "2020-12-25", "title": "",
     "concerning": "Leveren van verf", "chargeableevent": "2012-03-08",
     "senttoaccountingsoftware": False, "senttoaccountingsoftware_ts": "",
+    # the newer vendor table (2026-05-07) adds these five after senttoaccountingsoftware_ts
+    "einvoice_sent": False, "einvoice_sent_ts": "", "einvoice_technical_status": "",
+    "einvoice_transmissionid": "", "einvoice_lasterrors": "",
     "structuredpaymentnotification": "", "ordernr": "", "pricedecimals": 2, "ledger": 70000,
     "workingdocumentdata_id": 15, "address_id": 1930, "address_salutation": "",
     "address_name": "SABBE BEDRIJF", "address_address": "HOUTHULSTSTRAAT 76",
