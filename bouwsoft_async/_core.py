@@ -329,8 +329,10 @@ class Core:
         try:
             response = await self.transport.send(request)
         except ConnectError:
+            call.in_flight = False
             raise
         except TransportError as exc:
+            call.in_flight = False
             if call.idempotent:
                 raise
             raise WriteOutcomeUnknown(
@@ -339,8 +341,8 @@ class Core:
                 path=exc.path,
                 sent=call.sent,
             ) from exc
-        finally:
-            call.in_flight = False
+        # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
+        call.in_flight = False
         status = response.status
         if 200 <= status < 300:
             return _with_utf8_json(response)

@@ -7,6 +7,8 @@ exceptions are mapped to ours. It knows nothing of authentication, retries or an
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -180,9 +182,8 @@ def _transport_error(exc: BaseException, request: Request) -> TransportError:
     nothing of the request's headers or query string goes into it."""
     method, path = request.method, path_of(request.url)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
         return ConnectError(
-            f"could not connect to {_host_port(exc.host, exc.port)}: {reason}",
+            f"could not connect to {_host_port(exc.host, exc.port)}: {_reason(exc.os_error)}",
             method=method,
             path=path,
         )
@@ -207,6 +208,13 @@ def _transport_error(exc: BaseException, request: Request) -> TransportError:
             path=path,
         )
     return TransportError(f"connection failed: {type(exc).__name__}", method=method, path=path)
+
+
+def _reason(error: OSError) -> str:
+    """``Connection refused``, ``Name or service not known``: the words of the OS."""
+    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
+        return error.strerror or str(error) or type(error).__name__
+    return os.strerror(error.errno)
 
 
 def _host_port(host: str, port: int | None) -> str:

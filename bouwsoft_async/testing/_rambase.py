@@ -89,6 +89,8 @@ class FakeRamBase(FakeServer):
         self.clock = clock
         self.items: dict[int, list[dict[str, Any]]] = {}
         self.tokens_issued = 0
+        # the optional ``target`` of each token request (None when it named none)
+        self.token_targets: list[str | None] = []
         self.unauthorized_answers = 0
         self._valid_tokens: dict[str, datetime] = {}
 
@@ -121,6 +123,8 @@ class FakeRamBase(FakeServer):
 
     async def _access_token(self, request: web.Request) -> web.Response:
         form = await request.post()
+        target = form.get("target")
+        self.token_targets.append(target if isinstance(target, str) else None)
         if form.get("grant_type") != "client_credentials":
             return _json({"error": "unsupported_grant_type"}, 400)
         if (

@@ -35,6 +35,14 @@ class Fault:
     ``status=None`` drops the connection without an answer. ``after_handling=True`` lets the
     request take effect first (a write that is applied, then lost on the way back). ``skip``
     lets that many matching requests through untouched before the fault starts.
+
+    Transport-level faults: ``hang=True`` answers nothing until the fake stops (a hanging
+    server; with ``body_size`` it hangs after sending the headers and the first ``hang_after``
+    bytes of the body, mid-read); ``body_size`` streams that many bytes of ``body`` repeated
+    (``chunked=True``: without a Content-Length); ``raw`` writes those bytes as the whole
+    answer, status line and headers included (a malformed answer); ``echo=True`` answers
+    ``status`` with an HTML page that quotes the request's body and query string (a server
+    that echoes what it was sent).
     """
 
     status: int | None = None
@@ -46,6 +54,14 @@ class Fault:
     after_handling: bool = False
     delay: float = 0.0
     skip: int = 0
+    hang: bool = False
+    hang_after: int = 0
+    body_size: int | None = None
+    chunked: bool = False
+    raw: bytes | None = None
+    echo: bool = False
+    # set when the fault is applied (a hanging one: when it starts to hang), for tests to wait on
+    reached: asyncio.Event = attrs.field(factory=asyncio.Event, repr=False)
 
     def matches(self, request: web.Request) -> bool:
         return (
@@ -94,6 +110,7 @@ class FakeServer:
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
         self.port = 0
 
     def build_app(self) -> web.Application:
@@ -146,16 +163,55 @@ class FakeServer:
         if fault is None:
             return await handler(request)
         fault.times -= 1
+        if not fault.hang:
+            fault.reached.set()
         if fault.after_handling:
             await handler(request)
         if fault.delay:
             await asyncio.sleep(fault.delay)
-        if fault.status is None:
+        if fault.raw is not None:
             assert request.transport is not None
-            request.transport.abort()
+            request.transport.write(fault.raw)
+            request.transport.close()
+            raise asyncio.CancelledError
+        if fault.body_size is not None:
+            return await self._stream(request, fault)
+        if fault.hang:
+            fault.reached.set()
+            await self._stopping.wait()
+            fault = attrs.evolve(fault, status=None)
+        if fault.echo:
+            echoed = (await request.read()) + b" ? " + request.rel_url.raw_query_string.encode()
+            body = b"<html><body><pre>You sent: " + echoed + b"</pre></body></html>"
+            return web.Response(status=fault.status or 400, body=body, content_type="text/html")
+        if fault.status is None:
+            if request.transport is not None:
+                request.transport.abort()
             # the client is gone; answer nothing more on this connection
             raise asyncio.CancelledError
         return web.Response(status=fault.status, body=fault.body, headers=dict(fault.headers))
+
+    async def _stream(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        assert fault.body_size is not None
+        response = web.StreamResponse(status=fault.status or 200, headers=dict(fault.headers))
+        if not fault.chunked:
+            response.content_length = fault.body_size
+        else:
+            response.enable_chunked_encoding()
+        await response.prepare(request)
+        piece = (fault.body or b"x") * max(1, 65536 // max(1, len(fault.body or b"x")))
+        sent = 0
+        while sent < fault.body_size:
+            if fault.hang and sent >= fault.hang_after:
+                fault.reached.set()
+                await self._stopping.wait()
+                break
+            chunk = piece[: fault.body_size - sent]
+            await response.write(chunk)
+            sent += len(chunk)
+        if sent >= fault.body_size:
+            await response.write_eof()
+        return response
 
     async def start(self) -> None:
         app = self.build_app()
@@ -168,6 +224,7 @@ class FakeServer:
         self.port = int(address[1])
 
     async def stop(self) -> None:
+        self._stopping.set()  # hanging answers end (without an answer)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -1,0 +1,437 @@
+"""The core over real HTTP against the fakes: tokens, hostile answers, closing, secrets, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bouwsoft_async import (
+    APIError,
+    BadRequestError,
+    BouwsoftClient,
+    BouwsoftError,
+    ClientClosedError,
+    ConnectError,
+    DeadlineExceeded,
+    DecodeError,
+    PermissionDeniedError,
+    Request,
+    Response,
+    ResponseTooLargeError,
+    RetryPolicy,
+    ServerError,
+    TransportError,
+    ValidationError,
+    WriteOutcomeUnknown,
+)
+from bouwsoft_async.rambase import RamBaseClient
+from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase, render_invoice
+
+
+def chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception reachable from it: causes, contexts, groups."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
+        todo += [v for v in vars(current).values() if isinstance(v, BaseException)]
+
+
+def assert_no_secret(exc: BaseException, *secrets: str) -> None:
+    for link in chain(exc):
+        texts = [str(link), repr(link), repr(vars(link)), repr(link.args)]
+        for secret in secrets:
+            assert all(secret not in text for text in texts), (type(link), secret)
+
+
+# -- tokens ----------------------------------------------------------------------------------
+
+
+async def test_a_short_lived_token_is_not_fetched_again_for_every_call() -> None:
+    # 30 s of life is inside the 60 s renewal margin from the moment it arrives: the storm
+    # fetched a token per waiting call; now a token serves its waiters and is renewed no
+    # sooner than half its life on the client's clock (frozen here)
+    frozen = datetime.now(UTC)
+    async with FakeBouwsoft(sales_invoices=200, token_lifetime=30) as fake:
+        async with fake.client(clock=lambda: frozen) as client:
+            ids = fake.invoice_ids[:100]
+            await asyncio.gather(*(client.sales_invoices.get(i) for i in ids))
+            for invoice_id in ids + ids[:20]:
+                await client.sales_invoices.get(invoice_id)
+        assert fake.tokens_issued == 1
+        assert len(fake.requests_to("GET", "AccessToken")) == 1
+
+
+async def test_a_token_whose_valid_until_is_already_past_is_used_until_rejected() -> None:
+    # the server's clock says the token expired an hour ago (a skewed clock); it works
+    async with FakeBouwsoft(sales_invoices=200, announced_token_lifetime=-3600) as fake:
+        async with fake.client() as client:
+            ids = fake.invoice_ids[:100]
+            await asyncio.gather(*(client.sales_invoices.get(i) for i in ids))
+            for invoice_id in ids[:50]:
+                await client.sales_invoices.get(invoice_id)
+            assert fake.tokens_issued == 1
+            fake.expire_tokens()  # now it really stops working: one renewal after the 401
+            await asyncio.gather(*(client.sales_invoices.get(i) for i in ids))
+        assert fake.tokens_issued == 2
+
+
+async def test_a_failing_auth_server_is_asked_once_per_try_for_a_burst() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        fake.add_fault(status=503, body=b"busy", path_contains="AccessToken", times=1000)
+        async with fake.client(max_retries=2) as client:
+            results = await asyncio.gather(
+                *(client.sales_invoices.count() for _ in range(50)), return_exceptions=True
+            )
+        assert all(isinstance(r, ServerError) and r.status == 503 for r in results)
+        # one fetch for all fifty, tried 1 + 2 times: not once more per waiting caller
+        assert len(fake.requests_to("GET", "AccessToken")) == 3
+        assert fake.requests_to("GET", "/SalesInvoices") == []
+
+
+async def test_a_hanging_auth_server_is_waited_for_once() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        fake.add_fault(hang=True, path_contains="AccessToken", times=1000)
+        async with fake.client(max_retries=0, timeout=0.2) as client:
+            results = await asyncio.gather(
+                *(client.sales_invoices.count() for _ in range(50)), return_exceptions=True
+            )
+        assert all(isinstance(r, TransportError) for r in results), results[0]
+        assert len(fake.requests_to("GET", "AccessToken")) == 1
+
+
+async def test_token_endpoint_echoing_old_and_new_tokens_is_redacted() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        await client.sales_invoices.get(fake.invoice_ids[0])
+        old = next(t for t in fake._valid_tokens if t != fake.access_token)
+        fake.expire_tokens()
+        await client.sales_invoices.get(fake.invoice_ids[0])  # 401, then a new token
+        new = next(t for t in fake._valid_tokens if t != fake.access_token)
+        echo = f'{{"Message": "token {old} replaced by {new}"}}'.encode()
+        fake.add_fault(status=400, body=echo, path_contains="/SalesInvoices/")
+        with pytest.raises(BadRequestError) as info:
+            await client.sales_invoices.get(fake.invoice_ids[0])
+    assert info.value.message == "token *** replaced by ***"
+    assert_no_secret(info.value, old, new, fake.refresh_token)
+
+
+# -- hostile answers -------------------------------------------------------------------------
+
+
+async def test_an_unreadable_retry_after_is_ignored() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        for value in ("²", "soon", "-5", "1e3", "١٢"):
+            fake.add_fault(status=503, headers={"Retry-After": value}, path_contains="/Sales")
+            invoice = await client.sales_invoices.get(fake.invoice_ids[0])
+            assert invoice.id == fake.invoice_ids[0]
+        assert len(fake.requests_to("GET", "/SalesInvoices/")) == 10
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_an_answer_over_the_size_cap_is_refused_unread(chunked: bool) -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        size = 64 * 1024 * 1024
+        fake.add_fault(status=200, body_size=size, chunked=chunked, path_contains="/Sales")
+        async with fake.client(max_response_bytes=1024 * 1024) as client:
+            with pytest.raises(ResponseTooLargeError) as info:
+                await client.sales_invoices.get(fake.invoice_ids[0])
+        assert isinstance(info.value, DecodeError)
+        assert info.value.limit == 1024 * 1024
+        assert "max_response_bytes" in str(info.value)
+
+
+async def test_a_declared_length_over_the_cap_is_refused_before_reading() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        # the body never comes: only refusing on Content-Length can end this call
+        fake.add_fault(
+            status=200, body_size=10**9, hang=True, hang_after=10, path_contains="/Sales"
+        )
+        async with fake.client(max_response_bytes=10**6) as client:
+            with pytest.raises(ResponseTooLargeError):
+                await client.sales_invoices.get(fake.invoice_ids[0])
+
+
+async def test_the_default_cap_is_generous_and_bad_caps_are_refused() -> None:
+    async with FakeBouwsoft(sales_invoices=3000) as fake, fake.client() as client:
+        pages = [p async for p in client.sales_invoices.pages(page_size=3000)]
+        assert sum(len(p.records) for p in pages) == 3000
+    for bad in (0, -1, 1.5, True, "1"):
+        with pytest.raises(ValidationError, match="max_response_bytes"):
+            BouwsoftClient(client_nr=1, refresh_token="r", max_response_bytes=bad)
+
+
+async def test_a_declared_json_charset_is_honoured() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        invoice_id = fake.invoice_ids[0]
+        truth = await client.sales_invoices.get(invoice_id)
+        record = render_invoice(invoice_id).replace(
+            f'"concerning":{_json_text(truth.concerning)}', '"concerning":"Élec Dubois – €"'
+        )
+        assert "Élec" in record
+        body = ('{"Content-Range":"0-0/1","Records":[' + record + "]}").encode("windows-1252")
+        fake.add_fault(
+            status=200,
+            body=body,
+            headers={"Content-Type": "application/json; charset=windows-1252"},
+            path_contains="/SalesInvoices/",
+        )
+        invoice = await client.sales_invoices.get(invoice_id)
+    assert invoice.concerning == "Élec Dubois – €"
+    assert invoice.amountinclvat == truth.amountinclvat
+
+
+def _json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+async def test_a_malformed_header_chains_no_token() -> None:
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: not-a-number\r\n\r\n{}"
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        fake.add_fault(raw=raw, path_contains="/SalesInvoices/", times=10)
+        async with fake.client(max_retries=1) as client:
+            with pytest.raises(TransportError) as info:
+                await client.sales_invoices.get(fake.invoice_ids[0])
+            token = next(t for t in fake._valid_tokens if t != fake.access_token)
+    assert_no_secret(info.value, token, fake.refresh_token)
+    assert "/api/v1/SalesInvoices/" in str(info.value)
+
+
+async def test_rambase_secret_echoed_url_encoded_is_redacted() -> None:
+    secret = "s3cret+XYZ/1="
+    async with FakeRamBase(client_secret=secret) as fake:
+        fake.add_fault(echo=True, status=400, path_contains="access_token")
+        async with fake.client() as rb:
+            with pytest.raises(BadRequestError) as info:
+                await rb.payments.add_item(100123, total_amount=Decimal("1"))
+    assert "client_secret=***" in info.value.excerpt
+    assert_no_secret(info.value, secret, "s3cret%2BXYZ%2F1%3D", "s3cret%2bXYZ%2f1%3d")
+
+
+# -- closing ---------------------------------------------------------------------------------
+
+
+def _client_tasks() -> list[asyncio.Task[Any]]:
+    """Tasks still running code of the client (not of the fake server or the test)."""
+    current = asyncio.current_task()
+    found = []
+    for task in asyncio.all_tasks():
+        if task is current or task.done():
+            continue
+        frames = [frame.f_code.co_filename for frame in task.get_stack()]
+        code = getattr(task.get_coro(), "cr_code", None)
+        if code is not None:
+            frames.append(code.co_filename)
+        if any("bouwsoft_async" in f and "testing" not in f for f in frames):
+            found.append(task)
+    return found
+
+
+async def test_aclose_ends_a_call_reading_a_body_at_once() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        fault = fake.add_fault(
+            status=200, body_size=10**6, hang=True, hang_after=1000, path_contains="/Sales"
+        )
+        client = fake.client()
+        count = asyncio.create_task(client.sales_invoices.count())
+        await fault.reached.wait()  # the headers and a first piece of the body are out
+        await client.aclose()
+        with pytest.raises(ClientClosedError) as info:
+            await count
+        assert isinstance(info.value, BouwsoftError)
+        assert _client_tasks() == []
+        with pytest.raises(ClientClosedError):
+            await client.sales_invoices.count()
+
+
+async def test_aclose_during_a_token_fetch_ends_its_waiters() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        fault = fake.add_fault(hang=True, path_contains="AccessToken")
+        client = fake.client()
+        calls = [asyncio.create_task(client.sales_invoices.count()) for _ in range(5)]
+        await fault.reached.wait()
+        await client.aclose()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, ClientClosedError) for r in results), results
+        assert _client_tasks() == []
+
+
+async def test_aclose_during_a_write_is_an_unknown_outcome() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        fault = fake.add_fault(hang=True, method="POST", path_contains="/Payments")
+        client = fake.client()
+        create = asyncio.create_task(
+            client.payments.create(purchaseinvoice_id=884, amount=Decimal("1"))
+        )
+        await fault.reached.wait()
+        await client.aclose()
+        with pytest.raises(WriteOutcomeUnknown):
+            await create
+        assert _client_tasks() == []
+
+
+async def test_a_cancelled_caller_is_not_turned_into_a_closed_error() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        fault = fake.add_fault(hang=True, path_contains="/Sales")
+        count = asyncio.create_task(client.sales_invoices.count())
+        await fault.reached.wait()
+        count.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await count
+
+
+# -- deadline ----------------------------------------------------------------------------------
+
+
+async def test_the_total_deadline_ends_a_call_with_retries_left() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        fake.add_fault(hang=True, path_contains="/Sales", times=100)
+        policy = RetryPolicy(max_retries=5, deadline=0.3)
+        async with fake.client(retry_policy=policy, timeout=60) as client:
+            with pytest.raises(DeadlineExceeded, match="deadline"):
+                await client.sales_invoices.count()
+            fake.add_fault(hang=True, method="POST", path_contains="/Payments")
+            with pytest.raises(WriteOutcomeUnknown):
+                await client.payments.create(purchaseinvoice_id=884, amount=Decimal("1"))
+
+
+# -- messages, options, errors ---------------------------------------------------------------
+
+
+def _dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_a_connect_error_names_host_port_and_reason() -> None:
+    port = _dead_port()
+    async with BouwsoftClient(
+        client_nr=115,
+        access_token="secret-token",
+        base_url=f"http://127.0.0.1:{port}/api/v1",
+        max_retries=0,
+    ) as client:
+        with pytest.raises(ConnectError) as info:
+            await client.sales_invoices.count(filter="type eq 'FAKTUUR'")
+    text = str(info.value)
+    assert f"127.0.0.1:{port}" in text
+    assert "refused" in text.lower()
+    assert "FAKTUUR" not in text
+    assert "?" not in text
+    assert_no_secret(info.value, "secret-token")
+
+
+@pytest.mark.parametrize("url", ["ra.bouwsoft.be/api/v1", "ftp://x/api", "https://", " ", 5])
+def test_base_urls_without_scheme_are_refused_at_once(url: Any) -> None:
+    with pytest.raises(ValidationError, match="base_url"):
+        BouwsoftClient(client_nr=115, access_token="t", base_url=url)
+    with pytest.raises(ValidationError, match="base_url"):
+        RamBaseClient(client_id="i", client_secret="s", base_url=url)
+    with pytest.raises(ValidationError, match="auth_url"):
+        BouwsoftClient(client_nr=115, refresh_token="t", auth_url=str(url))
+
+
+def test_retry_policy_and_max_retries_together_are_refused() -> None:
+    with pytest.raises(ValidationError, match="max_retries"):
+        BouwsoftClient(client_nr=115, refresh_token="t", max_retries=2, retry_policy=RetryPolicy())
+    with pytest.raises(ValidationError, match="max_retries"):
+        RamBaseClient(client_id="i", client_secret="s", max_retries=2, retry_policy=RetryPolicy())
+    BouwsoftClient(client_nr=115, refresh_token="t", retry_policy=RetryPolicy(max_retries=1))
+
+
+def test_both_clients_take_the_same_options() -> None:
+    def options(cls: type) -> dict[str, Any]:
+        params = inspect.signature(cls).parameters
+        shared = (
+            "session",
+            "max_concurrency",
+            "timeout",
+            "max_retries",
+            "retry_policy",
+            "transport",
+            "max_response_bytes",
+            "clock",
+        )
+        return {name: (params[name].default, params[name].annotation) for name in shared}
+
+    assert options(BouwsoftClient) == options(RamBaseClient)
+
+
+async def test_the_vendors_error_record_gives_message_and_request_id() -> None:
+    body = (
+        b'{"RecordChanges":[{"Code":400,"Description":"Could not create a new record",'
+        b'"Message":"Bad Request","RequestId":"115-1d64fa85-2d7e-4f9d-a397-10ed1dc09df7-'
+        b'250212-142620"}]}'
+    )
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        fake.add_fault(status=400, body=body, path_contains="/SalesInvoices/")
+        with pytest.raises(BadRequestError) as info:
+            await client.sales_invoices.get(fake.invoice_ids[0])
+    assert info.value.message == "Could not create a new record"
+    assert info.value.request_id == "115-1d64fa85-2d7e-4f9d-a397-10ed1dc09df7-250212-142620"
+    assert info.value.request_id in str(info.value)
+
+
+async def test_rambase_403_is_permission_denied_and_target_is_sent() -> None:
+    async with FakeRamBase(db="ACME-NO") as fake:
+        async with fake.client(db="OTHER", target="ACME-USER-7") as rb:
+            with pytest.raises(PermissionDeniedError) as info:
+                await rb.payments.add_item(100123, total_amount=Decimal("1"))
+        async with fake.client() as rb:
+            await rb.payments.add_item(100123, total_amount=Decimal("1"))
+    assert isinstance(info.value, APIError)
+    assert info.value.status == 403
+    assert fake.token_targets == ["ACME-USER-7", None]
+
+
+async def test_bouwsoft_403_is_permission_denied() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        fake.add_fault(status=403, body=b'{"Message": "no"}', path_contains="/SalesInvoices/")
+        with pytest.raises(PermissionDeniedError):
+            await client.sales_invoices.get(fake.invoice_ids[0])
+
+
+# -- the transport seam ------------------------------------------------------------------------
+
+
+class RecordingTransport:
+    """A user's transport: answers from a table, records what it was asked."""
+
+    def __init__(self) -> None:
+        self.sent: list[Request] = []
+
+    async def send(self, request: Request) -> Response:
+        self.sent.append(request)
+        body = b'{"Content-Range":"0-0/7","Records":[' + render_invoice(24).encode() + b"]}"
+        return Response(status=200, headers={"Content-Type": "application/json"}, body=body)
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_user_transport_gets_the_wire_url() -> None:
+    transport = RecordingTransport()
+    async with BouwsoftClient(
+        client_nr=115, access_token="t", base_url="https://ra.bouwsoft.be/api/v1",
+        transport=transport,
+    ) as client:  # fmt: skip
+        assert await client.sales_invoices.count(filter="concerning eq 'a b'") == 7
+    (request,) = transport.sent
+    assert request.wire_url() == (
+        "https://ra.bouwsoft.be/api/v1/SalesInvoices/?limit=1&sort=id"
+        "&filter=concerning%20eq%20%27a%20b%27"
+    )
