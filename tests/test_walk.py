@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 from urllib.parse import quote
 
@@ -68,3 +70,69 @@ async def test_fake_filters_with_or_and_parentheses_over_http() -> None:
     expected = [i for i in fake.invoice_ids if invoice_dict(i)["company_id"] in (1, 2) and i > 100]
     assert expected
     assert ids == expected
+
+
+# -- records and money: each record exactly once ----------------------------------------------
+
+
+def _hide_first_matching_on_first_page(
+    fake: FakeBouwsoft, matching: list[int], how_many: int, page_size: int
+) -> None:
+    """Between the count probes and the answer to the first page, the first ``how_many``
+    matching invoices stop matching (paid, credited, deleted).
+
+    The first page's answer waits until a page of another piece is asked for (the probes are
+    done by then); a walk that never asks for one gets the change after a grace period.
+    """
+    another_page = asyncio.Event()
+
+    async def before_list(query: Any) -> None:
+        if query.get("limit") != str(page_size):
+            return
+        if "id" not in query.get("filter", ""):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(another_page.wait(), 2.0)
+            fake.hidden_ids.update(matching[:how_many])
+        else:
+            another_page.set()
+
+    fake.before_list = before_list
+
+
+async def test_parallel_walk_never_yields_twice_when_records_leave_the_filter() -> None:
+    # issue 9 item 1, reproduced as reported: 600 invoices, 40 leave the filter under the walk
+    async with FakeBouwsoft(sales_invoices=600) as fake, _client(fake) as client:
+        matching = [i for i in fake.invoice_ids if invoice_dict(i)["type"] == "FAKTUUR"]
+        assert len(matching) > 300
+        _hide_first_matching_on_first_page(fake, matching, 40, 100)
+        ids = [
+            i.id
+            async for i in client.sales_invoices.list(
+                filter="type eq 'FAKTUUR'", concurrency=4, page_size=100
+            )
+        ]
+    assert len(ids) == len(set(ids)), "an invoice came twice"
+    assert set(matching[40:]) <= set(ids) <= set(matching)
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_a_page_longer_than_limit_is_never_trusted_past_its_range(concurrency: int) -> None:
+    async with FakeBouwsoft(sales_invoices=900) as fake, _client(fake) as client:
+        fake.extra_records = 30
+        ids = [
+            i.id async for i in client.sales_invoices.list(concurrency=concurrency, page_size=50)
+        ]
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == fake.invoice_ids
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+async def test_a_total_that_is_too_small_does_not_end_the_walk(concurrency: int) -> None:
+    # issue 9 item 5: a full page asks once more, whatever the total says
+    async with FakeBouwsoft(sales_invoices=600) as fake, _client(fake) as client:
+        fake.total_shortfall = 500
+        ids = [
+            i.id async for i in client.sales_invoices.list(concurrency=concurrency, page_size=100)
+        ]
+    assert sorted(ids) == fake.invoice_ids
+    assert len(ids) == 600

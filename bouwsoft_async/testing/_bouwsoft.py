@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextvars
+import inspect
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -77,9 +78,10 @@ class FakeBouwsoft(WritesMixin, FakeServer):
     and parentheses, ``ge lt le`` are a 400).
 
     Hooks for a server that changes or misbehaves under a walk: ``hidden_ids`` leave every list
-    (paid, credited, deleted); ``before_list(query)`` runs as each list request arrives, before
-    it is answered; ``extra_records`` sends that many records more than ``limit`` asked for;
-    ``total_shortfall`` makes Content-Range's total that much too small.
+    (paid, credited, deleted); ``before_list(query)`` (a function or a coroutine function) runs
+    as each list request arrives, before it is answered; ``extra_records`` sends that many
+    records more than ``limit`` asked for; ``total_shortfall`` makes Content-Range's total that
+    much too small.
     """
 
     def __init__(
@@ -114,7 +116,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         self._scans: dict[tuple[Any, ...], list[int]] = {}
         # test hooks for a server that changes or misbehaves under a walk (see ``_list_invoices``)
         self.hidden_ids: set[int] = set()
-        self.before_list: Callable[[Mapping[str, str]], None] | None = None
+        self.before_list: Callable[[Mapping[str, str]], Awaitable[None] | None] | None = None
         self.extra_records = 0
         self.total_shortfall = 0
         self._listed: tuple[Any, list[int]] | None = None
@@ -265,7 +267,9 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         if self.max_page_size is not None:
             limit = min(limit, self.max_page_size)
         if self.before_list is not None:
-            self.before_list(query)
+            hooked = self.before_list(query)
+            if inspect.isawaitable(hooked):
+                await hooked
         try:
             ids = self._matching_ids(query.get("filter"))
         except (FilterSyntaxError, ValueError) as exc:
