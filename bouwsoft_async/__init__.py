@@ -23,7 +23,7 @@ from ._errors import (
 from ._models import Page, Payment, PurchaseInvoice, RecordChanges, SalesInvoice, UploadedFile
 from ._parallel import IdRange
 from ._payments import Payments
-from ._protocol import and_filters, condition
+from ._protocol import and_filters, condition, or_filters
 from ._purchase_invoices import PurchaseInvoices
 from ._retry import RetryPolicy, set_instant_retries
 from ._sales_invoices import SalesInvoices
@@ -66,6 +66,7 @@ __all__ = [
     "WriteOutcomeUnknown",
     "and_filters",
     "condition",
+    "or_filters",
     "set_instant_retries",
 ]
 

@@ -94,9 +94,9 @@ class BouwsoftClient(ClientBase):
             transport=transport,
             max_response_bytes=max_response_bytes,
         )
-        self.sales_invoices = SalesInvoices(self._core)
-        self.purchase_invoices = PurchaseInvoices(self._core)
-        self.payments = Payments(self._core)
+        self.sales_invoices = SalesInvoices(self._core, max_concurrency=max_concurrency)
+        self.purchase_invoices = PurchaseInvoices(self._core, max_concurrency=max_concurrency)
+        self.payments = Payments(self._core, max_concurrency=max_concurrency)
 
     @property
     def token_fetches(self) -> int:

@@ -51,8 +51,10 @@ class Payments(_listing.ListEndpoint[Payment]):
     """Payments of purchase and sales invoices: create safely; ``get``, ``count``, ``pages``
     and ``list`` walk ``GET /Payments`` like the sales invoices."""
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core, RESOURCE, Payment, id_name="payment_id")
+    def __init__(self, core: Core, *, max_concurrency: int | None = None) -> None:
+        super().__init__(
+            core, RESOURCE, Payment, id_name="payment_id", max_concurrency=max_concurrency
+        )
         self._flights: dict[str, _Flight] = {}
 
     async def create(self, *, idempotent: bool = False, **fields: Any) -> Payment:

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
@@ -193,10 +193,19 @@ _PAGE_HEAD = re.compile(rb'\s*\{\s*"Content-Range"\s*:\s*"\s*(\d+)\s*-\s*(\d+)\s
 _RECORD_HEAD = re.compile(rb'\{\s*"id"\s*:\s*(\d+)\s*[,}]')
 
 
-def peek_next_page(body: bytes) -> int | None:
-    """A guess, from a list page's raw bytes, at the id a walk continues after: the last
-    record's id, or None when the page ends the walk or the bytes are not laid out as the vendor
-    lays them out (Content-Range first, each record starting with its id).
+@attrs.frozen
+class PagePeek:
+    """What a list page's raw bytes show before decoding: its Content-Range and last id."""
+
+    count: int
+    total: int
+    last_id: int
+
+
+def peek_page(body: bytes) -> PagePeek | None:
+    """A guess, from a list page's raw bytes, at its Content-Range and its last record's id; None
+    when the page is empty or the bytes are not laid out as the vendor lays them out
+    (Content-Range first, each record starting with its id).
 
     Only a guess, so a walk can ask for the next page while this one is decoded; the walk
     checks it against the decoded page and discards a wrong one, unread.
@@ -204,15 +213,17 @@ def peek_next_page(body: bytes) -> int | None:
     head = _PAGE_HEAD.match(body)
     if head is None:
         return None
-    last, total = int(head.group(2)), int(head.group(3))
-    if last + 1 >= total:
+    first, last, total = (int(group) for group in head.groups())
+    if total == 0 or last < first:
         return None
     key = body.rfind(b'"id"')
     brace = body.rfind(b"{", 0, key) if key > 0 else -1
     if brace < 0 or body[brace + 1 : key].strip():
         return None
     record = _RECORD_HEAD.match(body, brace)
-    return int(record.group(1)) if record else None
+    if record is None:
+        return None
+    return PagePeek(count=last - first + 1, total=total, last_id=int(record.group(1)))
 
 
 def charset_of(content_type: str | None) -> str | None:
@@ -402,13 +413,38 @@ def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = EXCERPT_LE
 
 # -- filters ---------------------------------------------------------------------------------
 #
-# ASSUMPTION (see shared/api-docs/README.md): the vendor shows only ``field eq value``. The other
-# comparisons and ``and`` are assumed to follow the same OData-like form. This block is the
-# only place that knows the filter grammar; the fake server parses the same form.
+# ASSUMPTION (see shared/api-docs/README.md): the vendor shows only ``field eq value``; a
+# production client also sends ``ne`` and ``gt``, ``and``/``or`` and parentheses, and booleans
+# as ``true``/``false``. ``ge``, ``lt`` and ``le`` are assumed to follow the same OData-like form,
+# so ``condition()`` lets a user write them, but nothing in the client relies on them: the
+# client's own narrowing is built only by ``narrow()`` below. This block is the only place that
+# knows the filter grammar; the fake server reads filters with its own, independent parser.
 
 FILTER_OPERATORS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
+# ASSUMPTION, the strictest server the evidence allows: only these operators are ever written
+# by the client itself (the id walk, the parallel split, partitions, since). An ``id ge N`` is
+# ``id gt N-1``; ``since=T`` is ``ts_lastupdate gt <T minus one second>`` (timestamps have whole
+# seconds); an upper bound (``id lt``) is never sent: the walk enforces it on the client, and a
+# rank is ``total - count(id gt X)``.
+NARROWING_OPERATORS = frozenset({"eq", "ne", "gt"})
 FILTER_CONJUNCTION = " and "
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# outside quoted text: a parenthesis, or ``and``/``or`` as a word
+_FILTER_STRUCTURE = re.compile(r"'(?:[^']|'')*'|(\()|(\))|\b(and|or)\b", re.IGNORECASE)
+
+
+def filter_value(value: object, *, field: str | None = None) -> str:
+    """A value in filter form: as in ``columns``, but booleans lowercase (``approved eq true``,
+    as the production clients write them) and timestamps only naive."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # a timestamp field carries no zone; guessing the server's would shift the cut silently
+        raise ValidationError(
+            f"{field or 'value'}: use a naive datetime in the server's clock, not an aware one",
+            field=field,
+        )
+    return encode_value(value, field=field)
 
 
 def condition(field: str, op: str, value: object) -> str:
@@ -419,13 +455,70 @@ def condition(field: str, op: str, value: object) -> str:
         raise ValidationError(
             f"filter operator {op!r} is not one of {sorted(FILTER_OPERATORS)}", field=field
         )
-    return f"{field} {op} {encode_value(value, field=field)}"
+    return f"{field} {op} {filter_value(value, field=field)}"
+
+
+def narrow(field: str, op: str, value: object) -> str:
+    """A condition the client writes itself: only the operators of ``NARROWING_OPERATORS``."""
+    if op not in NARROWING_OPERATORS:
+        raise AssertionError(f"the client never writes {op!r} itself")  # pragma: no cover
+    return condition(field, op, value)
+
+
+def ids_after(last_id: int) -> str:
+    """``id gt <last_id>``: the records after ``last_id`` (``id ge N`` is ``ids_after(N - 1)``)."""
+    return narrow("id", "gt", last_id)
+
+
+def changed_since(since: datetime) -> str:
+    """Records changed at or after ``since``: ``ts_lastupdate gt <since minus one second>``.
+
+    ``ts_lastupdate`` has whole seconds, so ``gt`` one second earlier is ``ge`` ``since``
+    (rounded down to its second, as the field is stored).
+    """
+    return narrow("ts_lastupdate", "gt", since.replace(microsecond=0) - timedelta(seconds=1))
+
+
+def _is_single_condition(text: str) -> bool:
+    """True when ``text`` needs no parentheses to be joined: one comparison, or one group."""
+    depth = 0
+    opened_at_start = False
+    for match in _FILTER_STRUCTURE.finditer(text):
+        if match.group(1):
+            if depth == 0 and match.start() == 0:
+                opened_at_start = True
+            depth += 1
+        elif match.group(2):
+            depth -= 1
+            if depth == 0 and opened_at_start and match.end() != len(text):
+                opened_at_start = False  # "(a) or (b)": the first group ends early
+                return False
+        elif match.group(3) and depth == 0:
+            return False
+    return True
+
+
+def _join_filters(conjunction: str, parts: tuple[str | None, ...]) -> str | None:
+    kept = [part.strip() for part in parts if part and part.strip()]
+    if len(kept) == 1:
+        return kept[0]
+    grouped = [part if _is_single_condition(part) else f"({part})" for part in kept]
+    return conjunction.join(grouped) if grouped else None
 
 
 def and_filters(*parts: str | None) -> str | None:
-    """Join filter expressions with ``and``, skipping empty ones; None when nothing is left."""
-    kept = [part.strip() for part in parts if part and part.strip()]
-    return FILTER_CONJUNCTION.join(kept) if kept else None
+    """Join filter expressions with ``and``, skipping empty ones; None when nothing is left.
+
+    A part that is more than one condition is put in parentheses, so the result means what
+    each part meant whatever the server's precedence: ``and_filters("a eq 1 or a eq 2", "id gt
+    5")`` is ``(a eq 1 or a eq 2) and id gt 5``.
+    """
+    return _join_filters(FILTER_CONJUNCTION, parts)
+
+
+def or_filters(*parts: str | None) -> str | None:
+    """Join filter expressions with ``or`` (parts of more than one condition in parentheses)."""
+    return _join_filters(" or ", parts)
 
 
 # -- the columns encoding --------------------------------------------------------------------

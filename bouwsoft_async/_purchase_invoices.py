@@ -18,8 +18,10 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
     """Purchase invoices. Field names and types are those of the vendor's field table;
     ``get``, ``count``, ``pages`` and ``list`` read them like the sales invoices."""
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core, RESOURCE, PurchaseInvoice, id_name="invoice_id")
+    def __init__(self, core: Core, *, max_concurrency: int | None = None) -> None:
+        super().__init__(
+            core, RESOURCE, PurchaseInvoice, id_name="invoice_id", max_concurrency=max_concurrency
+        )
 
     async def create(self, **fields: Any) -> PurchaseInvoice:
         """Create a purchase invoice (``POST``), fields sent in the order given.

@@ -127,7 +127,8 @@ async def test_walk_several_thousand_invoices_each_exactly_once(
     assert ids == fake.invoice_ids
     assert len(set(ids)) == INVOICES
     requests = list_requests(fake)
-    assert len(requests) == INVOICES // 500
+    # the last page is full, so the walk asks once more whatever its total says (issue 9 item 5)
+    assert len(requests) == INVOICES // 500 + 1
     assert "filter" not in requests[0].query
     for request, previous_page_end in zip(requests[1:], range(499, INVOICES, 500), strict=False):
         assert request.query == {
@@ -207,7 +208,9 @@ async def test_walk_with_filters(
     assert got == expected
     assert await client.sales_invoices.count(filter=filter_text) == len(expected)
     for request in list_requests(fake)[1:-1]:
-        assert request.query["filter"].startswith(filter_text + " and id gt ")
+        # a filter of several conditions is grouped before it is narrowed (issue 12)
+        grouped = filter_text if " and " not in filter_text else f"({filter_text})"
+        assert request.query["filter"].startswith(grouped + " and id gt ")
 
 
 async def test_walk_of_nothing(fake: FakeBouwsoft, client: BouwsoftClient) -> None:

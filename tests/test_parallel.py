@@ -91,6 +91,17 @@ async def test_few_invoices_and_none() -> None:
     assert parts == [IdRange(count=0)]  # still the whole id space
 
 
+def _walk_tasks() -> list[asyncio.Task[Any]]:
+    """Tasks still running code of the walk (its walkers, its producer, their requests)."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(getattr(task.get_coro(), "cr_code", None), "co_filename", "").endswith(
+            ("_walk.py", "_core.py", "_transport.py")
+        )
+    ]
+
+
 def _count_in_flight(client: BouwsoftClient) -> dict[str, int]:
     stats = {"now": 0, "max": 0, "sent": 0}
     transport: Any = client._core.transport
@@ -143,11 +154,7 @@ async def test_a_failure_mid_walk_is_raised_and_nothing_leaks() -> None:
         with pytest.raises(BadRequestError, match="boom"):
             await walk()
         assert len(seen) == len(set(seen))
-        mine = [
-            t
-            for t in asyncio.all_tasks()
-            if "parallel_pages" in getattr(t.get_coro(), "__qualname__", "")
-        ]
+        mine = _walk_tasks()
         assert mine == []
 
 
@@ -158,11 +165,7 @@ async def test_breaking_out_early_cancels_the_workers() -> None:
             assert inv.id in set(fake.invoice_ids)
             break
         await walk.aclose()
-        mine = [
-            t
-            for t in asyncio.all_tasks()
-            if "parallel_pages" in getattr(t.get_coro(), "__qualname__", "")
-        ]
+        mine = _walk_tasks()
         assert mine == []  # no worker keeps fetching in the background
 
 
@@ -226,7 +229,9 @@ async def test_since_selects_what_changed_after_a_point() -> None:
     assert all(i.ts_lastupdate >= since for i in seq)
     assert sorted(par) == expected
     assert sum(p.count or 0 for p in parts) == len(expected)
-    assert any("ts_lastupdate ge '2019-08-01 12:00:00'" in f for f in filters)
+    # since=T is ts_lastupdate gt T-1s: the client writes only eq, ne and gt (issue 12)
+    assert any("ts_lastupdate gt '2019-08-01 11:59:59'" in f for f in filters)
+    assert not any(" ge " in f or " lt " in f for f in filters)
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from bouwsoft_async import (
 )
 from bouwsoft_async._protocol import (
     ContentRange,
+    PagePeek,
     data_headers,
     data_server_url,
     encode_value,
@@ -34,7 +35,7 @@ from bouwsoft_async._protocol import (
     parse_retry_after,
     parse_valid_until,
     path_of,
-    peek_next_page,
+    peek_page,
     redact,
     resource_url,
     token_headers,
@@ -51,8 +52,8 @@ NOW = datetime(2025, 2, 12, 14, 0, 0, tzinfo=UTC)
         # as the vendor and the fake print a page: Content-Range first, records start with id
         (b'{"Content-Range":"0-1/5","Records":[{"id":24,"nr":1},{"id":27,"nr":2}]}', 27),
         (b'{ "Content-Range" : "0-1/5", "Records": [{"id": 24}, { "id" : 27 , "nr": 2}]}', 27),
-        # the last page of the walk: nothing to ask for next
-        (b'{"Content-Range":"0-1/2","Records":[{"id":24},{"id":27}]}', None),
+        # the last page by its total: still read (a full page is followed by one more request)
+        (b'{"Content-Range":"0-1/2","Records":[{"id":24},{"id":27}]}', 27),
         (b'{"Content-Range":"0-0/0","Records":[]}', None),
         # laid out otherwise: no guess
         (b'{"Records":[{"id":24},{"id":27}],"Content-Range":"0-1/5"}', None),
@@ -64,8 +65,14 @@ NOW = datetime(2025, 2, 12, 14, 0, 0, tzinfo=UTC)
         (b'{"Content-Range":"0-0/5","Records":[{"id":24,"meta":{"id":999}}]}', 999),
     ],
 )
-def test_peek_next_page(body: bytes, guess: int | None) -> None:
-    assert peek_next_page(body) == guess
+def test_peek_page(body: bytes, guess: int | None) -> None:
+    peek = peek_page(body)
+    assert (peek.last_id if peek else None) == guess
+
+
+def test_peek_page_reads_the_content_range() -> None:
+    peek = peek_page(b'{"Content-Range":"0-1/5","Records":[{"id":24,"nr":1},{"id":27,"nr":2}]}')
+    assert peek == PagePeek(count=2, total=5, last_id=27)
 
 
 def test_content_range_vendor_example() -> None:
@@ -358,7 +365,9 @@ def test_condition_forms() -> None:
     assert condition("id", "gt", 25) == "id gt 25"
     assert condition("type", "eq", "FAKTUUR") == "type eq 'FAKTUUR'"
     assert condition("address_name", "ne", "D'Hondt") == "address_name ne 'D''Hondt'"
-    assert condition("approved", "eq", True) == "approved eq True"
+    # booleans as the production clients write them in filters (issue 12)
+    assert condition("approved", "eq", True) == "approved eq true"
+    assert condition("approved", "ne", False) == "approved ne false"
     assert condition("balance", "le", Decimal("-1105.69")) == "balance le -1105.69"
     assert condition("date", "ge", date(2024, 7, 15)) == "date ge '2024-07-15'"
 

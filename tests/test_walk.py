@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import itertools
+import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -11,9 +15,28 @@ import aiohttp
 import pytest
 import yarl
 
-from bouwsoft_async import BouwsoftClient
+from bouwsoft_async import (
+    BouwsoftClient,
+    IdRange,
+    ValidationError,
+    and_filters,
+    condition,
+    or_filters,
+)
+from bouwsoft_async._plan import (
+    Piece,
+    Span,
+    balanced,
+    choose_cuts,
+    cut_probes,
+    parts_for,
+    pieces,
+    top_probes,
+)
+from bouwsoft_async._protocol import NARROWING_OPERATORS, changed_since, ids_after
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
 from bouwsoft_async.testing._filters import FilterSyntaxError, matches, parse_filter
+from bouwsoft_async.testing._invoices import invoice_ids
 
 TOKEN = "fake-access-token"
 
@@ -136,3 +159,149 @@ async def test_a_total_that_is_too_small_does_not_end_the_walk(concurrency: int)
         ]
     assert sorted(ids) == fake.invoice_ids
     assert len(ids) == 600
+
+
+# -- filters the client writes ------------------------------------------------------------------
+
+
+def test_and_filters_groups_every_part_that_is_more_than_one_condition() -> None:
+    assert (
+        and_filters("list eq 'A' or list eq 'B'", "id gt 25")
+        == "(list eq 'A' or list eq 'B') and id gt 25"
+    )
+    assert and_filters("a eq 1 AND b eq 2", "id gt 5") == "(a eq 1 AND b eq 2) and id gt 5"
+    assert and_filters("(a eq 1 or b eq 2)", "id gt 5") == "(a eq 1 or b eq 2) and id gt 5"
+    assert and_filters("(a eq 1) or (b eq 2)", "c eq 3") == "((a eq 1) or (b eq 2)) and c eq 3"
+    # "and" inside quoted text is not a conjunction; a lone part is left as written
+    assert (
+        and_filters("name eq 'Smith and Sons'", "id gt 5") == "name eq 'Smith and Sons' and id gt 5"
+    )
+    assert and_filters("a eq 1 or b eq 2") == "a eq 1 or b eq 2"
+    assert and_filters(None, " ") is None
+
+
+def test_or_filters() -> None:
+    assert or_filters("a eq 1", "b eq 2") == "a eq 1 or b eq 2"
+    assert or_filters("a eq 1 and b eq 2", "c eq 3") == "(a eq 1 and b eq 2) or c eq 3"
+    assert or_filters(None, "c eq 3") == "c eq 3"
+    assert or_filters() is None
+
+
+def test_condition_refuses_an_aware_timestamp_like_since_does() -> None:
+    with pytest.raises(ValidationError):
+        condition("ts_lastupdate", "gt", datetime(2025, 2, 1, tzinfo=UTC))
+    assert condition("ts_lastupdate", "gt", datetime(2025, 2, 1)) == (
+        "ts_lastupdate gt '2025-02-01 00:00:00'"
+    )
+
+
+def test_the_client_narrows_with_eq_ne_gt_only() -> None:
+    assert ids_after(24) == "id gt 24"
+    assert changed_since(datetime(2025, 2, 1)) == "ts_lastupdate gt '2025-01-31 23:59:59'"
+    # timestamps have whole seconds: 12:00:00.5 is kept from 12:00:00 on, like ge would
+    assert changed_since(datetime(2025, 2, 1, 12, 0, 0, 500)) == (
+        "ts_lastupdate gt '2025-02-01 11:59:59'"
+    )
+    assert {"eq", "ne", "gt"} == NARROWING_OPERATORS
+
+
+async def test_every_walk_speaks_only_eq_ne_gt_to_a_strict_server() -> None:
+    since = datetime(2019, 8, 1, 12, 0, 0)
+    async with FakeBouwsoft(sales_invoices=2000, strict=True) as fake, _client(fake) as client:
+        invoices = client.sales_invoices
+        seq = [i.id async for i in invoices.list(since=since, page_size=100)]
+        par = [i.id async for i in invoices.list(since=since, concurrency=4, page_size=100)]
+        parts = await invoices.partitions(3, filter="type eq 'FAKTUUR'")
+        in_parts = [
+            [i.id async for i in invoices.list(id_range=p, filter="type eq 'FAKTUUR'")]
+            for p in parts
+        ]
+        both = [
+            i.id
+            async for i in invoices.list(
+                id_range=IdRange(low=parts[1].low, high=parts[2].high),
+                filter="type eq 'FAKTUUR'",
+                concurrency=3,
+                page_size=50,
+            )
+        ]
+        filters = [r.query.get("filter", "") for r in fake.requests]
+    expected = [i for i in fake.invoice_ids if invoice_dict(i)["ts_lastupdate"] >= str(since)]
+    faktuur = [i for i in fake.invoice_ids if invoice_dict(i)["type"] == "FAKTUUR"]
+    assert seq == expected
+    assert sorted(par) == expected
+    assert [i for ids in in_parts for i in ids] == faktuur
+    assert sorted(both) == [i for i in faktuur if parts[1].low <= i]  # parts[2] is the last
+    assert not [f for f in filters if re.search(r"\b(ge|lt|le)\b", f)]
+
+
+# -- the plan: where to cut, from counts alone ---------------------------------------------------
+
+
+def _simulate(ids: list[int], page_size: int, concurrency: int) -> tuple[list[Piece], int]:
+    """Plan over a known id list (count(id gt x) computed here): the pieces and the probes."""
+
+    def above(x: int) -> int:
+        return len(ids) - bisect.bisect_right(ids, x)
+
+    span = Span(after=None, first_id=ids[0], ahead=len(ids), total=len(ids))
+    parts = parts_for(len(ids), page_size, concurrency)
+    counts: dict[int, int] = {}
+    probes = 1
+    if parts == 1:
+        return [Piece(after=None, upto=None, expected=len(ids))], probes
+    while top := top_probes(span, counts):
+        counts.update((x, above(x)) for x in top)
+        probes += len(top)
+    for wave in range(4):
+        for x in cut_probes(span, counts, parts=parts, page_size=page_size, wave=wave):
+            if x not in counts:
+                counts[x] = above(x)
+                probes += 1
+        cuts = choose_cuts(span, counts, parts=parts, page_size=page_size)
+        planned = pieces(after=None, upto=None, ahead=len(ids), counts=counts, cuts=cuts)
+        if balanced(planned, len(ids), parts):
+            break
+    return planned, probes
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        list(range(1, 20_001)),
+        invoice_ids(20_000),
+        [*range(1, 1500), *range(5_000_000, 5_001_000), *range(90_000_000, 90_060_000, 97)],
+    ],
+    ids=["dense", "fake", "skewed"],
+)
+def test_the_plan_covers_every_id_once_in_balanced_pieces(ids: list[int]) -> None:
+    planned, _ = _simulate(ids, 500, 8)
+    assert planned[0].after is None
+    assert planned[-1].upto is None
+    for a, b in itertools.pairwise(planned):
+        assert a.upto == b.after  # disjoint and nothing between them
+    assert sum(p.expected or 0 for p in planned) == len(ids)
+    for piece in planned:
+        inside = [i for i in ids if (piece.after is None or i > piece.after)]
+        inside = [i for i in inside if piece.upto is None or i <= piece.upto]
+        assert len(inside) == piece.expected
+    # about equal shares, not one piece holding nearly everything (the skewed list has a block
+    # of 1,000 ids in a row between two huge holes)
+    assert max(p.expected or 0 for p in planned) <= len(ids) * 0.35
+
+
+def test_on_a_dense_id_space_every_piece_is_whole_pages() -> None:
+    planned, probes = _simulate(list(range(1, 20_001)), 500, 8)
+    assert probes <= 8 + 2
+    # each piece but the last holds m pages minus one record: its last page brings the first
+    # record of the next piece, which ends it without one more request
+    assert [(p.expected or 0) % 500 for p in planned[:-1]] == [499] * (len(planned) - 1)
+
+
+def test_a_short_list_is_not_split() -> None:
+    # issue 10: a filter matching 50 records at page size 25 is two pages: no probes beyond one
+    assert parts_for(50, 25, 8) == 1
+    assert parts_for(0, 25, 8) == 1
+    assert parts_for(75, 25, 8) == 3
+    assert parts_for(20_000, 500, 8) == 8
+    assert parts_for(20_000, 500, 1) == 1
