@@ -90,8 +90,11 @@ def decode_json_exact(body: bytes, secrets: Iterable[str] = ()) -> Any:
     """Parse a JSON body with every fraction as an exact Decimal; else raise DecodeError."""
     try:
         return json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise _not_json(body, secrets) from exc
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        pass
+    # raised outside the except block: the parser's exception keeps the whole body (``.doc``),
+    # which may echo a secret, so it is neither the cause nor the context of ours
+    raise _not_json(body, secrets)
 
 
 # -- scalars: how a wire value becomes a field's type ----------------------------------------

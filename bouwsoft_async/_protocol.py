@@ -384,6 +384,7 @@ def secret_forms(secret: str) -> list[str]:
         quote_plus(secret, safe=""),
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),  # some encoders escape "/" too
         html.escape(secret),
         html.escape(secret, quote=False),
     }

@@ -210,6 +210,21 @@ async def test_a_malformed_header_chains_no_token() -> None:
     assert "/api/v1/SalesInvoices/" in str(info.value)
 
 
+async def test_an_answer_that_is_not_json_chains_no_token() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        await client.sales_invoices.count()
+        token = next(t for t in fake._valid_tokens if t != fake.access_token)
+        echo = f"<html>your token {token} is fine</html>".encode()
+        fake.add_fault(status=200, body=echo, path_contains="/SalesInvoices/", times=2)
+        with pytest.raises(DecodeError) as one:
+            await client.sales_invoices.get(fake.invoice_ids[0])
+        with pytest.raises(DecodeError) as count:
+            await client.sales_invoices.count()
+    for info in (one, count):
+        assert "your token *** is fine" in info.value.excerpt
+        assert_no_secret(info.value, token)
+
+
 async def test_rambase_secret_echoed_url_encoded_is_redacted() -> None:
     secret = "s3cret+XYZ/1="
     async with FakeRamBase(client_secret=secret) as fake:

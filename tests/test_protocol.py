@@ -512,3 +512,112 @@ def test_excerpt_never_shows_part_of_a_secret_behind_whitespace() -> None:
     secret = "tlPfWxfIADzSfklmGfzRqOtkflGffGjDffUkzrlVlVkGbPlfOI"
     text = excerpt(b" " * 790 + secret.encode(), [secret])
     assert secret[:8] not in text
+
+
+# -- the core's pure rules (issue 9, 12) -------------------------------------------------------
+
+
+def test_secret_forms_cover_every_encoding_a_server_may_echo() -> None:
+    from bouwsoft_async._protocol import redact, secret_forms
+
+    secret = 's3cret+XYZ/1=&"é'
+    forms = secret_forms(secret)
+    for echoed in (
+        secret,
+        "s3cret%2BXYZ%2F1%3D%26%22%C3%A9",  # a query or path
+        "s3cret%2bXYZ%2f1%3d%26%22%c3%a9",  # lower-case hex
+        "s3cret%2BXYZ/1%3D%26%22%C3%A9",  # "/" left raw
+        "s3cret%2BXYZ%2F1%3D%26%22%C3%A9".replace("%20", "+"),  # a form
+        's3cret+XYZ/1=&\\"\\u00e9',  # JSON, ASCII-only
+        's3cret+XYZ/1=&\\"é',  # JSON
+        's3cret+XYZ\\/1=&\\"\\u00e9',  # JSON with "/" escaped
+        "s3cret+XYZ/1=&amp;&quot;é",  # HTML
+    ):
+        assert echoed in forms, echoed
+        assert redact(f"<p>{echoed}</p>", [secret]) == "<p>***</p>"
+    assert excerpt(b"client_secret=s3cret%2BXYZ%2F1%3D%26%22%C3%A9&x=1", [secret]) == (
+        "client_secret=***&x=1"
+    )
+    assert secret_forms("") == []
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "1e3", "-5", "1.5", "soon", "", "99999999999"])
+def test_unreadable_retry_after_is_none(value: str) -> None:
+    assert parse_retry_after(value, now=datetime(2026, 1, 1, tzinfo=UTC)) is None
+
+
+def test_vendor_error_of_reads_the_older_error_record() -> None:
+    from bouwsoft_async._protocol import VendorError, vendor_error_of
+
+    record = {
+        "Code": 400,
+        "Description": "Could not create a new record",
+        "Message": "Bad Request",
+        "RequestId": "115-1d64fa85-2d7e-4f9d-a397-10ed1dc09df7-250212-142620",
+    }
+    expected = VendorError(
+        code=400,
+        description="Could not create a new record",
+        message="Bad Request",
+        request_id="115-1d64fa85-2d7e-4f9d-a397-10ed1dc09df7-250212-142620",
+    )
+    assert vendor_error_of({"RecordChanges": [record]}) == expected
+    assert vendor_error_of({"RecordChanges": [{"id": 1}, record]}) == expected
+    assert vendor_error_of(record) == expected
+    assert vendor_error_of({"RecordChanges": [{**record, "Code": "404"}]}).code == 404  # type: ignore[union-attr]
+    for nothing in (
+        None,
+        [],
+        "x",
+        {"RecordChanges": [{"id": 3149, "unr": 1275}]},
+        {"RecordChanges": [{**record, "Code": 200}]},
+        {"RecordChanges": [{**record, "Code": True}]},
+        {"RecordChanges": [{**record, "Description": " "}]},
+        {"RecordChanges": {"Code": 400}},
+    ):
+        assert vendor_error_of(nothing) is None
+
+
+def test_json_in_a_declared_charset_becomes_utf8() -> None:
+    from bouwsoft_async._protocol import json_as_utf8
+
+    text = '{"concerning": "Élec – €"}'
+    assert json_as_utf8("application/json; charset=windows-1252", text.encode("cp1252")) == (
+        text.encode()
+    )
+    assert json_as_utf8('application/json;charset="UTF-16"', text.encode("utf-16")) == (
+        text.encode()
+    )
+    body = text.encode()
+    assert json_as_utf8("application/json; charset=utf-8", body) is body
+    assert json_as_utf8("application/json", body) is body
+    assert json_as_utf8("text/html; charset=windows-1252", b"\xe9") == b"\xe9"
+    with pytest.raises(DecodeError, match="unknown charset"):
+        json_as_utf8("application/json; charset=klingon", body)
+    with pytest.raises(DecodeError, match="not valid"):
+        json_as_utf8("application/json; charset=utf-16-le", b'{\x00"')  # cut in a character
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://ra.bouwsoft.be/api/v1/", "https://ra.bouwsoft.be/api/v1"),
+        ("http://127.0.0.1:5555/api/v1", "http://127.0.0.1:5555/api/v1"),
+        (" HTTPS://ra.bouwsoft.be/api/v1 ", "HTTPS://ra.bouwsoft.be/api/v1"),
+    ],
+)
+def test_base_urls(url: str, expected: str) -> None:
+    from bouwsoft_async._protocol import check_base_url
+
+    assert check_base_url(url, field="base_url") == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ra.bouwsoft.be/api/v1", "//ra.bouwsoft.be", "ftp://a/b", "https://a/b?x=1", "https://a b/"],
+)
+def test_base_urls_refused(url: str) -> None:
+    from bouwsoft_async._protocol import check_base_url
+
+    with pytest.raises(ValidationError, match="base_url"):
+        check_base_url(url, field="base_url")
