@@ -27,6 +27,7 @@ from ._protocol import and_filters, condition, or_filters
 from ._purchase_invoices import PurchaseInvoices
 from ._retry import RetryPolicy, set_instant_retries
 from ._sales_invoices import SalesInvoices
+from ._schema import FieldInfo, SchemaDifference
 from ._transport import AiohttpTransport, Request, Response, Transport
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ConnectError",
     "DeadlineExceeded",
     "DecodeError",
+    "FieldInfo",
     "IdRange",
     "NotFoundError",
     "Page",
@@ -57,6 +59,7 @@ __all__ = [
     "RetryPolicy",
     "SalesInvoice",
     "SalesInvoices",
+    "SchemaDifference",
     "ServerError",
     "Transport",
     "TransportError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from . import _schema
 from ._auth import BouwsoftProfile, Clock, utc_now
 from ._core import UNSET, ClientBase, Unset, build_core
 from ._errors import ValidationError
@@ -12,6 +13,7 @@ from ._protocol import check_base_url
 from ._purchase_invoices import PurchaseInvoices
 from ._retry import RetryPolicy
 from ._sales_invoices import SalesInvoices
+from ._schema import FieldInfo, SchemaDifference
 from ._transport import DEFAULT_MAX_RESPONSE_BYTES, Transport
 
 __all__ = ["DEFAULT_AUTH_URL", "BouwsoftClient", "one_token_message"]
@@ -102,6 +104,16 @@ class BouwsoftClient(ClientBase):
     def token_fetches(self) -> int:
         """How many AccessTokens this client has fetched (0 with a fixed access_token)."""
         return self._profile.tokens.fetch_count
+
+    async def field_info(self, resource: str) -> list[FieldInfo]:
+        """The server's field table of ``resource`` (``"SalesInvoices"``, ``"Payments"``, ...):
+        ``GET /<resource>/FieldInfo/``, one typed entry per field."""
+        return await _schema.fetch_field_info(self._core, resource)
+
+    async def check_schema(self) -> list[SchemaDifference]:
+        """How the server's field tables differ from the client's, for every resource the client
+        models (empty when they agree): learn of drift before an export loses precision."""
+        return await _schema.check_schema(self._core)
 
     def __repr__(self) -> str:
         return f"<BouwsoftClient client_nr={self.client_nr}>"

@@ -9,6 +9,7 @@ vendor's table titles (``Field Name``, ``Type Id``, ``Type Name``, ``Length``, `
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -19,10 +20,13 @@ import attrs
 from ._convert import decode_json
 from ._core import Core
 from ._errors import DecodeError, ValidationError
+from ._fields import FIELD_TABLES
+from ._types import FIELD_TYPES
 
 __all__ = [
     "FieldInfo",
     "SchemaDifference",
+    "check_schema",
     "compare_tables",
     "fetch_field_info",
     "read_field_info",
@@ -115,6 +119,7 @@ def _row(raw: object, type_names: Mapping[int, str]) -> FieldInfo:
     if not isinstance(raw, Mapping):
         raise DecodeError("a FieldInfo row is not an object", excerpt=repr(raw)[:120])
     known: dict[str, Any] = {}
+    spelled: dict[str, str] = {}  # attribute -> the key as the server spelled it
     extra: dict[str, Any] = {}
     for key, value in raw.items():
         attribute = _KEYS.get(re.sub(r"[\s_]", "", str(key)).lower())
@@ -122,13 +127,15 @@ def _row(raw: object, type_names: Mapping[int, str]) -> FieldInfo:
             extra[str(key)] = value
         else:
             known[attribute] = value
+            spelled[attribute] = str(key)
     name = _text(known.get("name"))
     if name is None:
         raise DecodeError("a FieldInfo row without a field name", excerpt=repr(raw)[:120])
     type_id = _number(known.get("type_id"))
     type_name = _text(known.get("type"))
     if type_name is not None and not type_name.startswith("tp"):
-        extra["type"] = type_name  # the older pages' JSON type (Number, String): not a name
+        # the older pages' JSON type (Number, String): not a vendor type name
+        extra[spelled["type"]] = known["type"]
         type_name = None
     if type_name is None and type_id is not None:
         type_name = type_names.get(type_id)
@@ -210,13 +217,31 @@ def compare_tables(
 _RESOURCE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
-async def fetch_field_info(
-    core: Core, resource: str, type_names: Mapping[int, str]
-) -> list[FieldInfo]:
+_TYPE_NAMES = {row.type_id: row.name for row in FIELD_TYPES.values()}
+
+
+async def fetch_field_info(core: Core, resource: str) -> list[FieldInfo]:
     """``GET /<resource>/FieldInfo/``: the server's field table of ``resource``."""
     if not isinstance(resource, str) or not _RESOURCE_NAME.fullmatch(resource):
         raise ValidationError(
             f"{resource!r} is not a resource name such as 'SalesInvoices'", field="resource"
         )
     response = await core.request("GET", (resource, "FieldInfo", ""), idempotent=True)
-    return read_field_info(decode_json(response.body, core.secrets()), type_names)
+    return read_field_info(decode_json(response.body, core.secrets()), _TYPE_NAMES)
+
+
+async def check_schema(core: Core) -> list[SchemaDifference]:
+    """Compare the server's table of every resource the client models with the client's own."""
+    async with asyncio.TaskGroup() as group:
+        tasks = {
+            resource: group.create_task(fetch_field_info(core, resource))
+            for resource in FIELD_TABLES
+        }
+    differences: list[SchemaDifference] = []
+    for resource, table in FIELD_TABLES.items():
+        own = [
+            ClientField(name=s.name, type=s.kind, length=s.length, writeable=s.writeable)
+            for s in table.values()
+        ]
+        differences.extend(compare_tables(resource, own, tasks[resource].result()))
+    return differences

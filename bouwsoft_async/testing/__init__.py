@@ -12,11 +12,13 @@ from ._bouwsoft import FakeBouwsoft
 from ._invoices import invoice_dict, render_invoice
 from ._rambase import FakeRamBase
 from ._server import Fault, RecordedRequest
+from ._tables import FieldRow
 
 __all__ = [
     "FakeBouwsoft",
     "FakeRamBase",
     "Fault",
+    "FieldRow",
     "RecordedRequest",
     "invoice_dict",
     "render_invoice",

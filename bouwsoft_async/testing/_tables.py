@@ -15,7 +15,7 @@ import attrs
 
 from ._invoices import FIELD_NAMES, invoice_dict
 
-__all__ = ["TABLES", "Column", "field_info_rows"]
+__all__ = ["TABLES", "FieldRow", "field_info_rows"]
 
 TYPE_IDS = {
     "tpLong": 1, "tpString": 2, "tpDate": 3, "tpDouble": 4, "tpBool": 5, "tpDateNullString": 6,
@@ -25,7 +25,7 @@ TYPE_IDS = {
 
 
 @attrs.frozen(kw_only=True)
-class Column:
+class FieldRow:
     """One row of a vendor field table."""
 
     name: str
@@ -41,11 +41,11 @@ class Column:
         return TYPE_IDS[self.type_name]
 
 
-def _rows(text: str) -> dict[str, Column]:
+def _rows(text: str) -> dict[str, FieldRow]:
     table = {}
     for row in filter(str.strip, text.splitlines()):
         name, _type_id, type_name, length, required, writeable, force = row.split()
-        table[name] = Column(
+        table[name] = FieldRow(
             name=name,
             type_name=type_name,
             length=int(length),
@@ -149,15 +149,33 @@ _SALES_DOUBLE = {
     "creditlimitation_percent", "commercialdiscount_percent",
     *(f"vatpercent{n}" for n in range(1, 6)),
 }  # fmt: skip
-_SALES_DATE = {"date", "expirationdate", "chargeableevent", "ts_lastupdate"}
+_SALES_DATE = {"ts_lastupdate"}
+# an invoice's own dates may be "" ("no date") in a GET answer
 _SALES_DATE_OR_EMPTY = {
-    "senttoaccountingsoftware_ts", "cashdiscount_expirationdate",
-    "creditlimitation_expirationdate", "approved_date", "rejected_date", "sent_date",
-    "einvoice_sent_ts",
+    "date", "expirationdate", "chargeableevent", "senttoaccountingsoftware_ts",
+    "cashdiscount_expirationdate", "creditlimitation_expirationdate", "approved_date",
+    "rejected_date", "sent_date", "einvoice_sent_ts",
+}  # fmt: skip
+
+
+# the newer vendor tables have types of their own for these
+_SALES_CONTACT = {
+    "telephone1": "tpTelefoon", "telephone2": "tpTelefoon", "gsm": "tpTelefoon",
+    "fax": "tpFax", "email": "tpEmail",
+}  # fmt: skip
+# the newer SalesInvoices table adds these after senttoaccountingsoftware_ts
+_SALES_NEWER = {
+    "einvoice_sent": "tpBool", "einvoice_sent_ts": "tpDateNullString",
+    "einvoice_technical_status": "tpString", "einvoice_transmissionid": "tpString",
+    "einvoice_lasterrors": "tpString",
 }  # fmt: skip
 
 
 def _sales_type(name: str, example: Any) -> str:
+    if name in _SALES_CONTACT:
+        return _SALES_CONTACT[name]
+    if name in _SALES_NEWER:
+        return _SALES_NEWER[name]
     if name in _SALES_MONEY:
         return "tpCurrency"
     if name in _SALES_DOUBLE:
@@ -173,25 +191,25 @@ def _sales_type(name: str, example: Any) -> str:
     return "tpString"
 
 
-def _sales_invoices() -> dict[str, Column]:
+def _sales_invoices() -> dict[str, FieldRow]:
     example = invoice_dict(24)
+    names = [name for name in FIELD_NAMES if name != "id"]
+    names += [name for name in _SALES_NEWER if name not in names]
     return {
-        name: Column(name=name, type_name=_sales_type(name, example.get(name)))
-        for name in FIELD_NAMES
-        if name != "id"
+        name: FieldRow(name=name, type_name=_sales_type(name, example.get(name))) for name in names
     }
 
 
 SALES_INVOICES = _sales_invoices()
 
-TABLES: dict[str, dict[str, Column]] = {
+TABLES: dict[str, dict[str, FieldRow]] = {
     "Payments": PAYMENTS,
     "PurchaseInvoices": PURCHASE_INVOICES,
     "SalesInvoices": SALES_INVOICES,
 }
 
 
-def field_info_rows(table: dict[str, Column], *, strict: bool) -> list[dict[str, Any]]:
+def field_info_rows(table: dict[str, FieldRow], *, strict: bool) -> list[dict[str, Any]]:
     """A FieldInfo answer's rows. No vendor page shows one: the normal fake spells them as the
     pages' table titles with Yes/No, the strict one as lower-case API names with JSON booleans."""
     rows: list[dict[str, Any]] = []

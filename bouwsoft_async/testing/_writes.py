@@ -18,7 +18,7 @@ from aiohttp import BodyPartReader, web
 
 from ._filters import FilterSyntaxError, matches, parse_filter
 from ._invoices import wire_value
-from ._tables import PAYMENTS, PAYMENTS_PUT, PURCHASE_INVOICES, TABLES, Column, field_info_rows
+from ._tables import PAYMENTS, PAYMENTS_PUT, PURCHASE_INVOICES, TABLES, FieldRow, field_info_rows
 
 __all__ = ["ColumnsSyntaxError", "WritesMixin", "parse_columns"]
 
@@ -81,7 +81,7 @@ def parse_columns(text: str) -> list[tuple[str, Any]]:
     return pairs
 
 
-def _typed(spec: Column, value: Any) -> Any:
+def _typed(spec: FieldRow, value: Any) -> Any:
     kind = spec.type_name
     if kind in ("tpString", "tpTelefoon", "tpEmail", "tpFax", "tpTime"):
         if not isinstance(value, str):
@@ -210,6 +210,10 @@ class WritesMixin:
     strict: bool
 
     def _writes_init(self) -> None:
+        # what FieldInfo serves: the fake's own tables, per fake, for a test to change
+        self.field_tables: dict[str, dict[str, FieldRow]] = {
+            resource: dict(table) for resource, table in TABLES.items()
+        }
         self.purchase_invoices: dict[int, dict[str, Any]] = {}
         self.payments: dict[int, dict[str, Any]] = {}
         self.uploads: dict[int, list[dict[str, Any]]] = {}
@@ -251,7 +255,7 @@ class WritesMixin:
 
     @staticmethod
     def _read_columns(
-        request: web.Request, table: dict[str, Column], writeable: frozenset[str] | None = None
+        request: web.Request, table: dict[str, FieldRow], writeable: frozenset[str] | None = None
     ) -> dict[str, Any]:
         raw = request.query.get("columns")
         if raw is None:
@@ -459,7 +463,7 @@ class WritesMixin:
         return web.Response(status=204) if self.strict else _json({}, 200)
 
     async def _field_info(self, request: web.Request) -> web.Response:
-        table = TABLES[request.path.split("/")[3]]
+        table = self.field_tables[request.path.split("/")[3]]
         rows = field_info_rows(table, strict=self.strict)
         if self.strict:  # no page shows this answer: the strict fake sends a bare list
             return _json(rows, 200)

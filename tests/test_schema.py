@@ -1,0 +1,124 @@
+"""FieldInfo read tolerantly, and the schema check, over real HTTP against the fake and the
+strict fake (issue 12 section 4)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import attrs
+import pytest
+
+from bouwsoft_async import (
+    BouwsoftClient,
+    DecodeError,
+    FieldInfo,
+    SchemaDifference,
+    ValidationError,
+)
+from bouwsoft_async._schema import read_field_info
+from bouwsoft_async.testing import FakeBouwsoft, FieldRow
+
+TYPE_NAMES = {1: "tpLong", 8: "tpCurrency"}
+
+
+@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
+    async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
+    async with fake.client() as c:
+        yield c
+
+
+async def test_field_info_is_typed_whatever_the_spelling(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # the normal fake: Records wrapper, table titles, Yes/No; the strict: a bare list, API names
+    info = await client.field_info("Payments")
+    amount = next(row for row in info if row.name == "amount")
+    assert amount == FieldInfo(
+        name="amount", type="tpCurrency", type_id=8, length=0, required=False, writeable=True,
+        force_write=False, link=None,
+    )  # fmt: skip
+    bic = next(row for row in info if row.name == "bic")
+    assert (bic.type, bic.length, bic.writeable) == ("tpString", 11, True)
+    assert [row.name for row in info][:2] == ["purchaseinvoice_id", "purchaseinvoice_nr"]
+    sales = await client.field_info("SalesInvoices")
+    assert {row.name: row.type for row in sales}["amountinclvat"] == "tpCurrency"
+    assert fake.requests_to("GET", "/FieldInfo")[-1].path == "/api/v1/SalesInvoices/FieldInfo/"
+
+
+async def test_field_info_refuses_a_bad_resource_name(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    for bad in ("", "Sales/Invoices", "../x", "Payments?x=1"):
+        with pytest.raises(ValidationError):
+            await client.field_info(bad)
+    assert fake.requests_to("GET", "/FieldInfo") == []
+
+
+async def test_check_schema_agrees_with_the_fake(client: BouwsoftClient) -> None:
+    assert await client.check_schema() == []
+
+
+async def test_check_schema_reports_drift(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
+    payments = fake.field_tables["Payments"]
+    del payments["note"]
+    payments["amount"] = attrs.evolve(payments["amount"], type_name="tpDouble")
+    payments["bic"] = attrs.evolve(payments["bic"], length=15)
+    fake.field_tables["SalesInvoices"]["vatamount6"] = FieldRow(
+        name="vatamount6", type_name="tpCurrency"
+    )
+    differences = await client.check_schema()
+    assert sorted(differences, key=str) == sorted(
+        [
+            SchemaDifference(resource="Payments", field="note", change="removed"),
+            SchemaDifference(resource="Payments", field="amount", change="changed",
+                             detail="type tpCurrency -> tpDouble"),
+            SchemaDifference(resource="Payments", field="bic", change="changed",
+                             detail="length 11 -> 15"),
+            SchemaDifference(resource="SalesInvoices", field="vatamount6", change="added",
+                             detail="type tpCurrency"),
+        ],
+        key=str,
+    )  # fmt: skip
+    assert str(differences[0]).startswith(differences[0].resource + ".")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [{"Field Name": "amount", "Type Id": 8, "Type Name": "tpCurrency", "Length": 0,
+          "Required": "No", "Writeable": "Yes", "Force Write": "No", "Link": ""}],
+        {"Content-Range": "0-0/1", "Records": [{"name": "amount", "typeid": "8",
+          "typename": "tpCurrency", "length": "0", "required": False, "writeable": True,
+          "forcewrite": False}]},
+        [{"field_name": "amount", "type_id": 8, "length": 0, "required": "no",
+          "writeable": "yes", "force_write": 0, "link": None}],
+    ],
+)  # fmt: skip
+def test_field_info_rows_read_tolerantly(payload: Any) -> None:
+    (row,) = read_field_info(payload, TYPE_NAMES)
+    assert (row.name, row.type, row.type_id, row.length) == ("amount", "tpCurrency", 8, 0)
+    assert (row.required, row.writeable, row.force_write, row.link) == (False, True, False, None)
+
+
+def test_field_info_keeps_what_it_does_not_know() -> None:
+    (row,) = read_field_info(
+        {"Records": [{"Field Name": "id", "Type": "Number", "Comment": "key"}]}, TYPE_NAMES
+    )
+    assert row.type is None
+    assert row.extra == {"Type": "Number", "Comment": "key"}
+    assert read_field_info({"Content-Range": "*/0", "Records": []}, TYPE_NAMES) == []
+
+
+@pytest.mark.parametrize(
+    "payload", [None, "x", {"Records": "x"}, [1], [{"Type Name": "tpLong"}], {"a": 1}]
+)
+def test_field_info_that_is_no_table_is_a_decode_error(payload: Any) -> None:
+    with pytest.raises(DecodeError):
+        read_field_info(payload, TYPE_NAMES)
