@@ -149,20 +149,15 @@ _SALES_DOUBLE = {
     "creditlimitation_percent", "commercialdiscount_percent",
     *(f"vatpercent{n}" for n in range(1, 6)),
 }  # fmt: skip
-_SALES_DATE = {"ts_lastupdate"}
-# an invoice's own dates may be "" ("no date") in a GET answer
+# as in the documented PurchaseInvoices and Payments tables, an invoice's own dates are tpDate
+_SALES_DATE = {"date", "expirationdate", "chargeableevent", "ts_lastupdate"}
+# dates of things that may not have happened yet ("" until then)
 _SALES_DATE_OR_EMPTY = {
-    "date", "expirationdate", "chargeableevent", "senttoaccountingsoftware_ts",
-    "cashdiscount_expirationdate", "creditlimitation_expirationdate", "approved_date",
+    "senttoaccountingsoftware_ts", "cashdiscount_expirationdate", "creditlimitation_expirationdate", "approved_date",
     "rejected_date", "sent_date", "einvoice_sent_ts",
 }  # fmt: skip
 
 
-# the newer vendor tables have types of their own for these
-_SALES_CONTACT = {
-    "telephone1": "tpTelefoon", "telephone2": "tpTelefoon", "gsm": "tpTelefoon",
-    "fax": "tpFax", "email": "tpEmail",
-}  # fmt: skip
 # the newer SalesInvoices table adds these after senttoaccountingsoftware_ts
 _SALES_NEWER = {
     "einvoice_sent": "tpBool", "einvoice_sent_ts": "tpDateNullString",
@@ -172,8 +167,6 @@ _SALES_NEWER = {
 
 
 def _sales_type(name: str, example: Any) -> str:
-    if name in _SALES_CONTACT:
-        return _SALES_CONTACT[name]
     if name in _SALES_NEWER:
         return _SALES_NEWER[name]
     if name in _SALES_MONEY:
