@@ -153,8 +153,9 @@ _SALES_DOUBLE = {
 _SALES_DATE = {"date", "expirationdate", "chargeableevent", "ts_lastupdate"}
 # dates of things that may not have happened yet ("" until then)
 _SALES_DATE_OR_EMPTY = {
-    "senttoaccountingsoftware_ts", "cashdiscount_expirationdate", "creditlimitation_expirationdate", "approved_date",
-    "rejected_date", "sent_date", "einvoice_sent_ts",
+    "senttoaccountingsoftware_ts", "cashdiscount_expirationdate",
+    "creditlimitation_expirationdate", "approved_date", "rejected_date", "sent_date",
+    "einvoice_sent_ts",
 }  # fmt: skip
 
 
