@@ -19,11 +19,19 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import attrs
+import orjson
 
+from ._convert import record_rows
 from ._models import SalesInvoice
 from ._output import Progress, atomic_text_file
 
-__all__ = ["FIELD_NAMES", "Progress", "export_sales_invoices", "invoice_row"]
+__all__ = [
+    "FIELD_NAMES",
+    "Progress",
+    "export_sales_invoices",
+    "invoice_row",
+    "sales_invoice_rows",
+]
 
 Format = Literal["jsonl", "csv"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv")
@@ -62,6 +70,8 @@ _TEXT: dict[type, Callable[[Any], Any]] = {
     datetime: lambda v: v.isoformat(sep=" "),
 }
 _values = operator.attrgetter(*FIELD_NAMES)
+_row_values = operator.itemgetter(*FIELD_NAMES)
+_KNOWN = frozenset(FIELD_NAMES)
 
 
 def invoice_row(invoice: SalesInvoice) -> dict[str, Any]:
@@ -78,16 +88,36 @@ def invoice_row(invoice: SalesInvoice) -> dict[str, Any]:
     return row
 
 
+def sales_invoice_rows(records: list[Any]) -> list[dict[str, Any]]:
+    """A page's raw invoices (parsed JSON) as the rows ``invoice_row`` makes of their models,
+    without building the models: each value read by the converter's rules, then written as
+    text where ``invoice_row`` writes text (each distinct amount and date once a page)."""
+    return record_rows(records, SalesInvoice, _TEXT)
+
+
 # -- writers ---------------------------------------------------------------------------------
 
 
+def _json_line(row: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        # an integer past 64 bits (only in extra, from a body orjson could not parse): stdlib
+        line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return line.encode("utf-8")
+
+
 class _JsonLines:
+    """One JSON object per line, written by orjson (UTF-8, no spaces, like the old writer)."""
+
     def __init__(self, stream: TextIO) -> None:
         self._write = stream.write
-        self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def write(self, invoice: SalesInvoice) -> None:
-        self._write(self._encode(invoice_row(invoice)) + "\n")
+        self._write(_json_line(invoice_row(invoice)).decode("utf-8"))
+
+    def write_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+        self._write(b"".join(map(_json_line, rows)).decode("utf-8"))
 
 
 _CSV_TEXT: dict[Any, Callable[[Any], str]] = {
@@ -112,6 +142,20 @@ class _Csv:
         ]
         row.append(json.dumps(_plain(invoice.extra), ensure_ascii=False) if invoice.extra else "")
         self._writer.writerow(row)
+
+    def write_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+        text = _CSV_TEXT
+        size = len(FIELD_NAMES)
+        lines = []
+        for row in rows:
+            line = [
+                value if (f := text.get(value.__class__)) is None else f(value)
+                for value in _row_values(row)
+            ]
+            extra = {k: v for k, v in row.items() if k not in _KNOWN} if len(row) > size else None
+            line.append(json.dumps(extra, ensure_ascii=False) if extra else "")
+            lines.append(line)
+        self._writer.writerows(lines)
 
 
 # -- the export ------------------------------------------------------------------------------

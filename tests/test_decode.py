@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import re
@@ -35,6 +36,7 @@ from bouwsoft_async._convert import (
     try_decode_json,
     unstructure,
 )
+from bouwsoft_async._export import _Csv, _JsonLines, invoice_row, sales_invoice_rows
 from bouwsoft_async._fields import (
     PAYMENT_FIELDS,
     PURCHASE_INVOICE_FIELDS,
@@ -725,3 +727,82 @@ def test_the_edges_of_the_ranges_are_sent() -> None:
         "ledger=2147483647,company_id=-2147483648,basis1=922337203685477.5807,"
         "basis2=-922337203685477.5808"
     )
+
+
+# -- the export's rows: without models, the same as with them (issue 10 item 2) -----------------
+
+_EDGES: list[dict[str, Any]] = [
+    {"basis": 100.049999999999997, "vatamount": 1e20, "balance": 1e30, "advance": -0.0},
+    {"basis": 0, "vatamount": 5, "amountinclvat": 0.123456, "balance": "12.30"},
+    {"vatpercent": 12.5, "vatpercent1": 21, "cashdiscount_percent": 1e-7},
+    {"nr": "20160041", "pricedecimals": 2.0, "ledger": " 70000 "},
+    {"address_zipcode": 8840, "ordernr": 12.5, "vatcode": 21},
+    {"address_latitude": 0, "address_longitude": 51.19147, "shippingaddress_latitude": -3},
+    {"date": "", "expirationdate": "2012-03-08", "sent_date": "", "approved_date": "2024-02-29"},
+    {"ts_lastupdate": "2025-02-12T14:29:54", "senttoaccountingsoftware_ts": "2020-01-02 03:04:05"},
+    {"einvoice_sent": True, "einvoice_sent_ts": "2026-05-07 09:21:28"},
+    {"new_total": 100.049999999999997, "nested": {"a": [1.1, 2, None, "é"]}, "flag": False},
+    {"note_ünïcode": "Élec Dubois \u2013 \U0001f600", "concerning": 'quote " and \\ and \n'},
+    {"big": 12345678901234567890, "tiny": 5e-324, "text": ""},
+]
+
+
+def _edge_records(count: int) -> list[dict[str, Any]]:
+    records = []
+    for k, invoice_id in enumerate(invoice_ids(count)):
+        record = json.loads(render_invoice(invoice_id))
+        if k % 5 == 0:
+            record.update(_EDGES[(k // 5) % len(_EDGES)])
+        if k % 3 == 0:  # an older server: no e-invoice fields
+            for key in [key for key in record if key.startswith("einvoice_")]:
+                del record[key]
+        records.append(record)
+    return records
+
+
+@pytest.mark.parametrize(("count", "page_size"), [(3000, 500), (1000, 37), (120, 1)])
+def test_rows_without_models_equal_the_rows_of_the_models(count: int, page_size: int) -> None:
+    records = _edge_records(count)
+    for start in range(0, len(records), page_size):
+        page = records[start : start + page_size]
+        typed = [invoice_row(invoice) for invoice in structure_many(page, SalesInvoice)]
+        fast = sales_invoice_rows(page)
+        assert len(fast) == len(typed)
+        for expected, got in zip(typed, fast, strict=True):
+            assert list(got.items()) == list(expected.items())
+            assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
+
+
+def test_rows_raise_what_the_models_raise() -> None:
+    good = _edge_records(3)
+    for bad in ({"id": "x"}, {"balance": "lots"}, {"date": "2012/03/08"}, {"approved": 1}):
+        page = [*good, {**good[0], **bad}]
+        with pytest.raises(DecodeError) as typed:
+            structure_many(page, SalesInvoice)
+        with pytest.raises(DecodeError) as fast:
+            sales_invoice_rows(page)
+        assert str(fast.value) == str(typed.value)
+    with pytest.raises(DecodeError, match="missing field 'balance'"):
+        sales_invoice_rows([{k: v for k, v in good[0].items() if k != "balance"}])
+
+
+@pytest.mark.parametrize("writer", [_JsonLines, _Csv])
+def test_both_writer_paths_write_the_same_file(writer: Any) -> None:
+    records = _edge_records(2000)
+    by_model, by_row = io.StringIO(), io.StringIO()
+    typed_writer, row_writer = writer(by_model), writer(by_row)
+    for start in range(0, len(records), 500):
+        page = records[start : start + 500]
+        for invoice in structure_many(page, SalesInvoice):
+            typed_writer.write(invoice)
+        row_writer.write_rows(sales_invoice_rows(page))
+    assert by_row.getvalue() == by_model.getvalue()
+    if writer is _JsonLines:
+        # and in meaning what the stdlib encoder wrote before orjson
+        lines = by_row.getvalue().splitlines()
+        assert len(lines) == len(records)
+        for line, invoice in zip(lines, structure_many(records, SalesInvoice), strict=True):
+            old = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode(
+                invoice_row(invoice)
+            )
+            assert json.loads(line) == json.loads(old)
