@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -305,3 +306,110 @@ def test_a_short_list_is_not_split() -> None:
     assert parts_for(75, 25, 8) == 3
     assert parts_for(20_000, 500, 8) == 8
     assert parts_for(20_000, 500, 1) == 1
+
+
+# -- probes and page requests, counted in the fake's log ---------------------------------------
+
+
+def _probes_and_pages(fake: FakeBouwsoft) -> tuple[int, int]:
+    lists = [r for r in fake.requests if r.path.rstrip("/").endswith("/SalesInvoices")]
+    probes = sum(1 for r in lists if r.query.get("limit") == "1")
+    return probes, len(lists) - probes
+
+
+async def test_an_unfiltered_parallel_walk_sends_few_probes_and_pages() -> None:
+    # issue 10 item 3: today 14 probes and 45 page requests for 40 pages of data
+    async with FakeBouwsoft(sales_invoices=20_000) as fake, _client(fake) as client:
+        ids = [i.id async for i in client.sales_invoices.list(concurrency=8, page_size=500)]
+        probes, pages = _probes_and_pages(fake)
+    assert sorted(ids) == fake.invoice_ids
+    assert probes <= 8 + 2
+    assert pages <= 40 + 4
+
+
+async def test_on_dense_ids_every_piece_is_whole_pages_over_http() -> None:
+    async with FakeBouwsoft(sales_invoices=1) as fake, _client(fake) as client:
+        fake.invoice_ids = list(range(1, 20_001))
+        ids = [i.id async for i in client.sales_invoices.list(concurrency=8, page_size=500)]
+        probes, pages = _probes_and_pages(fake)
+    assert sorted(ids) == fake.invoice_ids
+    assert probes <= 8 + 2
+    # 40 pages of data, and the last one is full: one request more to be sure nothing follows
+    assert pages == 41
+
+
+async def test_a_filter_matching_few_records_is_not_split() -> None:
+    # issue 10 item 3: a filter matching 50 of 100,000 at page size 25 sent 36 probes
+    async with FakeBouwsoft(sales_invoices=100_000) as fake, _client(fake) as client:
+        text = f"id gt {fake.invoice_ids[-51]}"
+        ids = [
+            i.id async for i in client.sales_invoices.list(filter=text, concurrency=8, page_size=25)
+        ]
+        probes, pages = _probes_and_pages(fake)
+    assert ids == fake.invoice_ids[-50:]
+    assert probes <= 1
+    assert pages <= 3  # two pages of data, the second full: one more to be sure
+
+
+# -- no silent caps ----------------------------------------------------------------------------
+
+
+async def test_more_concurrency_than_the_client_allows_is_refused_before_sending() -> None:
+    # issue 10 item 5: concurrency=16 on a client of max_concurrency=8 ran 8 at a time, silently
+    async with FakeBouwsoft(sales_invoices=3000) as fake:
+        async with _client(fake) as client:
+            with pytest.raises(ValidationError, match="max_concurrency=16") as caught:
+                [i async for i in client.sales_invoices.list(concurrency=16)]
+            assert caught.value.field == "concurrency"
+            assert fake.requests == []
+        async with _client(fake, max_concurrency=16) as client:
+            ids = [i.id async for i in client.sales_invoices.list(concurrency=16, page_size=50)]
+    assert sorted(ids) == fake.invoice_ids
+
+
+# -- pages say where they stand --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_pages_say_where_they_stand_in_the_walk(concurrency: int) -> None:
+    # issue 11 item 13: page.total is what was ahead of the page, not the list's total
+    async with FakeBouwsoft(sales_invoices=2000) as fake, _client(fake) as client:
+        pages = [
+            p async for p in client.sales_invoices.pages(concurrency=concurrency, page_size=300)
+        ]
+    assert [p.walk_total for p in pages] == [2000] * len(pages)
+    positions = [p.walk_position for p in pages]
+    assert positions == list(itertools.accumulate([0] + [len(p.records) for p in pages[:-1]]))
+    assert sum(len(p.records) for p in pages) == 2000
+    if concurrency == 1:
+        # the old fields keep their meaning: the page's own Content-Range
+        assert [p.total for p in pages] == [2000 - k * 300 for k in range(len(pages))]
+        assert all(p.first == 0 and p.last == len(p.records) - 1 for p in pages)
+
+
+# -- every list resource walks the same way -----------------------------------------------------
+
+
+async def test_payments_and_purchase_invoices_walk_like_sales_invoices() -> None:
+    async with FakeBouwsoft(sales_invoices=10, strict=True) as fake, _client(fake) as client:
+        for _ in range(45):
+            await client.purchase_invoices.create(company_id=1, address_id=328892)
+            await client.payments.create(amount=Decimal("1.05"))
+        for endpoint, records in (
+            (client.payments, fake.payments),
+            (client.purchase_invoices, fake.purchase_invoices),
+        ):
+            every = sorted(records)
+            assert await endpoint.count() == 45
+            assert [r.id async for r in endpoint.list(page_size=10)] == every
+            parallel = [r.id async for r in endpoint.list(page_size=5, concurrency=3)]
+            assert sorted(parallel) == every
+            assert len(parallel) == 45
+            pages = [p async for p in endpoint.pages(page_size=20)]
+            assert [len(p.records) for p in pages] == [20, 20, 5]
+            parts = await endpoint.partitions(3)
+            walked = [[r.id async for r in endpoint.list(id_range=p)] for p in parts]
+            assert [i for ids in walked for i in ids] == every
+            past = datetime(2000, 1, 1)
+            assert await endpoint.count(since=past) == 45
+            assert [r.id async for r in endpoint.list(since=datetime(2999, 1, 1))] == []
