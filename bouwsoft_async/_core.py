@@ -38,7 +38,14 @@ from ._errors import (
 )
 from ._protocol import json_as_utf8, parse_retry_after, path_of, resource_url
 from ._retry import RetryPolicy, call_with_retries
-from ._transport import DEFAULT_MAX_RESPONSE_BYTES, AiohttpTransport, Request, Response, Transport
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    AiohttpTransport,
+    Body,
+    Request,
+    Response,
+    Transport,
+)
 
 __all__ = [
     "UNSET",
@@ -108,7 +115,7 @@ class _Call:
     method: str
     target: str | Sequence[str | int]
     params: Mapping[str, str] | None
-    data: bytes | aiohttp.FormData | None
+    data: Body | Callable[[], Body] | None
     idempotent: bool
     authenticate: bool
     extra_headers: Mapping[str, str] | None
@@ -150,7 +157,7 @@ class Core:
         target: str | Sequence[str | int],
         *,
         params: Mapping[str, str] | None = None,
-        data: bytes | aiohttp.FormData | None = None,
+        data: Body | Callable[[], Body] | None = None,
         idempotent: bool,
         authenticate: bool = True,
         extra_headers: Mapping[str, str] | None = None,
@@ -322,8 +329,12 @@ class Core:
         headers = credentials.headers if credentials is not None else {}
         if call.extra_headers:
             headers = {**headers, **call.extra_headers}
+        # a body given as a function is built afresh for every attempt (a form is single-use)
+        data = call.data
+        if data is not None and not isinstance(data, Body):
+            data = data()
         request = Request(
-            method=call.method, url=url, params=params or None, headers=headers, data=call.data
+            method=call.method, url=url, params=params or None, headers=headers, data=data
         )
         call.in_flight = True
         try:

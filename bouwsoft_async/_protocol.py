@@ -617,27 +617,16 @@ def encode_columns(fields: Sequence[tuple[str, str]]) -> str:
 
 # -- uploads ---------------------------------------------------------------------------------
 
-MULTIPART_BOUNDARY = "bouwsoft-async-5f0c9d1e7a2b4c36"
 _BAD_FILENAME = re.compile(r'[\x00-\x1f\x7f"\\/]')
 
 
-def encode_file_upload(filename: str, content: bytes, *, field: str = "file") -> tuple[bytes, str]:
-    """A multipart/form-data body with one file part, and its Content-Type header.
-
-    Built as bytes (not a stream) so that a retried PUT sends exactly the same body again.
-    """
+def check_upload_filename(filename: str) -> str:
+    """The name a file is uploaded under: non-empty, exact UTF-8, without quotes, slashes or
+    control characters (which would break out of the multipart header or name a path)."""
     if not filename or _BAD_FILENAME.search(filename):
         raise ValidationError(
             f"filename {filename!r} must be non-empty, without quotes, slashes or control "
             "characters",
             field="filename",
         )
-    if MULTIPART_BOUNDARY.encode() in content:
-        raise ValidationError("the file contains the multipart boundary", field="file")
-    head = (
-        f"--{MULTIPART_BOUNDARY}\r\n"
-        f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
-    return head + content + tail, f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"
+    return check_utf8(filename, field="filename")

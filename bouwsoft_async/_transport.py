@@ -35,9 +35,13 @@ __all__ = [
 ]
 
 
+# a request body; a form or multipart writer is consumed when sent, so a retry needs a new one
+Body = bytes | aiohttp.FormData | aiohttp.MultipartWriter
+
+
 @attrs.frozen(kw_only=True)
 class Request:
-    """One HTTP request. ``data`` is a body (bytes, a form, or multipart) or None.
+    """One HTTP request. ``data`` is a body (bytes, a form, or a multipart writer) or None.
 
     ``url`` has no query string; ``params`` are its query parameters, in order.
     """
@@ -46,7 +50,7 @@ class Request:
     url: str
     params: Mapping[str, str] | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
-    data: bytes | aiohttp.FormData | None = attrs.field(default=None, repr=False)
+    data: Body | None = attrs.field(default=None, repr=False)
 
     def wire_url(self) -> str:
         """The URL exactly as it goes on the wire, the query RFC 3986 percent-encoded."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, TypeVar, Union
 
+import aiohttp
 import attrs
 
 from ._convert import decode_json, structure, structure_changes
@@ -27,7 +28,13 @@ from ._errors import (
 )
 from ._fields import FieldSpec, encode_write
 from ._models import RecordChanges
-from ._protocol import encode_file_upload, error_for_status, excerpt, redact, vendor_error_of
+from ._protocol import (
+    check_upload_filename,
+    error_for_status,
+    excerpt,
+    redact,
+    vendor_error_of,
+)
 from ._transport import Response
 
 __all__ = [
@@ -247,17 +254,21 @@ async def send_file(
     filename: str | None,
     cls: type[T],
 ) -> T:
-    """Upload one file as multipart ``file``; a POST is not retried once it may have arrived."""
+    """Upload one file as multipart ``file``; a POST is not retried once it may have arrived.
+
+    The multipart body is aiohttp's, built afresh for each attempt (a form is sent once), with
+    a random boundary, so no file content can collide with it.
+    """
     name, content = await read_file_input(file, filename)
-    body, content_type = encode_file_upload(name, content)
+    name = check_upload_filename(name)
+
+    def form() -> aiohttp.FormData:
+        # the name as it is in the part's header (RFC 7578), not percent-quoted
+        body = aiohttp.FormData(quote_fields=False)
+        body.add_field("file", content, filename=name, content_type="application/octet-stream")
+        return body
+
     sent = {"filename": name, "size": len(content)}
-    response = await core.request(
-        method,
-        path,
-        data=body,
-        extra_headers={"Content-Type": content_type},
-        idempotent=method == "PUT",
-        sent=sent,
-    )
+    response = await core.request(method, path, data=form, idempotent=method == "PUT", sent=sent)
     what = _Sent(method=method, path=path, fields=sent)
     return _read_record(_answer_record(response, core, what), cls, response, core, what)
