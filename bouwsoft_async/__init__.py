@@ -29,6 +29,7 @@ from ._retry import RetryPolicy, set_instant_retries
 from ._sales_invoices import SalesInvoices
 from ._schema import FieldInfo, SchemaDifference
 from ._transport import AiohttpTransport, Request, Response, Transport
+from ._write_types import PaymentFields, PaymentUpdateFields, PurchaseInvoiceFields
 
 __all__ = [
     "DEFAULT_AUTH_URL",
@@ -47,9 +48,12 @@ __all__ = [
     "NotFoundError",
     "Page",
     "Payment",
+    "PaymentFields",
+    "PaymentUpdateFields",
     "Payments",
     "PermissionDeniedError",
     "PurchaseInvoice",
+    "PurchaseInvoiceFields",
     "PurchaseInvoices",
     "RateLimitError",
     "RecordChanges",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Unpack
 
 from . import _listing, _writes
 from ._core import Core
@@ -18,6 +18,7 @@ from ._errors import (
 from ._fields import PAYMENT_FIELDS, encode_write
 from ._models import Payment, RecordChanges
 from ._protocol import check_utf8, condition
+from ._write_types import PaymentFields, PaymentUpdateFields
 
 __all__ = ["Payments"]
 
@@ -57,7 +58,7 @@ class Payments(_listing.ListEndpoint[Payment]):
         )
         self._flights: dict[str, _Flight] = {}
 
-    async def create(self, *, idempotent: bool = False, **fields: Any) -> Payment:
+    async def create(self, *, idempotent: bool = False, **fields: Unpack[PaymentFields]) -> Payment:
         """Create a payment (``POST``), fields sent in the order given.
 
         A plain create is never sent twice: when its outcome is unknown (timeout, dropped
@@ -161,7 +162,9 @@ class Payments(_listing.ListEndpoint[Payment]):
             also_retry=absent_send_again,
         )
 
-    async def update(self, payment_id: int, **fields: Any) -> RecordChanges[Payment]:
+    async def update(
+        self, payment_id: int, **fields: Unpack[PaymentUpdateFields]
+    ) -> RecordChanges[Payment]:
         """Change a payment (``PUT``): only ``amount``, ``paymentaccount_id``, ``iban`` and
         ``bic`` may be changed. Returns what changed; the vendor's answer carries no
         ``ts_lastupdate``, so ``changes.ts_lastupdate`` is usually None."""

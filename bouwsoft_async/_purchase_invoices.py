@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Unpack
 
 from . import _listing, _writes
 from ._core import Core
 from ._fields import PURCHASE_INVOICE_FIELDS
 from ._models import PurchaseInvoice, RecordChanges, UploadedFile
+from ._write_types import PurchaseInvoiceFields
 
 __all__ = ["PurchaseInvoices"]
 
@@ -23,7 +24,7 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
             core, RESOURCE, PurchaseInvoice, id_name="invoice_id", max_concurrency=max_concurrency
         )
 
-    async def create(self, **fields: Any) -> PurchaseInvoice:
+    async def create(self, **fields: Unpack[PurchaseInvoiceFields]) -> PurchaseInvoice:
         """Create a purchase invoice (``POST``), fields sent in the order given.
 
         Not retried once it may have reached the server: WriteOutcomeUnknown then.
@@ -32,7 +33,9 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
             self._core, (RESOURCE,), PURCHASE_INVOICE_FIELDS, fields, PurchaseInvoice
         )
 
-    async def update(self, invoice_id: int, **fields: Any) -> RecordChanges[PurchaseInvoice]:
+    async def update(
+        self, invoice_id: int, **fields: Unpack[PurchaseInvoiceFields]
+    ) -> RecordChanges[PurchaseInvoice]:
         """Set fields (``PUT``); returns only what changed, derived totals included."""
         invoice_id = _listing.validate_id(invoice_id, "invoice_id")
         return await _writes.put_changes(
