@@ -38,6 +38,7 @@ from ._protocol import MAX_CURRENCY_DECIMALS, excerpt
 from ._types import Money, Rate
 
 __all__ = [
+    "ROW_TEXT",
     "SCALARS",
     "converter",
     "decode_json",
@@ -536,6 +537,22 @@ def structure_many(items: list[Any], cls: type[T]) -> list[T]:
         raise
     except Exception as exc:
         raise DecodeError(f"the answer does not fit {cls.__name__}: {_summary(exc)}") from exc
+
+
+def decimal_text(value: Decimal) -> str:
+    """Exact text of a Decimal, in plain digits (``str`` switches to exponents at the edges)."""
+    text = str(value)
+    return format(value, "f") if "E" in text else text
+
+
+# how a row (an export's, ``rows()``'s) writes the converted values that JSON can't hold
+ROW_TEXT: Mapping[type, Callable[[Any], Any]] = MappingProxyType(
+    {
+        Decimal: decimal_text,
+        date: date.isoformat,
+        datetime: lambda v: v.isoformat(sep=" "),
+    }
+)
 
 
 def record_rows(

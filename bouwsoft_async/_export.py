@@ -7,7 +7,6 @@ whole. Memory stays at the parallel walk's few pages: invoices are written as th
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import operator
@@ -21,7 +20,7 @@ from typing import Any, Literal, TextIO
 import attrs
 import orjson
 
-from ._convert import record_rows
+from ._convert import ROW_TEXT, decimal_text, record_rows
 from ._models import SalesInvoice
 from ._output import Progress, atomic_text_file
 
@@ -42,17 +41,11 @@ FIELD_NAMES: tuple[str, ...] = tuple(
 # -- values ----------------------------------------------------------------------------------
 
 
-def _decimal_text(value: Decimal) -> str:
-    text = str(value)
-    # str() switches to exponent notation for tiny or huge values; the file wants plain digits
-    return format(value, "f") if "E" in text else text
-
-
 def _plain(value: Any) -> Any:
     """A JSON-ready value: Decimal as exact text, dates in ISO form, containers walked."""
     cls = value.__class__
     if cls is Decimal:
-        return _decimal_text(value)
+        return decimal_text(value)
     if cls is date:
         return value.isoformat()
     if cls is datetime:
@@ -64,11 +57,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_TEXT: dict[type, Callable[[Any], Any]] = {
-    Decimal: _decimal_text,
-    date: date.isoformat,
-    datetime: lambda v: v.isoformat(sep=" "),
-}
+_TEXT = ROW_TEXT
 _values = operator.attrgetter(*FIELD_NAMES)
 _row_values = operator.itemgetter(*FIELD_NAMES)
 _KNOWN = frozenset(FIELD_NAMES)
@@ -185,16 +174,17 @@ async def export_sales_invoices(
     written = 0
     with atomic_text_file(target) as stream:
         writer = _JsonLines(stream) if format == "jsonl" else _Csv(stream)
-        pages = invoices.pages(
+        # rows straight from the wire: the same values as through the models, without them
+        pages = invoices._row_pages(
             filter=filter, since=since, concurrency=concurrency, page_size=page_size
         )
-        async with contextlib.aclosing(pages):
+        try:
             async for page in pages:
-                write = writer.write
-                for invoice in page.records:
-                    write(invoice)
+                writer.write_rows(page.records)
                 written += len(page.records)
                 progress.advance(len(page.records))
+        finally:
+            await pages.aclose()
     progress.finish()
     return written
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from . import _walk
 from ._convert import decode_json
@@ -122,12 +122,12 @@ class ListEndpoint(Generic[R]):
         self._id_name = id_name
         self._max_concurrency = max_concurrency
 
-    def _source(self, filter: str | None) -> _walk.Source[R]:
+    def _source(self, filter: str | None, reader: _walk.Reader[Any] | None = None) -> Any:
         return _walk.Source(
             core=self._core,
             resource=self._resource,
             filter=filter,
-            reader=_walk.model_reader(self._model, self._core.secrets()),
+            reader=reader or _walk.model_reader(self._model, self._core.secrets()),
         )
 
     def _concurrency(self, value: object) -> int:
@@ -169,7 +169,24 @@ class ListEndpoint(Generic[R]):
         since: datetime | None = None,
     ) -> AsyncGenerator[Page[R], None]:
         """Every page of matching records; see ``list`` for the parameters."""
-        source = self._source(with_since(validate_filter(filter), since))
+        walk = self._walk_pages(None, filter, page_size, concurrency, id_range, since)
+        try:
+            async for page in walk:
+                yield page
+        finally:
+            await walk.aclose()
+
+    async def _walk_pages(
+        self,
+        reader: _walk.Reader[Any] | None,
+        filter: str | None,
+        page_size: int,
+        concurrency: int,
+        id_range: IdRange | None,
+        since: datetime | None,
+    ) -> AsyncGenerator[Page[Any], None]:
+        """The walk of ``pages``, its pages read by ``reader`` (default: the model's)."""
+        source = self._source(with_since(validate_filter(filter), since), reader)
         page_size = validate_page_size(page_size)
         concurrency = self._concurrency(concurrency)
         within = piece_of(validate_id_range(id_range))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import operator
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any, Literal
 
-from . import _listing
+from . import _listing, _walk
+from ._convert import ROW_TEXT, record_rows
 from ._core import Core
 from ._errors import ValidationError
-from ._models import SalesInvoice
+from ._models import Page, SalesInvoice
+from ._parallel import IdRange
 
 __all__ = ["SalesInvoices", "TextFormat"]
 
@@ -23,6 +28,55 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
     def __init__(self, core: Core, *, max_concurrency: int | None = None) -> None:
         super().__init__(
             core, RESOURCE, SalesInvoice, id_name="invoice_id", max_concurrency=max_concurrency
+        )
+
+    async def rows(
+        self,
+        *,
+        filter: str | None = None,
+        page_size: int = _listing.DEFAULT_PAGE_SIZE,
+        concurrency: int = 1,
+        id_range: IdRange | None = None,
+        since: datetime | None = None,
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Every matching invoice once as a plain row, for jobs that write rows, not models.
+
+        The arguments are those of ``list``. A row is a dict under the wire names, the known
+        fields first in model order, then the unknown ones: money and rates as exact text
+        (``"4571.4"``), dates ``"YYYY-MM-DD"``, timestamps ``"YYYY-MM-DD HH:MM:SS"``, empty
+        dates None, booleans and numbers as JSON has them. Each value is read by the same rules
+        as ``list`` reads it (a bad one raises DecodeError), without building the models.
+        """
+        pages = self._row_pages(
+            filter=filter,
+            page_size=page_size,
+            concurrency=concurrency,
+            id_range=id_range,
+            since=since,
+        )
+        try:
+            async for page in pages:
+                for row in page.records:
+                    yield row
+        finally:
+            await pages.aclose()
+
+    def _row_pages(self, **walk: Any) -> AsyncGenerator[Page[dict[str, Any]], None]:
+        """The pages of ``rows``: the walk of ``pages`` with rows for records."""
+        secrets = self._core.secrets()
+
+        def decode(body: bytes) -> tuple[list[dict[str, Any]], Any]:
+            records, content_range = _walk.list_payload(body, secrets)
+            return record_rows(records, SalesInvoice, ROW_TEXT), content_range
+
+        reader = _walk.Reader(decode=decode, id_of=operator.itemgetter("id"))
+        return self._walk_pages(
+            reader,
+            walk.get("filter"),
+            walk.get("page_size", _listing.DEFAULT_PAGE_SIZE),
+            walk.get("concurrency", 1),
+            walk.get("id_range"),
+            walk.get("since"),
         )
 
     async def introduction(self, invoice_id: int, format: TextFormat = "plain") -> str:

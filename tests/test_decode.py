@@ -36,7 +36,13 @@ from bouwsoft_async._convert import (
     try_decode_json,
     unstructure,
 )
-from bouwsoft_async._export import _Csv, _JsonLines, invoice_row, sales_invoice_rows
+from bouwsoft_async._export import (
+    _Csv,
+    _JsonLines,
+    export_sales_invoices,
+    invoice_row,
+    sales_invoice_rows,
+)
 from bouwsoft_async._fields import (
     PAYMENT_FIELDS,
     PURCHASE_INVOICE_FIELDS,
@@ -806,3 +812,36 @@ def test_both_writer_paths_write_the_same_file(writer: Any) -> None:
                 invoice_row(invoice)
             )
             assert json.loads(line) == json.loads(old)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+async def test_rows_over_http_are_the_rows_of_list(strict: bool) -> None:
+    async with FakeBouwsoft(sales_invoices=1500, strict=strict) as fake, fake.client() as client:
+        typed = [invoice_row(i) async for i in client.sales_invoices.list(page_size=200)]
+        rows = [row async for row in client.sales_invoices.rows(page_size=200)]
+        assert rows == typed
+        assert [list(row) for row in rows] == [list(row) for row in typed]
+        parallel = [
+            row
+            async for row in client.sales_invoices.rows(
+                page_size=100, concurrency=4, filter="type eq 'FAKTUUR'"
+            )
+        ]
+    faktuur = [row for row in typed if row["type"] == "FAKTUUR"]
+    assert sorted(parallel, key=lambda row: row["id"]) == faktuur
+    assert isinstance(rows[0]["basis"], str)
+    assert rows[0]["ts_lastupdate"] == typed[0]["ts_lastupdate"]
+
+
+async def test_the_export_writes_what_the_models_say(tmp_path: Path) -> None:
+    out = tmp_path / "invoices.jsonl"
+    async with FakeBouwsoft(sales_invoices=1200, strict=True) as fake, fake.client() as client:
+        written = await export_sales_invoices(
+            client.sales_invoices, out, concurrency=3, page_size=100
+        )
+        typed = {i.id: invoice_row(i) async for i in client.sales_invoices.list()}
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert written == len(lines) == len(typed) == 1200
+    for line in lines:
+        row = json.loads(line)
+        assert row == typed[row["id"]]
