@@ -204,13 +204,16 @@ class BouwsoftProfile:
         self._base_url = base_url.rstrip("/") if base_url else None
         self._auth_url = auth_url.rstrip("/")
         self.tokens = SingleFlightToken(clock=clock)
+        self._fixed: Credentials | None = None
+        if access_token is not None:
+            assert self._base_url is not None
+            self._fixed = Credentials(
+                base_url=self._base_url, headers=data_headers(client_nr, access_token)
+            )
 
     async def credentials(self, core: Core) -> Credentials:
-        if self._access_token is not None:
-            assert self._base_url is not None
-            return Credentials(
-                base_url=self._base_url, headers=data_headers(self.client_nr, self._access_token)
-            )
+        if self._fixed is not None:
+            return self._fixed
         grant = await self.tokens.get(lambda: self._fetch_grant(core))
         base_url = self._base_url or grant.base_url
         assert base_url is not None

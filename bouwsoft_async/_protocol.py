@@ -58,6 +58,7 @@ def resource_url(base_url: str, *segments: str | int) -> str:
 # unreserved characters left raw: a space is %20 (never "+"), a "+" is %2B, "'" is %27. The
 # parameter names are the client's own ASCII words; RamBase's "$" stays raw, as its pages write.
 _QUERY_NAME = re.compile(r"\$?[A-Za-z_][A-Za-z0-9_]*")
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 def encode_query(params: Mapping[str, str]) -> str:
@@ -70,6 +71,9 @@ def encode_query(params: Mapping[str, str]) -> str:
     for name, value in params.items():
         if not _QUERY_NAME.fullmatch(name):
             raise ValidationError(f"{name!r} is not a query parameter name", field=name)
+        if _UNRESERVED.fullmatch(value):
+            parts.append(f"{name}={value}")  # nothing to encode (limit=500, sort=id)
+            continue
         try:
             encoded = quote(value, safe="", encoding="utf-8", errors="strict")
         except UnicodeEncodeError as exc:
