@@ -7,7 +7,7 @@ import concurrent.futures
 import itertools
 import multiprocessing
 import pickle
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,13 +25,28 @@ from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
 TOKEN = "fake-access-token"
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["fake", "strict-fake"])
+def _strictness(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test here runs against the fake and against the strict fake (eq/ne/gt only)."""
+    _STRICT[0] = request.param
+    yield
+    _STRICT[0] = False
+
+
+_STRICT = [False]
+
+
+def _fake(**kwargs: Any) -> FakeBouwsoft:
+    return FakeBouwsoft(strict=_STRICT[0], **kwargs)
+
+
 def _client(fake: FakeBouwsoft, **kwargs: Any) -> BouwsoftClient:
     client: BouwsoftClient = fake.client(access_token=TOKEN, **kwargs)
     return client
 
 
 async def test_parallel_walk_yields_every_invoice_exactly_once() -> None:
-    async with FakeBouwsoft(sales_invoices=4000) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=4000) as fake, _client(fake) as client:
         gaps = {b - a for a, b in zip(fake.invoice_ids, fake.invoice_ids[1:], strict=False)}
         assert len(gaps) > 3  # the fake's ids really are uneven
         ids = [inv.id async for inv in client.sales_invoices.list(concurrency=8, page_size=97)]
@@ -42,7 +57,7 @@ async def test_parallel_walk_yields_every_invoice_exactly_once() -> None:
 async def test_parallel_walk_survives_a_skewed_id_space() -> None:
     # a dense block, a huge hole, a sparse tail: interpolation alone would crawl
     skewed = [*range(1, 1500), *range(5_000_000, 5_001_000), *range(90_000_000, 90_060_000, 97)]
-    async with FakeBouwsoft(sales_invoices=1) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=1) as fake, _client(fake) as client:
         fake.invoice_ids = skewed
         ids = [inv.id async for inv in client.sales_invoices.list(concurrency=6, page_size=150)]
         parts = await client.sales_invoices.partitions(5)
@@ -54,13 +69,13 @@ async def test_parallel_walk_survives_a_skewed_id_space() -> None:
 
 
 async def test_server_page_cap_is_followed() -> None:
-    async with FakeBouwsoft(sales_invoices=1500, max_page_size=40) as fake, _client(fake) as c:
+    async with _fake(sales_invoices=1500, max_page_size=40) as fake, _client(fake) as c:
         ids = [inv.id async for inv in c.sales_invoices.list(concurrency=4, page_size=100)]
     assert sorted(ids) == fake.invoice_ids
 
 
 async def test_concurrency_one_is_the_sequential_walk_in_id_order() -> None:
-    async with FakeBouwsoft(sales_invoices=700) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=700) as fake, _client(fake) as client:
         ids = [inv.id async for inv in client.sales_invoices.list(concurrency=1, page_size=100)]
         probes = [r for r in fake.requests if r.query.get("limit") == "1"]
     assert ids == fake.invoice_ids
@@ -68,7 +83,7 @@ async def test_concurrency_one_is_the_sequential_walk_in_id_order() -> None:
 
 
 async def test_parallel_walk_with_a_filter_matches_the_sequential_one() -> None:
-    async with FakeBouwsoft(sales_invoices=2500) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=2500) as fake, _client(fake) as client:
         seq = [i.id async for i in client.sales_invoices.list(filter="company_id eq 1")]
         par = [
             i.id
@@ -82,7 +97,7 @@ async def test_parallel_walk_with_a_filter_matches_the_sequential_one() -> None:
 
 
 async def test_few_invoices_and_none() -> None:
-    async with FakeBouwsoft(sales_invoices=3) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=3) as fake, _client(fake) as client:
         ids = [i.id async for i in client.sales_invoices.list(concurrency=8)]
         none = [i async for i in client.sales_invoices.list(filter="id gt 999999", concurrency=8)]
         parts = await client.sales_invoices.partitions(4, filter="id gt 999999")
@@ -122,7 +137,7 @@ def _count_in_flight(client: BouwsoftClient) -> dict[str, int]:
 
 async def test_in_flight_and_buffered_pages_are_bounded() -> None:
     concurrency = 4
-    async with FakeBouwsoft(sales_invoices=6000, latency=0.002) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=6000, latency=0.002) as fake, _client(fake) as client:
         stats = _count_in_flight(client)
         pages = client.sales_invoices.pages(concurrency=concurrency, page_size=50)
         consumed = 0
@@ -141,7 +156,7 @@ async def test_in_flight_and_buffered_pages_are_bounded() -> None:
 
 
 async def test_a_failure_mid_walk_is_raised_and_nothing_leaks() -> None:
-    async with FakeBouwsoft(sales_invoices=3000) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=3000) as fake, _client(fake) as client:
         seen: list[int] = []
 
         async def walk() -> None:
@@ -159,7 +174,7 @@ async def test_a_failure_mid_walk_is_raised_and_nothing_leaks() -> None:
 
 
 async def test_breaking_out_early_cancels_the_workers() -> None:
-    async with FakeBouwsoft(sales_invoices=3000) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=3000) as fake, _client(fake) as client:
         walk = client.sales_invoices.list(concurrency=4, page_size=100)
         async for inv in walk:
             assert inv.id in set(fake.invoice_ids)
@@ -170,7 +185,7 @@ async def test_breaking_out_early_cancels_the_workers() -> None:
 
 
 async def test_partitions_cover_everything_once_and_pickle() -> None:
-    async with FakeBouwsoft(sales_invoices=3000) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=3000) as fake, _client(fake) as client:
         parts = await client.sales_invoices.partitions(6)
         assert len(parts) == 6
         assert pickle.loads(pickle.dumps(parts)) == parts
@@ -203,7 +218,7 @@ def _export_range(url: str, part: IdRange) -> list[int]:
 
 
 async def test_partitions_spread_over_processes() -> None:
-    async with FakeBouwsoft(sales_invoices=1200) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=1200) as fake, _client(fake) as client:
         parts = await client.sales_invoices.partitions(3)
         loop = asyncio.get_running_loop()
         context = multiprocessing.get_context("spawn")
@@ -216,7 +231,7 @@ async def test_partitions_spread_over_processes() -> None:
 
 async def test_since_selects_what_changed_after_a_point() -> None:
     since = datetime(2019, 8, 1, 12, 0, 0)
-    async with FakeBouwsoft(sales_invoices=1500) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=1500) as fake, _client(fake) as client:
         seq = [i async for i in client.sales_invoices.list(since=since)]
         par = [i.id async for i in client.sales_invoices.list(since=since, concurrency=4)]
         parts = await client.sales_invoices.partitions(3, since=since)
@@ -245,7 +260,7 @@ async def test_since_selects_what_changed_after_a_point() -> None:
     ],
 )
 async def test_bad_arguments_are_refused_before_sending(kwargs: Any, field: str) -> None:
-    async with FakeBouwsoft(sales_invoices=10) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=10) as fake, _client(fake) as client:
         with pytest.raises(ValidationError) as caught:
             async for _ in client.sales_invoices.list(**kwargs):
                 pass
@@ -254,7 +269,7 @@ async def test_bad_arguments_are_refused_before_sending(kwargs: Any, field: str)
 
 
 async def test_partitions_refuses_a_bad_n() -> None:
-    async with FakeBouwsoft(sales_invoices=10) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=10) as fake, _client(fake) as client:
         with pytest.raises(ValidationError):
             await client.sales_invoices.partitions(0)
 
@@ -274,7 +289,7 @@ def test_id_range_checks_itself() -> None:
 
 
 async def test_an_answer_outside_the_range_is_a_decode_error() -> None:
-    async with FakeBouwsoft(sales_invoices=500) as fake, _client(fake) as client:
+    async with _fake(sales_invoices=500) as fake, _client(fake) as client:
         # a server that ignores the id conditions would hand out records twice
         original = fake._matching_ids
         fake._matching_ids = lambda text: original(None)  # type: ignore[method-assign]
