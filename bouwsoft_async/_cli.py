@@ -1,9 +1,13 @@
 """The ``bouwsoft`` command: ``export sales-invoices`` and ``demo``.
 
-Credentials come from the environment: ``BOUWSOFT_CLIENTNR`` with either
-``BOUWSOFT_ACCESS_TOKEN`` and ``BOUWSOFT_BASE_URL``, or ``BOUWSOFT_REFRESH_TOKEN`` (and
-optionally ``BOUWSOFT_AUTH_URL``). ``--demo`` uses an embedded FakeBouwsoft instead. A failure
-prints one line to stderr and exits non-zero.
+Credentials come from the environment (``BOUWSOFT_*``, see ``ENVIRONMENT``); ``--demo`` uses an
+embedded FakeBouwsoft instead. Everything the user gave (flags, variables, the output name) is
+checked before the first request. A failure prints one line to stderr (never a traceback) and
+exits with ``EXIT_FAILURE`` or ``EXIT_USAGE``.
+
+Each command is a ``Command`` in ``COMMANDS``: its words (``("export", "sales-invoices")``),
+its help, a function that adds its arguments and the coroutine that runs it. A new command is
+one more entry; ``connect()`` gives it a client from the environment or ``--demo``.
 """
 
 from __future__ import annotations
@@ -11,35 +15,124 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
+import re
 import signal
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+import textwrap
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
+
+import attrs
 
 from ._client import DEFAULT_AUTH_URL, BouwsoftClient
-from ._errors import BouwsoftError
-from ._export import FORMATS, Progress, export_sales_invoices, first_invoices
+from ._errors import AuthenticationError, BouwsoftError, ConnectError, ValidationError
+from ._export import FORMATS, Format, export_sales_invoices, first_invoices
+from ._listing import MAX_PAGE_SIZE
+from ._output import STDOUT, OutputError, Progress, resolve_output
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "Command", "UsageError", "build_parser", "connect", "main"]
 
 PROG = "bouwsoft"
 DEMO_INVOICES = 5000
+# the library's limit for concurrency= (validate_concurrency); a test keeps the two in step
+MAX_CONCURRENCY = 64
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the API, the network or the output file failed
+EXIT_USAGE = 2  # a flag, a variable or the credentials are wrong
+EXIT_INTERRUPTED = 130
+
+CLIENTNR = "BOUWSOFT_CLIENTNR"
+ACCESS_TOKEN = "BOUWSOFT_ACCESS_TOKEN"
+REFRESH_TOKEN = "BOUWSOFT_REFRESH_TOKEN"
+BASE_URL = "BOUWSOFT_BASE_URL"
+AUTH_URL = "BOUWSOFT_AUTH_URL"
+# the client's argument each variable feeds: the library's messages are told in these names
+VARIABLE_OF_ARGUMENT = {
+    "client_nr": CLIENTNR,
+    "access_token": ACCESS_TOKEN,
+    "refresh_token": REFRESH_TOKEN,
+    "base_url": BASE_URL,
+    "auth_url": AUTH_URL,
+}
+
+ENVIRONMENT = f"""\
+environment (credentials; not needed with --demo):
+  {CLIENTNR}       the customer number (a whole number from 1)
+  {ACCESS_TOKEN}   a fixed AccessToken, with {BASE_URL}
+  {BASE_URL}       its data server, e.g. https://ra.bouwsoft.be/api/v1
+  {REFRESH_TOKEN}  or a RefreshToken: the data server comes from the token answer
+  {AUTH_URL}       the authentication server (default {DEFAULT_AUTH_URL})
+  (give one of the two tokens, not both)
+
+exit codes: {EXIT_OK} done, {EXIT_FAILURE} an API, network or file error, {EXIT_USAGE} a usage \
+or credentials problem, {EXIT_INTERRUPTED} interrupted"""
+
+GROUP_HELP: dict[tuple[str, ...], str] = {("export",): "export records to a file (or stdout)"}
+SUFFIX_FORMATS: dict[str, Format] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+}
+
+logger = logging.getLogger("bouwsoft_async")
 
 
 class UsageError(Exception):
-    """A problem with the command line or the environment (exit code 2)."""
+    """A problem with the command line or the environment (exit code 2).
+
+    ``usage`` is the usage line of the command concerned, when it is a problem with its flags.
+    """
+
+    def __init__(self, message: str, *, usage: str = "", help_hint: str = "") -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.help_hint = help_hint
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
+# -- the command table -------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Command:
+    """One command: ``words`` as typed after ``bouwsoft``, and what it does."""
+
+    words: tuple[str, ...]
+    help: str
+    description: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Mapping[str, str]], Awaitable[int]]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(
+            message,
+            usage=self.format_usage().strip(),
+            help_hint=f"Try '{self.prog} --help' for more.",
+        )
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number in ``low..high``, the range in the message."""
+    allowed = f"from {low:,} to {high:,}" if high is not None else f"of at least {low:,}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}, not {text}")
+        return value
+
+    return parse
 
 
 def _timestamp(text: str) -> datetime:
@@ -54,57 +147,29 @@ def _timestamp(text: str) -> datetime:
     return value
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:
-        raise UsageError(message)
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print each retry, and a traceback for an unexpected error",
+    )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Bouwsoft ERP from the command line.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    export = commands.add_parser("export", help="export records to a file")
-    what = export.add_subparsers(dest="resource", required=True, metavar="RESOURCE")
-    invoices = what.add_parser(
-        "sales-invoices",
-        help="every sales invoice (or those matching --filter/--since)",
-        description="Export sales invoices to JSON Lines or CSV. The file appears only when "
-        "the export succeeded.",
-    )
-    invoices.add_argument("--out", required=True, help="the file to write")
-    invoices.add_argument(
-        "--format", choices=FORMATS, default="jsonl", help="jsonl (default) or csv"
-    )
-    invoices.add_argument("--filter", help="a Bouwsoft filter, e.g. \"type eq 'FAKTUUR'\"")
-    invoices.add_argument(
-        "--since",
-        type=_timestamp,
-        help="only invoices changed at or after this server time (ts_lastupdate)",
-    )
-    invoices.add_argument(
-        "--concurrency", type=_positive, default=8, help="pages in flight (default 8)"
-    )
-    invoices.add_argument(
-        "--page-size", type=_positive, default=500, help="invoices per request (default 500)"
-    )
-    invoices.add_argument(
+def connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--demo [N]``: what ``connect()`` reads besides the environment."""
+    parser.add_argument(
         "--demo",
-        type=_positive,
+        type=_whole(1),
         nargs="?",
         const=DEMO_INVOICES,
         metavar="N",
-        help=f"export from an embedded fake server with N invoices (default {DEMO_INVOICES})",
+        help=f"use an embedded fake server with N invoices (default {DEMO_INVOICES:,}) "
+        "instead of the BOUWSOFT_* credentials",
     )
-    _progress_flags(invoices)
-
-    demo = commands.add_parser(
-        "demo", help="show the first invoices of an embedded fake server and their count"
-    )
-    demo.add_argument("--invoices", type=_positive, default=DEMO_INVOICES, metavar="N")
-    return parser
 
 
-def _progress_flags(parser: argparse.ArgumentParser) -> None:
+def _progress_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--progress",
@@ -116,75 +181,237 @@ def _progress_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-progress", dest="progress", action="store_false")
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command in ``COMMANDS``."""
+    parser = _Parser(
+        prog=PROG,
+        description="Bouwsoft ERP from the command line.",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.set_defaults(group_parser=parser)
+    groups: dict[tuple[str, ...], Any] = {}
+    for command in COMMANDS:
+        container = _subcommands(parser, groups, ())
+        for depth, word in enumerate(command.words[:-1], start=1):
+            key = command.words[:depth]
+            if key not in groups:
+                group = container.add_parser(
+                    word,
+                    help=GROUP_HELP.get(key, ""),
+                    epilog=ENVIRONMENT,
+                    formatter_class=argparse.RawDescriptionHelpFormatter,
+                )
+                group.set_defaults(group_parser=group)
+                groups[key] = group
+            container = _subcommands(groups[key], groups, key)
+        leaf = container.add_parser(
+            command.words[-1],
+            help=command.help,
+            description=textwrap.fill(command.description, 78),
+            epilog=ENVIRONMENT,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.arguments(leaf)
+        _common_arguments(leaf)
+        leaf.set_defaults(command=command)
+    return parser
+
+
+def _subcommands(parser: Any, cache: dict[tuple[str, ...], Any], key: tuple[str, ...]) -> Any:
+    slot = ("subcommands", *key)
+    if slot not in cache:
+        cache[slot] = parser.add_subparsers(
+            title="commands", metavar="COMMAND", dest=f"command_{len(key)}"
+        )
+    return cache[slot]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bouwsoft-async")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+# -- credentials -------------------------------------------------------------------------------
+
+
+def _in_variables(message: str) -> str:
+    """A library message about the client's arguments, told in the variables' names."""
+    for argument, variable in VARIABLE_OF_ARGUMENT.items():
+        message = re.sub(rf"\b{argument}\b", variable, message)
+    return message
+
+
+def _url_variable(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    # checked here too, so the message names the variable even where the library's check is
+    # worded for the Python argument; never retried, because nothing is sent
+    if not re.match(r"(?i)https?://[^/\s]", value):
+        raise UsageError(
+            f"{name} must be an http(s) URL such as https://ra.bouwsoft.be/api/v1, not {value!r}"
+        )
+    return value
+
+
 def client_from_env(env: Mapping[str, str], **options: Any) -> BouwsoftClient:
-    """A client from ``BOUWSOFT_*`` variables; UsageError says what is missing."""
-    raw = env.get("BOUWSOFT_CLIENTNR", "").strip()
+    """A client from the ``BOUWSOFT_*`` variables; UsageError says what is missing or wrong.
+
+    Nothing is sent: the client checks its arguments when it is made, and a refusal comes back
+    in the library's own words, with the variables' names for its arguments.
+    """
+    raw = env.get(CLIENTNR, "").strip()
     if not raw:
-        raise UsageError("set BOUWSOFT_CLIENTNR (or use --demo)")
+        raise UsageError(f"set {CLIENTNR} (or use --demo)")
     try:
         client_nr = int(raw)
     except ValueError:
-        raise UsageError(f"BOUWSOFT_CLIENTNR must be a number, not {raw!r}") from None
-    access = env.get("BOUWSOFT_ACCESS_TOKEN", "").strip()
-    refresh = env.get("BOUWSOFT_REFRESH_TOKEN", "").strip()
-    base_url = env.get("BOUWSOFT_BASE_URL", "").strip() or None
-    if access:
-        if not base_url:
-            raise UsageError("BOUWSOFT_ACCESS_TOKEN needs BOUWSOFT_BASE_URL (the data server)")
-        return BouwsoftClient(
-            client_nr=client_nr, access_token=access, base_url=base_url, **options
-        )
-    if refresh:
-        auth_url = env.get("BOUWSOFT_AUTH_URL", "").strip() or DEFAULT_AUTH_URL
+        raise UsageError(f"{CLIENTNR} must be a whole number, not {raw!r}") from None
+    access = env.get(ACCESS_TOKEN, "").strip() or None
+    refresh = env.get(REFRESH_TOKEN, "").strip() or None
+    base_url = _url_variable(env, BASE_URL)
+    auth_url = _url_variable(env, AUTH_URL) or DEFAULT_AUTH_URL
+    if access is None and refresh is None:
+        raise UsageError(f"set {ACCESS_TOKEN} and {BASE_URL}, or {REFRESH_TOKEN} (or use --demo)")
+    if access is not None and refresh is None and base_url is None:
+        raise UsageError(f"{ACCESS_TOKEN} needs {BASE_URL} (the data server)")
+    try:
         return BouwsoftClient(
             client_nr=client_nr,
+            access_token=access,
             refresh_token=refresh,
             base_url=base_url,
             auth_url=auth_url,
             **options,
         )
-    raise UsageError(
-        "set BOUWSOFT_ACCESS_TOKEN and BOUWSOFT_BASE_URL, or BOUWSOFT_REFRESH_TOKEN (or use --demo)"
-    )
+    except ValidationError as exc:
+        raise UsageError(_in_variables(str(exc))) from exc
 
 
 @contextlib.asynccontextmanager
-async def _connect(
-    demo: int | None, env: Mapping[str, str], max_concurrency: int
+async def connect(
+    args: argparse.Namespace, env: Mapping[str, str], **options: Any
 ) -> AsyncIterator[BouwsoftClient]:
+    """A client for a command: an embedded fake with ``--demo``, else from the environment."""
+    demo = getattr(args, "demo", None)
     if demo is None:
-        async with client_from_env(env, max_concurrency=max_concurrency) as client:
+        async with client_from_env(env, **options) as client:
             yield client
         return
     from .testing import FakeBouwsoft
 
-    async with (
-        FakeBouwsoft(sales_invoices=demo) as fake,
-        fake.client(max_concurrency=max_concurrency) as client,
-    ):
+    async with FakeBouwsoft(sales_invoices=demo) as fake, fake.client(**options) as client:
         yield client
 
 
-async def _export(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+# -- export sales-invoices ---------------------------------------------------------------------
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="PATH",
+        help="the file to write, replaced if it exists (its permissions are kept; a symlink "
+        "is followed); '-' writes to stdout as the invoices arrive (then an interrupted "
+        "export leaves what it wrote so far)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="jsonl: one JSON object a line; json: one JSON array; csv: one column per field. "
+        "Default: from the suffix of --out (.jsonl, .json, .csv), else jsonl",
+    )
+    parser.add_argument("--filter", help="a Bouwsoft filter, e.g. \"type eq 'FAKTUUR'\"")
+    parser.add_argument(
+        "--since",
+        type=_timestamp,
+        metavar="TS",
+        help="only invoices changed at or after this server time: YYYY-MM-DD[ HH:MM:SS]",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_whole(1, MAX_CONCURRENCY),
+        default=8,
+        metavar="N",
+        help=f"pages in flight, 1 to {MAX_CONCURRENCY} (default 8); with more than 1 the "
+        "invoices are not in id order",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=_whole(1, MAX_PAGE_SIZE),
+        default=500,
+        metavar="N",
+        help=f"invoices per request, 1 to {MAX_PAGE_SIZE:,} (default 500)",
+    )
+    connection_arguments(parser)
+    _progress_arguments(parser)
+
+
+def _format_for(out: str, requested: Format | None) -> Format:
+    """The format: ``--format``, else the suffix of ``--out``; a contradiction is refused."""
+    implied = SUFFIX_FORMATS.get(Path(out).suffix.lower()) if out != STDOUT else None
+    if requested is None:
+        return implied or "jsonl"
+    if implied is not None and implied != requested:
+        raise UsageError(
+            f"--format {requested} contradicts --out {out!r} (a .{implied} name); "
+            f"leave out --format or change the name"
+        )
+    return requested
+
+
+async def _export_sales_invoices(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    file_format = _format_for(args.out, args.format)
+    target = resolve_output(args.out)  # before any request
     enabled = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = Progress(stream=sys.stderr, enabled=enabled)
-    async with _connect(args.demo, env, max(8, args.concurrency)) as client:
-        written = await export_sales_invoices(
-            client.sales_invoices,
-            args.out,
-            format=args.format,
-            filter=args.filter,
-            since=args.since,
-            concurrency=args.concurrency,
-            page_size=args.page_size,
-            progress=progress,
-        )
-    print(f"wrote {written:,} sales invoices to {args.out}", file=sys.stderr)
-    return 0
+    _LogToStderr.progress = progress
+    try:
+        async with connect(args, env, max_concurrency=max(8, args.concurrency)) as client:
+            written = await export_sales_invoices(
+                client.sales_invoices,
+                args.out,
+                format=file_format,
+                filter=args.filter,
+                since=args.since,
+                concurrency=args.concurrency,
+                page_size=args.page_size,
+                progress=progress,
+            )
+    finally:
+        progress.end()
+        _LogToStderr.progress = None
+    where = "stdout" if target.path is None else args.out
+    print(f"wrote {written:,} sales invoices to {where}", file=sys.stderr)
+    return EXIT_OK
 
 
-async def _demo(args: argparse.Namespace) -> int:
-    async with _connect(args.invoices, {}, 8) as client:
+# -- demo ---------------------------------------------------------------------------------------
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--invoices",
+        type=_whole(1),
+        default=DEMO_INVOICES,
+        metavar="N",
+        help=f"invoices on the fake server (default {DEMO_INVOICES:,})",
+    )
+
+
+async def _demo(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    args.demo = args.invoices
+    async with connect(args, env) as client:
         first = []
         walk = client.sales_invoices.list(page_size=5)
         async with contextlib.aclosing(walk):
@@ -197,40 +424,141 @@ async def _demo(args: argparse.Namespace) -> int:
     for line in first_invoices(first):
         print(line)
     print(f"{total:,} sales invoices")
-    return 0
+    return EXIT_OK
+
+
+COMMANDS: list[Command] = [
+    Command(
+        words=("export", "sales-invoices"),
+        help="every sales invoice (or those matching --filter/--since) to a file",
+        description="Export sales invoices to JSON Lines, JSON or CSV. The file is written "
+        "under a temporary name beside it and appears (or replaces the old one) only when the "
+        "export succeeded. With --concurrency above 1 the invoices come in arrival order, not "
+        "in id order.",
+        arguments=_export_arguments,
+        run=_export_sales_invoices,
+    ),
+    Command(
+        words=("demo",),
+        help="show the first invoices of an embedded fake server and their count",
+        description="Start an embedded FakeBouwsoft, print its first five sales invoices and "
+        "how many there are.",
+        arguments=_demo_arguments,
+        run=_demo,
+    ),
+]
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+class _LogToStderr(logging.Handler):
+    """The library's log lines (retries) on stderr, below the progress bar, with --verbose."""
+
+    progress: Progress | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _LogToStderr.progress is not None:
+            _LogToStderr.progress.clear()
+        sys.stderr.write(f"{PROG}: {self.format(record)}\n")
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def _library_logging(verbose: bool) -> Iterator[None]:
+    """Retry lines only with --verbose: without it the command's last line says it all."""
+    handler = _LogToStderr(logging.DEBUG if verbose else logging.CRITICAL + 1)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.CRITICAL + 1)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = saved
 
 
 async def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    # SIGTERM cancels the export like Ctrl-C does, so its temporary file is removed
+    # SIGTERM cancels the command like Ctrl-C does, so an export's temporary file is removed
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if task is not None:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    if args.command == "demo":
-        return await _demo(args)
-    return await _export(args, env)
+    command: Command = args.command
+    return await command.run(args, env)
+
+
+def _failure(exc: BaseException, args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Say in one line on stderr why the command failed; the exit code."""
+    verbose = getattr(args, "verbose", False)
+    demo = getattr(args, "demo", None) is not None
+    code = EXIT_FAILURE
+    if isinstance(exc, OutputError):
+        code = EXIT_USAGE if exc.bad_name else EXIT_FAILURE
+        message = str(exc)
+    elif isinstance(exc, ValidationError):
+        # the library refused a value the user gave (a filter, a date): nothing was sent
+        code, message = EXIT_USAGE, _in_variables(str(exc))
+    elif isinstance(exc, AuthenticationError) and not demo:
+        code = EXIT_USAGE
+        token = ACCESS_TOKEN if env.get(ACCESS_TOKEN, "").strip() else REFRESH_TOKEN
+        message = f"{exc}; the server refused the credentials: check {CLIENTNR} and {token}"
+    elif isinstance(exc, ConnectError) and not demo:
+        message = f"{exc}; {_where_to_look(exc, env)}"
+    elif isinstance(exc, BouwsoftError | OSError):
+        message = str(exc)
+    else:
+        message = f"unexpected {type(exc).__name__}: {exc}"
+        if verbose:
+            traceback.print_exception(exc, file=sys.stderr)
+        else:
+            message += " (--verbose shows where)"
+    print(f"{PROG}: error: {_one_line(message)}", file=sys.stderr)
+    return code
+
+
+def _where_to_look(exc: ConnectError, env: Mapping[str, str]) -> str:
+    if "/Authorize/" in exc.path:
+        url = env.get(AUTH_URL, "").strip() or DEFAULT_AUTH_URL
+        return f"is the authentication server up? check {AUTH_URL} ({url})"
+    url = env.get(BASE_URL, "").strip()
+    if url:
+        return f"is the data server up? check {BASE_URL} ({url})"
+    return f"is the data server named by the token answer up? {BASE_URL} can set it"
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
+    env = os.environ if env is None else env
+    args = argparse.Namespace()
     try:
         args = parser.parse_args(argv)
-        return asyncio.run(_run(args, os.environ if env is None else env))
+        if getattr(args, "command", None) is None:
+            # ``bouwsoft`` or ``bouwsoft export`` alone: the commands there are
+            args.group_parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        with _library_logging(args.verbose):
+            return asyncio.run(_run(args, env))
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_OK
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        if exc.usage:
+            print(exc.usage, file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(str(exc))}", file=sys.stderr)
+        if exc.help_hint:
+            print(exc.help_hint, file=sys.stderr)
+        return EXIT_USAGE
     except (KeyboardInterrupt, asyncio.CancelledError):
-        print(f"{PROG}: interrupted; no file was written", file=sys.stderr)
-        return 130
-    except BouwsoftError as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
+        to_stdout = getattr(args, "out", None) == STDOUT
+        outcome = "what went to stdout is incomplete" if to_stdout else "no file was written"
+        print(f"{PROG}: interrupted; {outcome}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return _failure(exc, args, env)
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "failed"

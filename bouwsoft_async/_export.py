@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import attrs
@@ -22,7 +21,7 @@ import orjson
 
 from ._convert import ROW_TEXT, decimal_text, record_rows
 from ._models import SalesInvoice
-from ._output import Progress, atomic_text_file
+from ._output import Progress, open_output
 
 __all__ = [
     "FIELD_NAMES",
@@ -32,8 +31,8 @@ __all__ = [
     "sales_invoice_rows",
 ]
 
-Format = Literal["jsonl", "csv"]
-FORMATS: tuple[Format, ...] = ("jsonl", "csv")
+Format = Literal["jsonl", "json", "csv"]
+FORMATS: tuple[Format, ...] = ("jsonl", "json", "csv")
 FIELD_NAMES: tuple[str, ...] = tuple(
     a.name for a in attrs.fields(SalesInvoice) if a.name != "extra"
 )
@@ -108,6 +107,29 @@ class _JsonLines:
     def write_rows(self, rows: Iterable[dict[str, Any]]) -> None:
         self._write(b"".join(map(_json_line, rows)).decode("utf-8"))
 
+    def finish(self) -> None:
+        pass
+
+
+class _JsonArray:
+    """One JSON array, an invoice a line, still written as the invoices arrive."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._write = stream.write
+        self._separator = "[\n"
+
+    def write(self, invoice: SalesInvoice) -> None:
+        self.write_rows([invoice_row(invoice)])
+
+    def write_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+        lines = [_json_line(row)[:-1].decode("utf-8") for row in rows]
+        if lines:
+            self._write(self._separator + ",\n".join(lines))
+            self._separator = ",\n"
+
+    def finish(self) -> None:
+        self._write("[]\n" if self._separator == "[\n" else "\n]\n")
+
 
 _CSV_TEXT: dict[Any, Callable[[Any], str]] = {
     **_TEXT,
@@ -146,6 +168,16 @@ class _Csv:
             lines.append(line)
         self._writer.writerows(lines)
 
+    def finish(self) -> None:
+        pass
+
+
+_WRITERS: dict[str, Callable[[TextIO], _JsonLines | _JsonArray | _Csv]] = {
+    "jsonl": _JsonLines,
+    "json": _JsonArray,
+    "csv": _Csv,
+}
+
 
 # -- the export ------------------------------------------------------------------------------
 
@@ -163,17 +195,17 @@ async def export_sales_invoices(
 ) -> int:
     """Write every matching invoice of ``invoices`` (a ``SalesInvoices`` endpoint) to ``path``.
 
-    Returns how many were written. The file appears only when the export succeeded.
+    Returns how many were written. The file appears only when the export succeeded; ``-``
+    streams to stdout (see ``_output``).
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
-    target = Path(path)
     total = await invoices.count(filter=filter, since=since)
     progress = progress or Progress(enabled=False)
     progress.start(total)
     written = 0
-    with atomic_text_file(target) as stream:
-        writer = _JsonLines(stream) if format == "jsonl" else _Csv(stream)
+    with open_output(path) as stream:
+        writer = _WRITERS[format](stream)
         # rows straight from the wire: the same values as through the models, without them
         pages = invoices._row_pages(
             filter=filter, since=since, concurrency=concurrency, page_size=page_size
@@ -185,6 +217,7 @@ async def export_sales_invoices(
                 progress.advance(len(page.records))
         finally:
             await pages.aclose()
+        writer.finish()
     progress.finish()
     return written
 

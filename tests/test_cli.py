@@ -286,3 +286,19 @@ def test_since_is_parsed_as_server_time() -> None:
 
     assert _timestamp("2024-05-01") == datetime(2024, 5, 1)
     assert _timestamp("2024-05-01 10:11:12") == datetime(2024, 5, 1, 10, 11, 12)
+
+
+def test_progress_end_and_clear_keep_messages_off_the_bar() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream=stream, enabled=True, clock=lambda: 1.0)
+    progress.end()
+    assert stream.getvalue() == ""  # nothing drawn, nothing to end
+    progress.start(10)
+    progress.clear()
+    assert stream.getvalue().endswith("\r\x1b[K")  # a log line may now take the line
+    progress.advance(5)
+    progress.end()
+    progress.end()
+    drawn = stream.getvalue()
+    assert drawn.endswith("left\x1b[K\n")
+    assert drawn.count("\n") == 1

@@ -12,26 +12,77 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from aiohttp import web
 
 from ._bouwsoft import FakeBouwsoft
 
+PROG = "python -m bouwsoft_async.testing"
+
+
+class UsageError(Exception):
+    """A bad command line: the message, and the usage line of the command concerned."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.format_usage().strip())
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}, not {text}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, not {text}")
+    return value
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bouwsoft_async.testing")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog=PROG)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="serve a FakeBouwsoft until stopped")
-    serve.add_argument("--invoices", type=int, default=5000, help="sales invoices (5000)")
-    serve.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     serve.add_argument(
-        "--latency-per-record", type=float, default=0.0, help="seconds per record returned"
+        "--invoices", type=_whole(0), default=5000, metavar="N", help="sales invoices (5000)"
     )
-    serve.add_argument("--max-page-size", type=int, default=None)
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    serve.add_argument("--latency", type=_seconds, default=0.0, help="seconds per request")
+    serve.add_argument(
+        "--latency-per-record",
+        type=_seconds,
+        default=0.0,
+        help="seconds per record returned",
+    )
+    serve.add_argument("--max-page-size", type=_whole(1), default=None, metavar="N")
+    serve.add_argument(
+        "--port",
+        type=_whole(0, 65535),
+        default=0,
+        help="port on 127.0.0.1 (0: any free one)",
+    )
     return parser
 
 
@@ -82,8 +133,23 @@ class _Forgetful(list):  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    asyncio.run(serve(args))
+    """Run the command line; a failure is one line on stderr and a non-zero exit code."""
+    try:
+        args = _parser().parse_args(argv)
+        asyncio.run(serve(args))
+    except SystemExit as exc:  # --help
+        return int(exc.code) if isinstance(exc.code, int) else 0
+    except UsageError as exc:
+        print(f"{exc.usage}\n{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        # the port is taken, or not ours to bind
+        where = f"127.0.0.1:{args.port}" if args.port else "127.0.0.1"
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"{PROG}: error: cannot listen on {where}: {reason}", file=sys.stderr)
+        return 1
     return 0
 
 
