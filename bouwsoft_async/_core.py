@@ -14,6 +14,7 @@ attempt (one request, its answer mapped) runs through the single retry path of `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from ._errors import (
     ClientClosedError,
     ConnectError,
     DeadlineExceeded,
+    DecodeError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -357,6 +359,9 @@ class Core:
         status = response.status
         if 200 <= status < 300:
             return _with_utf8_json(response)
+        # an error body in its declared charset too; unreadable text does not hide the status
+        with contextlib.suppress(DecodeError):
+            response = _with_utf8_json(response)
         error = self.profile.error_for(
             response,
             method=call.method,

@@ -192,6 +192,19 @@ async def test_a_declared_json_charset_is_honoured() -> None:
     assert invoice.amountinclvat == truth.amountinclvat
 
 
+async def test_an_error_body_in_a_declared_charset_is_read() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        fake.add_fault(
+            status=400,
+            body='{"Message": "Facture déjà payée"}'.encode("windows-1252"),
+            headers={"Content-Type": "application/json; charset=windows-1252"},
+            path_contains="/SalesInvoices/",
+        )
+        with pytest.raises(BadRequestError) as info:
+            await client.sales_invoices.get(fake.invoice_ids[0])
+    assert info.value.message == "Facture déjà payée"
+
+
 def _json_text(value: Any) -> str:
     import json
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
@@ -23,6 +23,9 @@ from ._writes import WritesMixin
 
 # when the request being handled arrived (the handler runs in the middleware's task)
 _arrived: contextvars.ContextVar[float] = contextvars.ContextVar("arrived")
+
+if TYPE_CHECKING:
+    from .._client import BouwsoftClient
 
 __all__ = ["FakeBouwsoft"]
 
@@ -134,7 +137,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         """Make every token issued so far (and the fixed one) stop working, as at ValidUntil."""
         self._valid_tokens.clear()
 
-    def client(self, **kwargs: Any) -> Any:
+    def client(self, **kwargs: Any) -> BouwsoftClient:
         """A BouwsoftClient for this fake: the token flow unless ``access_token=`` is given."""
         from .._client import BouwsoftClient
 
