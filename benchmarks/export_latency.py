@@ -15,6 +15,7 @@ takes ten seconds and runs once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import statistics
 import sys
@@ -36,38 +37,54 @@ PARALLEL_RUNS = 5
 
 
 class CountingTransport(AiohttpTransport):
-    """The usual transport, counting list requests: probes (``limit=1``) and pages."""
+    """The usual transport, counting the requests it sends."""
 
     def __init__(self) -> None:
         super().__init__(max_concurrency=CONCURRENCY)
-        self.probes = 0
-        self.pages = 0
+        self.sent = 0
 
     async def send(self, request: Request) -> Response:
-        if (request.params or {}).get("limit") == "1":
-            self.probes += 1
-        else:
-            self.pages += 1
+        self.sent += 1
         return await super().send(request)
+
+
+class ProbeCounter(logging.Handler):
+    """Sums the probes each walk's plan reports (DEBUG records of ``bouwsoft_async``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.probes = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.probes += getattr(record, "walk_probes", 0)
 
 
 async def walk(url: str, concurrency: int) -> tuple[float, int, int, int]:
     """Seconds, invoices seen, page requests and probes of one walk."""
     transport = CountingTransport()
-    async with BouwsoftClient(
-        client_nr=CLIENT_NR,
-        access_token=ACCESS_TOKEN,
-        base_url=url,
-        max_concurrency=CONCURRENCY,
-        transport=transport,
-    ) as client:
-        await client.sales_invoices.count()  # connect and build the decoder outside the timing
-        transport.probes = 0
-        started = time.perf_counter()
-        seen = 0
-        async for page in client.sales_invoices.pages(page_size=PAGE_SIZE, concurrency=concurrency):
-            seen += len(page.records)
-        return time.perf_counter() - started, seen, transport.pages, transport.probes
+    counter = ProbeCounter()
+    logger = logging.getLogger("bouwsoft_async")
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        async with BouwsoftClient(
+            client_nr=CLIENT_NR,
+            access_token=ACCESS_TOKEN,
+            base_url=url,
+            max_concurrency=CONCURRENCY,
+            transport=transport,
+        ) as client:
+            await client.sales_invoices.count()  # connect and build the decoder outside the timing
+            transport.sent = 0
+            started = time.perf_counter()
+            seen = 0
+            pages = client.sales_invoices.pages(page_size=PAGE_SIZE, concurrency=concurrency)
+            async for page in pages:
+                seen += len(page.records)
+            elapsed = time.perf_counter() - started
+    finally:
+        logger.removeHandler(counter)
+    return elapsed, seen, transport.sent - counter.probes, counter.probes
 
 
 def main() -> None:

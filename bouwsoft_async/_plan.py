@@ -138,12 +138,13 @@ def cut_probes(
     parts: int,
     page_size: int | None,
     wave: int = 0,
+    lead: int = 0,
 ) -> list[int]:
     """Ids to probe (``count(id gt x)``), one per cut, from the counts measured so far
     (``wave``: how many waves of cut probes came before; every other one bisects).
     """
     points = _points(span, counts)
-    targets = _targets(span.total, page_size, parts)
+    targets = [max(0, t - lead) for t in _targets(span.total, page_size, parts)]
     return sorted({_estimate(points, span.total, target, wave % 2 == 1) for target in targets})
 
 

@@ -19,6 +19,7 @@ the next page's bytes, and one page waits to be handed over: pages x concurrency
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -47,6 +48,10 @@ T = TypeVar("T")
 _MAX_CUT_WAVES = 4
 # waves of top probes at most (each looks 8 times further than the last)
 _MAX_TOP_WAVES = 24
+# records a cut probe brings back (their ids): enough to cover how far an estimate usually misses
+_CUT_WINDOW = 128
+
+logger = logging.getLogger("bouwsoft_async")
 
 
 @attrs.frozen
@@ -110,20 +115,26 @@ class Source(Generic[T]):
         )
         return response.body
 
-    async def probe(self, after: int | None) -> tuple[int, int | None]:
-        """``count(id gt after)`` and the lowest such id: one ``limit=1`` request."""
-        body = await self.fetch(self.params(after, 1))
+    async def probe(self, after: int | None, window: int = 1) -> tuple[int, list[int]]:
+        """``count(id gt after)`` and the ids of the first ``window`` records past ``after``
+        (rising, each past the one before; a server that says otherwise is cut short there):
+        one request."""
+        body = await self.fetch(self.params(after, window))
         records, content_range = list_payload(body, self.core.secrets())
-        if not records:
-            if content_range.total:
-                raise DecodeError(
-                    f"Content-Range counts {content_range.total} records but the page is empty"
-                )
-            return 0, None
-        first = records[0].get("id") if isinstance(records[0], Mapping) else None
-        if isinstance(first, bool) or not isinstance(first, int):
-            raise DecodeError("a record without an integer id", excerpt=repr(first)[:80])
-        return content_range.total, first
+        if not records and content_range.total:
+            raise DecodeError(
+                f"Content-Range counts {content_range.total} records but the page is empty"
+            )
+        ids: list[int] = []
+        for record in records[:window]:
+            record_id = record.get("id") if isinstance(record, Mapping) else None
+            if isinstance(record_id, bool) or not isinstance(record_id, int):
+                raise DecodeError("a record without an integer id", excerpt=repr(record_id)[:80])
+            floor = ids[-1] if ids else after
+            if floor is not None and record_id <= floor:
+                break
+            ids.append(record_id)
+        return content_range.total, ids
 
 
 async def _discard(task: asyncio.Task[bytes] | None) -> None:
@@ -287,41 +298,70 @@ async def _plan_pieces(
 ) -> tuple[list[Piece], int]:
     """Cut ``within`` into pieces with count probes, and how many records it held."""
     after, upto = within.after, within.upto
+    probes = 1
     if upto is None:
-        ahead, first_id = await source.probe(after)
+        ahead, first_ids = await source.probe(after)
         counts: dict[int, int] = {}
         total = ahead
     else:
-        (ahead, first_id), (above_upto, _) = await asyncio.gather(
+        (ahead, first_ids), (above_upto, _) = await asyncio.gather(
             source.probe(after), source.probe(upto)
         )
+        probes += 1
         counts = {upto: above_upto}
         total = max(0, ahead - above_upto)
     parts = parts_wanted(total)
-    if parts <= 1 or first_id is None or (upto is not None and first_id > upto):
+    if parts <= 1 or not first_ids or (upto is not None and first_ids[0] > upto):
         above = 0 if upto is None else counts[upto]
+        _log_plan(source, probes, 1, total)
         return [attrs.evolve(within, expected=total, above=above)], total
 
-    async def measure(xs: list[int]) -> None:
+    async def measure(xs: list[int], window: int = 1) -> None:
+        nonlocal probes
         wanted = [x for x in xs if x not in counts]
-        found = await asyncio.gather(*(source.probe(x) for x in wanted))
-        counts.update((x, count) for x, (count, _) in zip(wanted, found, strict=True))
+        probes += len(wanted)
+        found = await asyncio.gather(*(source.probe(x, window) for x in wanted))
+        for x, (count, ids) in zip(wanted, found, strict=True):
+            counts[x] = count
+            # each record of the window is a measured point too: the (j+1)-th past x has
+            # count - j - 1 past it, so a cut can fall exactly on a page boundary
+            counts.update((record_id, count - j - 1) for j, record_id in enumerate(ids))
 
-    span = _plan.Span(after=after, first_id=first_id, ahead=ahead, total=total)
+    span = _plan.Span(after=after, first_id=first_ids[0], ahead=ahead, total=total)
     for _ in range(_MAX_TOP_WAVES):
         top = _plan.top_probes(span, counts)
         if not top:
             break
         await measure(top)
+    # a cut probe brings the ids of a few records from a bit before where it aims: one of them
+    # is usually exactly on the page boundary it aims at (none needed for partitions)
+    window = 1 if page_size is None else min(page_size, _CUT_WINDOW)
     cuts: list[int] = []
     pieces = [within]
     for wave in range(_MAX_CUT_WAVES):
-        await measure(_plan.cut_probes(span, counts, parts=parts, page_size=page_size, wave=wave))
+        await measure(
+            _plan.cut_probes(
+                span, counts, parts=parts, page_size=page_size, wave=wave, lead=window // 2
+            ),
+            window,
+        )
         cuts = _plan.choose_cuts(span, counts, parts=parts, page_size=page_size)
         pieces = _plan.pieces(after=after, upto=upto, ahead=ahead, counts=counts, cuts=cuts)
         if _plan.balanced(pieces, total, parts):
             break
+    _log_plan(source, probes, len(pieces), total)
     return pieces, total
+
+
+def _log_plan(source: Source[Any], probes: int, pieces: int, total: int) -> None:
+    logger.debug(
+        "%s: %d records in %d pieces, planned with %d probes",
+        source.resource,
+        total,
+        pieces,
+        probes,
+        extra={"walk_probes": probes, "walk_pieces": pieces},
+    )
 
 
 async def walk(
