@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 import attrs
 
-from ._client import DEFAULT_AUTH_URL, BouwsoftClient
+from ._client import DEFAULT_AUTH_URL, BouwsoftClient, one_token_message
 from ._errors import AuthenticationError, BouwsoftError, ConnectError, ValidationError
 from ._export import FORMATS, Format, export_sales_invoices, first_invoices
 from ._listing import MAX_PAGE_SIZE
@@ -249,19 +249,6 @@ def _in_variables(message: str) -> str:
     return message
 
 
-def _url_variable(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    if not value:
-        return None
-    # checked here too, so the message names the variable even where the library's check is
-    # worded for the Python argument; never retried, because nothing is sent
-    if not re.match(r"(?i)https?://[^/\s]", value):
-        raise UsageError(
-            f"{name} must be an http(s) URL such as https://ra.bouwsoft.be/api/v1, not {value!r}"
-        )
-    return value
-
-
 def client_from_env(env: Mapping[str, str], **options: Any) -> BouwsoftClient:
     """A client from the ``BOUWSOFT_*`` variables; UsageError says what is missing or wrong.
 
@@ -277,11 +264,13 @@ def client_from_env(env: Mapping[str, str], **options: Any) -> BouwsoftClient:
         raise UsageError(f"{CLIENTNR} must be a whole number, not {raw!r}") from None
     access = env.get(ACCESS_TOKEN, "").strip() or None
     refresh = env.get(REFRESH_TOKEN, "").strip() or None
-    base_url = _url_variable(env, BASE_URL)
-    auth_url = _url_variable(env, AUTH_URL) or DEFAULT_AUTH_URL
+    base_url = env.get(BASE_URL, "").strip() or None
+    auth_url = env.get(AUTH_URL, "").strip() or DEFAULT_AUTH_URL
     if access is None and refresh is None:
         raise UsageError(f"set {ACCESS_TOKEN} and {BASE_URL}, or {REFRESH_TOKEN} (or use --demo)")
-    if access is not None and refresh is None and base_url is None:
+    if access is not None and refresh is not None:
+        raise UsageError(one_token_message(ACCESS_TOKEN, REFRESH_TOKEN))
+    if access is not None and base_url is None:
         raise UsageError(f"{ACCESS_TOKEN} needs {BASE_URL} (the data server)")
     try:
         return BouwsoftClient(

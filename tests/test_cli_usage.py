@@ -22,6 +22,7 @@ import pytest
 
 from bouwsoft_async import BouwsoftClient, ValidationError
 from bouwsoft_async._cli import MAX_CONCURRENCY, VARIABLE_OF_ARGUMENT
+from bouwsoft_async._client import one_token_message
 from bouwsoft_async._output import OutputError, resolve_output
 from bouwsoft_async._parallel import validate_concurrency
 from bouwsoft_async.testing import FakeBouwsoft
@@ -266,6 +267,7 @@ def test_a_dead_server_is_one_line_naming_where_and_what_to_check(tmp_path: Path
     assert done.returncode == 1
     line = one_error_line(done.stderr)
     assert f"127.0.0.1:{port}" in line
+    assert "refused" in line.lower()
     assert "BOUWSOFT_BASE_URL" in line
     assert "t0ken" not in line
     # the retries happened; --verbose shows them, each on a line of its own
@@ -345,11 +347,11 @@ async def test_environment_problems_exit_2_before_any_request(tmp_path: Path) ->
 
 
 def test_both_tokens_are_refused_in_the_librarys_words(tmp_path: Path) -> None:
+    # one sentence for both, told with the names each one's user knows
     with pytest.raises(ValidationError) as library:
         BouwsoftClient(client_nr=115, access_token="a", refresh_token="r", base_url="http://x")
-    words = str(library.value)
-    for argument, variable in VARIABLE_OF_ARGUMENT.items():
-        words = words.replace(argument, variable)
+    assert str(library.value) == one_token_message()
+    words = one_token_message("BOUWSOFT_ACCESS_TOKEN", "BOUWSOFT_REFRESH_TOKEN")
     env = {
         "BOUWSOFT_CLIENTNR": "115",
         "BOUWSOFT_ACCESS_TOKEN": "a",
