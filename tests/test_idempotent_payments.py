@@ -10,7 +10,10 @@ from decimal import Decimal
 import pytest
 
 from bouwsoft_async import (
+    AiohttpTransport,
     BouwsoftClient,
+    Request,
+    Response,
     ServerError,
     ValidationError,
     WriteOutcomeUnknown,
@@ -154,3 +157,65 @@ async def test_the_look_up_and_the_retries_share_one_budget(fake: FakeBouwsoft) 
             )
     assert len(fake.requests_to("POST", "/Payments")) == 4
     assert fake.payments == {}
+
+
+class HeldPosts:
+    """A transport (the public seam) that holds every POST until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.inner = AiohttpTransport()
+        self.release = asyncio.Event()
+        self.posted = asyncio.Event()
+
+    async def send(self, request: Request) -> Response:
+        if request.method == "POST":
+            self.posted.set()
+            await self.release.wait()
+        return await self.inner.send(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_cancelled_waiter_leaves_the_shared_create_running(fake: FakeBouwsoft) -> None:
+    transport = HeldPosts()
+    async with fake.client(transport=transport) as client:
+        create = client.payments.create
+        owner = asyncio.create_task(
+            create(amount=Decimal("5"), externalcode="sync-c", idempotent=True)
+        )
+        await transport.posted.wait()
+        waiter = asyncio.create_task(
+            create(amount=Decimal("5"), externalcode="sync-c", idempotent=True)
+        )
+        await asyncio.sleep(0)  # let the waiter join the flight
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        transport.release.set()
+        payment = await owner
+    assert payment.externalcode == "sync-c"
+    assert len(fake.payments) == 1
+
+
+async def test_waiters_learn_the_outcome_is_unknown_when_the_creator_is_cancelled(
+    fake: FakeBouwsoft,
+) -> None:
+    transport = HeldPosts()
+    async with fake.client(transport=transport) as client:
+        create = client.payments.create
+        owner = asyncio.create_task(
+            create(amount=Decimal("5"), externalcode="sync-d", idempotent=True)
+        )
+        await transport.posted.wait()
+        waiter = asyncio.create_task(
+            create(amount=Decimal("5"), externalcode="sync-d", idempotent=True)
+        )
+        await asyncio.sleep(0)
+        owner.cancel()
+        with pytest.raises(WriteOutcomeUnknown) as info:
+            await waiter
+        with pytest.raises(asyncio.CancelledError):
+            await owner
+    assert dict(info.value.sent) == {"amount": Decimal("5"), "externalcode": "sync-d"}
+    assert len(fake.requests_to("POST", "/Payments")) == 0
