@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from itertools import repeat
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
@@ -294,7 +295,7 @@ SCALARS: dict[Any, Scalar] = {
     int: Scalar(read_int, exact=int),
     str: Scalar(read_text, exact=str),
     bool: Scalar(read_bool, exact=bool),
-    float: Scalar(read_float, exact=float),
+    float: Scalar(read_float, exact=float, distinct=True),
     Money: Scalar(money_from_wire, distinct=True, fast=_plain_floats(_NOT_PLAIN_MONEY)),
     Rate: Scalar(rate_from_wire, distinct=True, fast=_plain_floats(_NOT_PLAIN_NUMBER)),
     Decimal: Scalar(exact_decimal, distinct=True, fast=_plain_floats(_NOT_PLAIN_NUMBER)),
@@ -320,12 +321,18 @@ def _scalar_of(tp: Any) -> Scalar | None:
     return scalar
 
 
+Plain = Mapping[type, Callable[[Any], Any]]
+
+
 def _convert_columns(
-    scalar: Scalar, columns: list[tuple[Any, ...]], names: list[str]
+    scalar: Scalar, columns: list[tuple[Any, ...]], names: list[str], plain: Plain | None
 ) -> list[list[Any] | tuple[Any, ...]]:
     """The wire values of a page's fields of one type, converted; DecodeError names the first
     bad value. A column of one wire class is converted once per distinct value of the whole
-    group (``basis`` and ``basis1`` repeat each other's amounts); others value by value."""
+    group (``basis`` and ``basis1`` repeat each other's amounts); others value by value.
+
+    With ``plain`` (a row's writers by the converted value's class), the values come out
+    written: each distinct one written once."""
     exact = scalar.exact
     read = scalar.read
     results: list[list[Any] | tuple[Any, ...] | None] = []
@@ -338,23 +345,30 @@ def _convert_columns(
         if cls is not None and cls is exact:
             results.append(column)
             uniform.append(None)
-        elif cls is not None and scalar.distinct:
+            continue
+        if cls is not None and scalar.distinct:
             try:
                 pending.setdefault(cls, set()).update(column)
             except TypeError:  # unhashable (a list): read one by one, for the error
-                results.append([read(value, name) for value in column])
-                uniform.append(None)
+                pass
             else:
                 results.append(None)
                 uniform.append(cls)
-        else:
-            results.append([read(value, name) for value in column])
-            uniform.append(None)
+                continue
+        one_by_one = [read(value, name) for value in column]
+        if plain is not None:
+            one_by_one = [_written(value, plain) for value in one_by_one]
+        results.append(one_by_one)
+        uniform.append(None)
     tables: dict[type, dict[Any, Any]] = {}
     for cls, values in pending.items():
         distinct = list(values)
         converted = scalar.fast(distinct) if scalar.fast is not None and cls is float else None
-        if converted is None:
+        if converted is not None:
+            if plain is not None:
+                # a plain float's repr is already the exact text of its Decimal
+                converted = list(map(repr, distinct))
+        else:
             try:
                 converted = [read(value, names[0]) for value in distinct]
             except DecodeError:
@@ -364,11 +378,18 @@ def _convert_columns(
                         for value in column:
                             read(value, name)
                 raise
+            if plain is not None:
+                converted = [_written(value, plain) for value in converted]
         tables[cls] = dict(zip(distinct, converted, strict=True))
     return [
         result if result is not None else list(map(tables[cls].__getitem__, column))  # type: ignore[index]
         for result, cls, column in zip(results, uniform, columns, strict=True)
     ]
+
+
+def _written(value: Any, plain: Plain) -> Any:
+    write = plain.get(value.__class__)
+    return value if write is None else write(value)
 
 
 def _scalar_hook(read: Callable[[Any, str], Any]) -> Callable[[Any, Any], Any]:
@@ -424,7 +445,10 @@ class _RecordStructurer:
         # a record stores only its fields: no __slots__, no hooks of its own in __init__
         assert "__slots__" not in cls.__dict__ or not cls.__dict__["__slots__"], cls
         assert not any(a.validator or a.converter for a in fields), cls
-        self.field_order = tuple(a.name for a in attrs.fields(cls))
+        # rows list the fields in model order (``names`` puts the optional ones last)
+        self.row_names = tuple(a.name for a in fields)
+        order = [self.names.index(name) for name in self.row_names]
+        self.row_order = None if order == sorted(order) else order
 
     def _wire_columns(self, records: list[Any]) -> list[tuple[Any, ...]]:
         """Every field's wire values, in ``names`` order (an absent optional field: its
@@ -435,6 +459,12 @@ class _RecordStructurer:
                 raise DecodeError(
                     f"a {cls_name} should be a JSON object", excerpt=repr(record)[:80]
                 )
+        if records:
+            # a server sends every record of a page with the same keys in the same order (and
+            # orjson gives equal keys as one object): then each record's values are its row
+            layout = tuple(records[0])
+            if all(tuple(record) == layout for record in records):
+                return self._columns_of_layout(layout, records)
         try:
             if self.get_required is not None:
                 rows = list(map(self.get_required, records))
@@ -450,15 +480,36 @@ class _RecordStructurer:
             columns.append(tuple([record.get(name, default) for record in records]))
         return columns
 
-    def columns(self, records: list[Any]) -> list[list[Any] | tuple[Any, ...]]:
-        """The converted values of every field, one column per field in ``names`` order."""
+    def _columns_of_layout(
+        self, layout: tuple[str, ...], records: list[Any]
+    ) -> list[tuple[Any, ...]]:
+        """``_wire_columns`` of records whose keys are all ``layout``, in that order."""
+        where = {key: index for index, key in enumerate(layout)}
+        missing = [name for name in self.required if name not in where]
+        if missing:
+            raise DecodeError(
+                f"a {self.cls.__name__} is missing field {missing[0]!r}",
+                excerpt=repr(sorted(layout))[:80],
+            )
+        by_key = list(zip(*map(tuple, map(dict.values, records)), strict=True))
+        columns = [by_key[where[name]] for name in self.required]
+        for name, default in self.optional.items():
+            index = where.get(name)
+            columns.append(by_key[index] if index is not None else (default,) * len(records))
+        return columns
+
+    def columns(
+        self, records: list[Any], plain: Plain | None = None
+    ) -> list[list[Any] | tuple[Any, ...]]:
+        """The converted values of every field, one column per field in ``names`` order
+        (written by ``plain``, if given)."""
         if not records:
             return [[] for _ in self.names]
         wire = self._wire_columns(records)
         converted: list[list[Any] | tuple[Any, ...]] = [()] * len(wire)
         for scalar, indexes in self.groups:
             done = _convert_columns(
-                scalar, [wire[i] for i in indexes], [self.names[i] for i in indexes]
+                scalar, [wire[i] for i in indexes], [self.names[i] for i in indexes], plain
             )
             for i, column in zip(indexes, done, strict=True):
                 converted[i] = column
@@ -555,9 +606,7 @@ ROW_TEXT: Mapping[type, Callable[[Any], Any]] = MappingProxyType(
 )
 
 
-def record_rows(
-    items: list[Any], cls: type, plain: Mapping[type, Callable[[Any], Any]]
-) -> list[dict[str, Any]]:
+def record_rows(items: list[Any], cls: type, plain: Plain) -> list[dict[str, Any]]:
     """A page's records as plain rows under their wire names, without building models.
 
     Each value is read exactly as ``structure_many`` reads it, then written by ``plain`` (keyed
@@ -566,31 +615,18 @@ def record_rows(
     """
     structurer = _structurer(cls)
     try:
-        columns = structurer.columns(items)
+        columns = structurer.columns(items, plain)
     except DecodeError:
         raise
     except Exception as exc:
         raise DecodeError(f"the answer does not fit {cls.__name__}: {_summary(exc)}") from exc
-    written: list[Any] = []
-    for column in columns:
-        classes = set(map(type, column))
-        if classes.isdisjoint(plain):
-            written.append(column)
-            continue
-        # keyed by class: Decimal("0") == Decimal("0.0") but they are written apart
-        keys = list(zip(map(type, column), column, strict=True))
-        table = {}
-        for key in set(keys):
-            write = plain.get(key[0])
-            table[key] = key[1] if write is None else write(key[1])
-        written.append(list(map(table.__getitem__, keys)))
-    order = structurer.field_order
-    names = structurer.names
-    if names != tuple(n for n in order if n != "extra"):
-        index = [names.index(n) for n in order if n != "extra"]
-        written = [written[i] for i in index]
-        names = tuple(names[i] for i in index)
-    rows = [dict(zip(names, row, strict=True)) for row in zip(*written, strict=True)]
+    order = structurer.row_order
+    names = structurer.row_names
+    if order is not None:
+        columns = [columns[i] for i in order]
+    rows: list[dict[str, Any]] = list(
+        map(dict, map(zip, repeat(names), zip(*columns, strict=True)))
+    )
     for row, extra in zip(rows, structurer.extras(items), strict=True):
         if extra:
             row.update(_plain_value(dict(extra), plain))
