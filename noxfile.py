@@ -39,5 +39,11 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     session.install("-e", ".")
-    for name in ("decode_cost", "export_latency", "export_memory", "request_overhead"):
+    for name in (
+        "decode_cost",
+        "export_latency",
+        "export_memory",
+        "request_overhead",
+        "export_cpu",
+    ):
         session.run("python", f"benchmarks/{name}.py", *session.posargs)

@@ -89,7 +89,8 @@ def main() -> None:
             times[name].append(time.perf_counter() - started)
             del result
     records, _ = typed(pages[0])
-    assert len(records) == PAGE and isinstance(records[0], SalesInvoice)
+    assert len(records) == PAGE
+    assert isinstance(records[0], SalesInvoice)
     median = {name: statistics.median(values) for name, values in times.items()}
     size = statistics.median(len(b) for b in pages)
     loads = median["json.loads -> dicts"]

@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
-from itertools import repeat
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
@@ -445,10 +444,6 @@ class _RecordStructurer:
         # a record stores only its fields: no __slots__, no hooks of its own in __init__
         assert "__slots__" not in cls.__dict__ or not cls.__dict__["__slots__"], cls
         assert not any(a.validator or a.converter for a in fields), cls
-        # rows list the fields in model order (``names`` puts the optional ones last)
-        self.row_names = tuple(a.name for a in fields)
-        order = [self.names.index(name) for name in self.row_names]
-        self.row_order = None if order == sorted(order) else order
 
     def _wire_columns(self, records: list[Any]) -> list[tuple[Any, ...]]:
         """Every field's wire values, in ``names`` order (an absent optional field: its
@@ -503,9 +498,12 @@ class _RecordStructurer:
     ) -> list[list[Any] | tuple[Any, ...]]:
         """The converted values of every field, one column per field in ``names`` order
         (written by ``plain``, if given)."""
-        if not records:
-            return [[] for _ in self.names]
-        wire = self._wire_columns(records)
+        return self._converted(self._wire_columns(records), plain) if records else []
+
+    def _converted(
+        self, wire: list[tuple[Any, ...]], plain: Plain | None
+    ) -> list[list[Any] | tuple[Any, ...]]:
+        """``wire`` converted; a column that needs no conversion is returned as it is."""
         converted: list[list[Any] | tuple[Any, ...]] = [()] * len(wire)
         for scalar, indexes in self.groups:
             done = _convert_columns(
@@ -514,6 +512,24 @@ class _RecordStructurer:
             for i, column in zip(indexes, done, strict=True):
                 converted[i] = column
         return converted
+
+    def rows(self, records: list[Any], plain: Plain) -> list[dict[str, Any]]:
+        """``records`` (fresh from the parser) made rows in place: each value that reads or
+        writes differently from the wire is replaced, absent optional fields are added."""
+        if not records:
+            return records
+        wire = self._wire_columns(records)
+        converted = self._converted(wire, plain)
+        optional = self.optional
+        for name, before, after in zip(self.names, wire, converted, strict=True):
+            if after is not before or name in optional:
+                for record, value in zip(records, after, strict=True):
+                    record[name] = value
+        for record, extra in zip(records, self.extras(records), strict=True):
+            if extra:
+                for key, value in extra.items():
+                    record[key] = _plain_value(value, plain)
+        return records
 
     def extras(self, records: list[Any]) -> list[Mapping[str, Any]]:
         """Each record's unknown fields (floats as exact Decimals)."""
@@ -607,30 +623,20 @@ ROW_TEXT: Mapping[type, Callable[[Any], Any]] = MappingProxyType(
 
 
 def record_rows(items: list[Any], cls: type, plain: Plain) -> list[dict[str, Any]]:
-    """A page's records as plain rows under their wire names, without building models.
+    """A page's records (fresh from the parser: they are reused) as plain rows under their
+    wire names, without building models.
 
     Each value is read exactly as ``structure_many`` reads it, then written by ``plain`` (keyed
-    by the converted value's class: Decimal, date, datetime); each distinct value once. Unknown
-    fields follow the known ones (in field order), written by ``plain`` too.
+    by the converted value's class: Decimal, date, datetime); each distinct value once. The
+    fields stay in the order the server sent them; a model field the server left out is added
+    with its default; unknown fields are written by ``plain`` too (floats as exact text).
     """
-    structurer = _structurer(cls)
     try:
-        columns = structurer.columns(items, plain)
+        return _structurer(cls).rows(items, plain)
     except DecodeError:
         raise
     except Exception as exc:
         raise DecodeError(f"the answer does not fit {cls.__name__}: {_summary(exc)}") from exc
-    order = structurer.row_order
-    names = structurer.row_names
-    if order is not None:
-        columns = [columns[i] for i in order]
-    rows: list[dict[str, Any]] = list(
-        map(dict, map(zip, repeat(names), zip(*columns, strict=True)))
-    )
-    for row, extra in zip(rows, structurer.extras(items), strict=True):
-        if extra:
-            row.update(_plain_value(dict(extra), plain))
-    return rows
 
 
 def _plain_value(value: Any, plain: Mapping[type, Callable[[Any], Any]]) -> Any:

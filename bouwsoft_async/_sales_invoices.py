@@ -41,8 +41,9 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Every matching invoice once as a plain row, for jobs that write rows, not models.
 
-        The arguments are those of ``list``. A row is a dict under the wire names, the known
-        fields first in model order, then the unknown ones: money and rates as exact text
+        The arguments are those of ``list``. A row is a dict under the wire names, in the
+        order the server sent them (a model field it left out added with its default, as in
+        ``list``), unknown fields included: money and rates as exact text
         (``"4571.4"``), dates ``"YYYY-MM-DD"``, timestamps ``"YYYY-MM-DD HH:MM:SS"``, empty
         dates None, booleans and numbers as JSON has them. Each value is read by the same rules
         as ``list`` reads it (a bad one raises DecodeError), without building the models.

@@ -772,11 +772,14 @@ def test_rows_without_models_equal_the_rows_of_the_models(count: int, page_size:
     for start in range(0, len(records), page_size):
         page = records[start : start + page_size]
         typed = [invoice_row(invoice) for invoice in structure_many(page, SalesInvoice)]
+        wire_order = [list(record) for record in page]
         fast = sales_invoice_rows(page)
         assert len(fast) == len(typed)
-        for expected, got in zip(typed, fast, strict=True):
-            assert list(got.items()) == list(expected.items())
-            assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
+        for expected, got, keys in zip(typed, fast, wire_order, strict=True):
+            assert got == expected
+            assert {k: type(v) for k, v in got.items()} == {k: type(v) for k, v in expected.items()}
+            # the server's order, then the model fields it left out
+            assert list(got)[: len(keys)] == keys
 
 
 def test_rows_raise_what_the_models_raise() -> None:
@@ -802,8 +805,13 @@ def test_both_writer_paths_write_the_same_file(writer: Any) -> None:
         for invoice in structure_many(page, SalesInvoice):
             typed_writer.write(invoice)
         row_writer.write_rows(sales_invoice_rows(page))
-    assert by_row.getvalue() == by_model.getvalue()
-    if writer is _JsonLines:
+    if writer is _Csv:
+        assert by_row.getvalue() == by_model.getvalue()
+    else:
+        # the same objects; keys in the server's order rather than the model's
+        assert [json.loads(line) for line in by_row.getvalue().splitlines()] == [
+            json.loads(line) for line in by_model.getvalue().splitlines()
+        ]
         # and in meaning what the stdlib encoder wrote before orjson
         lines = by_row.getvalue().splitlines()
         assert len(lines) == len(records)
@@ -820,7 +828,6 @@ async def test_rows_over_http_are_the_rows_of_list(strict: bool) -> None:
         typed = [invoice_row(i) async for i in client.sales_invoices.list(page_size=200)]
         rows = [row async for row in client.sales_invoices.rows(page_size=200)]
         assert rows == typed
-        assert [list(row) for row in rows] == [list(row) for row in typed]
         parallel = [
             row
             async for row in client.sales_invoices.rows(
