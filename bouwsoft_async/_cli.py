@@ -45,6 +45,7 @@ MAX_CONCURRENCY = 64
 EXIT_OK = 0
 EXIT_FAILURE = 1  # the API, the network or the output file failed
 EXIT_USAGE = 2  # a flag, a variable or the credentials are wrong
+EXIT_DRIFT = 3  # check-schema: the server's field tables differ from the client's
 EXIT_INTERRUPTED = 130
 
 CLIENTNR = "BOUWSOFT_CLIENTNR"
@@ -71,7 +72,8 @@ environment (credentials; not needed with --demo):
   (give one of the two tokens, not both)
 
 exit codes: {EXIT_OK} done, {EXIT_FAILURE} an API, network or file error, {EXIT_USAGE} a usage \
-or credentials problem, {EXIT_INTERRUPTED} interrupted"""
+or credentials problem, {EXIT_DRIFT} check-schema found differences, {EXIT_INTERRUPTED} \
+interrupted"""
 
 GROUP_HELP: dict[tuple[str, ...], str] = {("export",): "export records to a file (or stdout)"}
 SUFFIX_FORMATS: dict[str, Format] = {
@@ -416,6 +418,28 @@ async def _demo(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
+# -- check-schema -------------------------------------------------------------------------------
+
+
+def _check_schema_arguments(parser: argparse.ArgumentParser) -> None:
+    connection_arguments(parser)
+
+
+async def _check_schema(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    async with connect(args, env) as client:
+        differences = await client.check_schema()
+    for difference in differences:
+        print(difference)
+    if differences:
+        print(
+            f"{len(differences)} difference(s) between the server's field tables and the client's",
+            file=sys.stderr,
+        )
+        return EXIT_DRIFT
+    print("the server's field tables match the client's", file=sys.stderr)
+    return EXIT_OK
+
+
 COMMANDS: list[Command] = [
     Command(
         words=("export", "sales-invoices"),
@@ -434,6 +458,16 @@ COMMANDS: list[Command] = [
         "how many there are.",
         arguments=_demo_arguments,
         run=_demo,
+    ),
+    Command(
+        words=("check-schema",),
+        help="compare the server's field tables (FieldInfo) with the client's",
+        description="Read GET /<Resource>/FieldInfo/ for every resource the client models "
+        "(SalesInvoices, PurchaseInvoices, Payments) and print each difference from the "
+        "client's own tables on stdout, one a line: <Resource>.<field> added|removed|changed "
+        f"[: what]. Exit {EXIT_OK} when there are none, {EXIT_DRIFT} when there are.",
+        arguments=_check_schema_arguments,
+        run=_check_schema,
     ),
 ]
 

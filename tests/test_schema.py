@@ -3,6 +3,9 @@ strict fake (issue 12 section 4)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -122,3 +125,44 @@ def test_field_info_keeps_what_it_does_not_know() -> None:
 def test_field_info_that_is_no_table_is_a_decode_error(payload: Any) -> None:
     with pytest.raises(DecodeError):
         read_field_info(payload, TYPE_NAMES)
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+async def run_command(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bouwsoft_async", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_command_exits_0_when_the_tables_agree() -> None:
+    code, out, err = await run_command("check-schema", "--demo", "10")
+    assert code == 0, err
+    assert out == ""
+    assert "match" in err
+
+
+async def test_the_command_prints_the_differences_and_exits_non_zero(
+    fake: FakeBouwsoft,
+) -> None:
+    del fake.field_tables["PurchaseInvoices"]["paid"]
+    payments = fake.field_tables["Payments"]
+    payments["amount"] = attrs.evolve(payments["amount"], type_name="tpDouble")
+    env = {
+        "BOUWSOFT_CLIENTNR": str(fake.client_nr),
+        "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
+        "BOUWSOFT_BASE_URL": fake.url,
+    }
+    code, out, err = await run_command("check-schema", env=env)
+    assert code == 3, err
+    assert sorted(out.splitlines()) == [
+        "Payments.amount changed: type tpCurrency -> tpDouble",
+        "PurchaseInvoices.paid removed",
+    ]
+    assert "2 difference" in err
