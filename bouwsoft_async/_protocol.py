@@ -404,13 +404,19 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def redact_bytes(body: bytes, secrets: Iterable[str]) -> bytes:
+    """``body`` with every secret replaced by ``***``, in any form ``secret_forms`` knows."""
+    for secret in secrets:
+        for form in secret_forms(secret):
+            body = body.replace(form.encode("utf-8", errors="replace"), b"***")
+    return body
+
+
 def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = EXCERPT_LENGTH) -> str:
     """A short, printable, redacted piece of a body for an exception message."""
     secrets = [secret for secret in secrets if secret]
     # redact the whole body before cutting it, so a cut can't leave part of a secret visible
-    for secret in secrets:
-        for form in secret_forms(secret):
-            body = body.replace(form.encode("utf-8", errors="replace"), b"***")
+    body = redact_bytes(body, secrets)
     text = body[: limit * 4].decode("utf-8", errors="replace")
     text = redact(" ".join(text.split()), secrets)
     return text if len(text) <= limit else text[: limit - 1] + "…"

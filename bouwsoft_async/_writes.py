@@ -33,6 +33,7 @@ from ._protocol import (
     error_for_status,
     excerpt,
     redact,
+    redact_bytes,
     vendor_error_of,
 )
 from ._transport import Response
@@ -65,15 +66,12 @@ class _Sent:
         return "/" + "/".join(map(str, self.path))
 
     def applied_error(self, message: str, response: Response, core: Core) -> WriteAppliedError:
-        body = response.body
-        for secret in core.secrets():
-            body = body.replace(secret.encode("utf-8"), b"***")
         return WriteAppliedError(
             message,
             method=self.method,
             path=self.path_text,
             status=response.status,
-            body=body,
+            body=redact_bytes(response.body, core.secrets()),
             sent=self.fields,
         )
 

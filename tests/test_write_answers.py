@@ -229,3 +229,19 @@ async def test_an_error_record_in_a_put_answer(client: BouwsoftClient, fake: Fak
     with pytest.raises(ServerError, match="Locked") as info:
         await client.purchase_invoices.update(invoice.id, concerning="x")
     assert info.value.status == 500
+
+
+async def test_the_raw_answer_of_an_applied_write_carries_no_secret() -> None:
+    secret = "s3cret+XYZ/1="
+    echo = b"<p>applied for s3cret+XYZ/1= (s3cret%2BXYZ%2F1%3D)</p>"
+    async with (
+        FakeBouwsoft(sales_invoices=1, refresh_token=secret) as fake,
+        fake.client() as client,
+    ):
+        await client.payments.count()
+        fake.add_fault(status=201, body=echo, method="POST", after_handling=True)
+        with pytest.raises(WriteAppliedError) as info:
+            await client.payments.create(amount=Decimal(1))
+    assert b"s3cret" not in info.value.body
+    assert info.value.body.startswith(b"<p>applied for ***")
+    assert "s3cret" not in str(info.value)
