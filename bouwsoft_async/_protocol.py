@@ -171,11 +171,11 @@ class ContentRange:
 
 
 _CONTENT_RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*/\s*(\d+)\s*")
-_EMPTY_CONTENT_RANGE = re.compile(r"\s*(?:\*|0\s*-\s*0)\s*/\s*0\s*")
+_EMPTY_CONTENT_RANGE = re.compile(r"\s*(?:\*|0\s*-\s*0|0\s*-\s*-1)\s*/\s*0\s*")
 
 
 def parse_content_range(value: object) -> ContentRange:
-    """Parse ``"0-4/3412"``; an empty result may be ``"*/0"`` or ``"0-0/0"``.
+    """Parse ``"0-4/3412"``; an empty result may be ``"*/0"``, ``"0-0/0"`` or ``"0--1/0"``.
 
     Anything else, or a range that contradicts itself, raises DecodeError.
     """

@@ -71,8 +71,11 @@ def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], Conten
         raise DecodeError(
             "expected an object with Content-Range and Records", excerpt=excerpt(body, secrets)
         )
-    content_range = parse_content_range(payload.get("Content-Range"))
     records: list[Any] = payload["Records"]
+    raw_range = payload.get("Content-Range")
+    # an empty Records without a Content-Range means "nothing", as "*/0" does
+    empty = raw_range is None and not records
+    content_range = ContentRange(0, -1, 0) if empty else parse_content_range(raw_range)
     if len(records) != content_range.count:
         raise DecodeError(
             f"Content-Range announces {content_range.count} records but the page has "

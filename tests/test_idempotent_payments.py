@@ -219,3 +219,26 @@ async def test_waiters_learn_the_outcome_is_unknown_when_the_creator_is_cancelle
             await owner
     assert dict(info.value.sent) == {"amount": Decimal("5"), "externalcode": "sync-d"}
     assert len(fake.requests_to("POST", "/Payments")) == 0
+
+
+@pytest.mark.parametrize(
+    "empty",
+    [
+        b'{"Content-Range":"*/0","Records":[]}',
+        b'{"Content-Range":"0-0/0","Records":[]}',
+        b'{"Content-Range":"0--1/0","Records":[]}',
+        b'{"Records":[]}',
+    ],
+)
+async def test_every_spelling_of_an_empty_look_up_means_not_there(
+    client: BouwsoftClient, fake: FakeBouwsoft, empty: bytes
+) -> None:
+    await client.payments.count()
+    fake.add_fault(status=200, body=empty, method="GET", path_contains="/Payments",
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    payment = await client.payments.create(amount=Decimal("1"), externalcode="e-1", idempotent=True)
+    assert payment.externalcode == "e-1"
+    assert len(fake.payments) == 1
+    fake.add_fault(status=200, body=empty, method="GET", path_contains="/Payments",
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    assert await client.payments.find_by_externalcode("e-2") is None
