@@ -7,7 +7,7 @@ becomes a field's Python type; it is registered on the cattrs ``converter`` once
 records, ``RecordChanges`` and RamBase's models alike.
 
 Record models (attrs classes with an ``extra`` field) are the one place where cattrs' generated
-hooks are not used: ``benchmarks/decode_cost.py`` measures them at about 2x stdlib ``json.loads``
+hooks are not used: ``benchmarks/decode_cost.py`` measures them at about 4x stdlib ``json.loads``
 for a page of invoices, and the target is 1x with orjson in front. ``_RecordStructurer`` (the hook
 factory registered for them) converts a page column by column instead: a column of 500 strings
 is checked with one ``set(map(type, ...))``, a column of amounts converts each distinct value
@@ -72,6 +72,9 @@ def decode_json(body: bytes, secrets: Iterable[str] = ()) -> Any:
     such as ``1e400``) is read again with every fraction as an exact Decimal; nesting too deep
     for either (orjson stops at 1024 levels) is a DecodeError, never a RecursionError.
     """
+    # ASSUMPTION (README, "What the client assumes"): the vendor's numbers fit 64 bits (tpLong is
+    # 32-bit, tpCurrency a 64-bit count of ten-thousandths). orjson reads a larger integer as a
+    # float, which a tpLong field then refuses (above 2**53) rather than round.
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
