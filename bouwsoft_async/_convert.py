@@ -677,7 +677,10 @@ def structure_changes(data: Any, cls: type[T]) -> RecordChanges[T]:
             unreadable[name] = value
     return RecordChanges(
         record_type=cls,
-        id=read_int(data["id"], "id"),
+        # the id as the model types it (an uploaded file's is text)
+        id=structurer.scalars["id"].read(data["id"], "id")
+        if "id" in structurer.scalars
+        else read_int(data["id"], "id"),
         ts_lastupdate=fields.pop("ts_lastupdate", None),
         fields=MappingProxyType(fields),
         extra=MappingProxyType(unreadable) if unreadable else NO_EXTRA,

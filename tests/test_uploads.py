@@ -78,3 +78,22 @@ async def test_a_bad_filename_sends_nothing(client: BouwsoftClient, fake: FakeBo
         with pytest.raises(ValidationError):
             await client.purchase_invoices.upload(invoice_id, b"x", filename=name)
     assert len(fake.requests) == before
+
+
+async def test_an_upload_answer_with_an_unreadable_value_still_returns_the_file(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    invoice_id = await new_invoice_id(client)
+    answer = (
+        b'{"RecordChanges":[{"name":"scan.pdf","path_display":".","path_lower":".","id":"",'
+        b'"client_modified":"2026-05-07T09:21:28Z","server_modified":"2026-05-07T09:21:28Z",'
+        b'"rev":"","size":"big","is_downloadable":true,"checksum":"abc"}]}'
+    )
+    fake.add_fault(status=201, body=answer, method="POST", path_contains="/Upload",
+                   after_handling=True)  # fmt: skip
+    uploaded = await client.purchase_invoices.upload(invoice_id, b"%PDF", filename="scan.pdf")
+    assert uploaded.name == "scan.pdf"
+    assert uploaded.id == ""
+    assert uploaded.size is None
+    assert uploaded.extra["size"] == "big"
+    assert len(fake.uploads[invoice_id]) == 1
