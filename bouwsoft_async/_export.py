@@ -99,13 +99,23 @@ class _JsonLines:
     """One JSON object per line, written by orjson (UTF-8, no spaces, like the old writer)."""
 
     def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
         self._write = stream.write
+        # orjson writes UTF-8 bytes: a UTF-8 file takes them as they are
+        buffer = getattr(stream, "buffer", None)
+        utf8 = (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+        self._buffer = buffer if utf8 else None
 
     def write(self, invoice: SalesInvoice) -> None:
         self._write(_json_line(invoice_row(invoice)).decode("utf-8"))
 
     def write_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        self._write(b"".join(map(_json_line, rows)).decode("utf-8"))
+        data = b"".join(map(_json_line, rows))
+        if self._buffer is not None:
+            self._stream.flush()  # what was written as text goes first
+            self._buffer.write(data)
+        else:
+            self._write(data.decode("utf-8"))
 
     def finish(self) -> None:
         pass
