@@ -1,4 +1,4 @@
-"""The ``bouwsoft`` command: ``export sales-invoices`` and ``demo``.
+"""The ``bouwsoft`` command: ``export sales-invoices``, ``demo``, ``check-schema``.
 
 Credentials come from the environment (``BOUWSOFT_*``, see ``ENVIRONMENT``); ``--demo`` uses an
 embedded FakeBouwsoft instead. Everything the user gave (flags, variables, the output name) is

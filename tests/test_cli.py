@@ -302,3 +302,25 @@ def test_progress_end_and_clear_keep_messages_off_the_bar() -> None:
     drawn = stream.getvalue()
     assert drawn.endswith("left\x1b[K\n")
     assert drawn.count("\n") == 1
+
+
+def test_the_readme_lists_every_flag_and_exit_code_of_the_command() -> None:
+    import argparse
+
+    from bouwsoft_async._cli import build_parser
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The `bouwsoft` command", 1)[1].split("\n### ", 1)[0]
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    groups = next(a for a in commands.choices["export"]._actions if a.dest == "command_1")
+    export = groups.choices["sales-invoices"]
+    flags = [
+        max(action.option_strings, key=len)
+        for action in export._actions
+        if action.option_strings and action.dest != "help"
+    ]
+    assert "--out" in flags
+    assert [flag for flag in flags if f"`{flag}" not in section] == []
+    for code in (0, 1, 2, 130):
+        assert f"| {code} |" in section
