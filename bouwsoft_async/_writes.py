@@ -106,9 +106,9 @@ def _answer_record(response: Response, core: Core, sent: _Sent) -> dict[str, Any
 def _warn_unreadable(sent: _Sent, unreadable: Mapping[str, Any]) -> None:
     if unreadable:
         logger.warning(
-            "%s /%s was applied; answer fields kept raw in extra, unreadable: %s",
+            "%s %s was applied; answer fields kept raw in extra, unreadable: %s",
             sent.method,
-            "/".join(map(str, sent.path)),
+            sent.path_text,
             ", ".join(sorted(unreadable)),
         )
 
@@ -138,9 +138,9 @@ def _read_record(
     missing = [name for name in names if name not in record and name != "id"]
     if missing:
         logger.warning(
-            "%s /%s was applied; its answer lacks %s (None in the record)",
+            "%s %s was applied; its answer lacks %s (None in the record)",
             sent.method,
-            "/".join(map(str, sent.path)),
+            sent.path_text,
             ", ".join(missing),
         )
     values = {name: changes.fields.get(name) for name in names}
