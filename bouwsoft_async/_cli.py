@@ -34,13 +34,12 @@ from ._errors import AuthenticationError, BouwsoftError, ConnectError, Validatio
 from ._export import FORMATS, Format, export_sales_invoices, first_invoices
 from ._listing import MAX_PAGE_SIZE
 from ._output import STDOUT, OutputError, Progress, resolve_output
+from ._parallel import MAX_CONCURRENCY
 
 __all__ = ["COMMANDS", "Command", "UsageError", "build_parser", "connect", "main"]
 
 PROG = "bouwsoft"
 DEMO_INVOICES = 5000
-# the library's limit for concurrency= (validate_concurrency); a test keeps the two in step
-MAX_CONCURRENCY = 64
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # the API, the network or the output file failed
