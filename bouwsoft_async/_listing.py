@@ -17,7 +17,7 @@ from ._core import Core
 from ._errors import DecodeError, ValidationError
 from ._models import Page
 from ._parallel import IdRange, piece_of, range_of, validate_concurrency, validate_id_range
-from ._protocol import and_filters, changed_since, check_utf8, excerpt, parse_content_range
+from ._protocol import and_filters, changed_since, check_utf8, excerpt, list_content_range
 
 __all__ = ["ListEndpoint", "fetch_page", "validate_id", "validate_page_size"]
 
@@ -157,7 +157,7 @@ class ListEndpoint(Generic[R]):
                 "expected an object with Content-Range",
                 excerpt=excerpt(body, self._core.secrets()),
             )
-        return parse_content_range(payload.get("Content-Range")).total
+        return list_content_range(payload).total
 
     async def pages(
         self,

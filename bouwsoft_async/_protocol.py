@@ -192,6 +192,16 @@ def parse_content_range(value: object) -> ContentRange:
     return ContentRange(first, last, total)
 
 
+def list_content_range(payload: Mapping[str, Any]) -> ContentRange:
+    """The Content-Range of a list answer; an empty ``Records`` without one means "nothing",
+    as ``*/0`` does (issue 12: every spelling of an empty list is an empty list, never an error).
+    """
+    raw_range = payload.get("Content-Range")
+    if raw_range is None and payload.get("Records") == []:
+        return ContentRange(0, -1, 0)
+    return parse_content_range(raw_range)
+
+
 # a list answer as the vendor prints it: Content-Range first, then records that start with id
 _PAGE_HEAD = re.compile(rb'\s*\{\s*"Content-Range"\s*:\s*"\s*(\d+)\s*-\s*(\d+)\s*/\s*(\d+)\s*"')
 _RECORD_HEAD = re.compile(rb'\{\s*"id"\s*:\s*(\d+)\s*[,}]')

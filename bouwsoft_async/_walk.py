@@ -36,7 +36,7 @@ from ._protocol import (
     and_filters,
     excerpt,
     ids_after,
-    parse_content_range,
+    list_content_range,
     peek_page,
 )
 
@@ -72,10 +72,7 @@ def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], Conten
             "expected an object with Content-Range and Records", excerpt=excerpt(body, secrets)
         )
     records: list[Any] = payload["Records"]
-    raw_range = payload.get("Content-Range")
-    # an empty Records without a Content-Range means "nothing", as "*/0" does
-    empty = raw_range is None and not records
-    content_range = ContentRange(0, -1, 0) if empty else parse_content_range(raw_range)
+    content_range = list_content_range(payload)
     if len(records) != content_range.count:
         raise DecodeError(
             f"Content-Range announces {content_range.count} records but the page has "
