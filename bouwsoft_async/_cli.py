@@ -367,7 +367,8 @@ async def _export_sales_invoices(args: argparse.Namespace, env: Mapping[str, str
     progress = Progress(stream=sys.stderr, enabled=enabled)
     _LogToStderr.progress = progress
     try:
-        async with connect(args, env, max_concurrency=max(8, args.concurrency)) as client:
+        # the walk's concurrency is the one limit: the client allows exactly that many requests
+        async with connect(args, env, max_concurrency=args.concurrency) as client:
             written = await export_sales_invoices(
                 client.sales_invoices,
                 args.out,
