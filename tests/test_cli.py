@@ -324,3 +324,32 @@ def test_the_readme_lists_every_flag_and_exit_code_of_the_command() -> None:
     assert [flag for flag in flags if f"`{flag}" not in section] == []
     for code in (0, 1, 2, 130):
         assert f"| {code} |" in section
+
+
+async def test_export_against_the_strict_fake(tmp_path: Path) -> None:
+    # the export CLI against the strictest server the evidence allows (issue 12): %20 only,
+    # eq/ne/gt only; a parallel walk with a filter and since, every matching invoice once
+    out = tmp_path / "strict.jsonl"
+    async with FakeBouwsoft(sales_invoices=600, strict=True) as fake:
+        env = {
+            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
+            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
+            "BOUWSOFT_BASE_URL": fake.url,
+        }
+        argv = ["export", "sales-invoices", "--out", str(out), "--page-size", "25",
+                "--concurrency", "4", "--filter", "type eq 'FAKTUUR' or company_id eq 2",
+                "--since", "2019-03-01"]  # fmt: skip
+        code = await asyncio.to_thread(main, argv, env)
+        assert code == 0
+        ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+        expected = [
+            i
+            for i in fake.invoice_ids
+            if (invoice_dict(i)["type"] == "FAKTUUR" or invoice_dict(i)["company_id"] == 2)
+            and invoice_dict(i)["ts_lastupdate"] >= "2019-03-01 00:00:00"
+        ]
+        assert 0 < len(expected) < 600
+        assert sorted(ids) == expected
+        queries = [r.raw_query for r in fake.requests if "SalesInvoices" in r.path]
+        assert queries
+        assert all("+" not in q for q in queries)
