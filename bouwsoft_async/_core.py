@@ -267,10 +267,13 @@ class Core:
         try:
             if limit is None:
                 return await run()
+            deadline_timer = asyncio.timeout(limit)
             try:
-                async with asyncio.timeout(limit):
+                async with deadline_timer:
                     return await run()
             except TimeoutError:
+                if not deadline_timer.expired():
+                    raise  # not ours (a transport of the user's raised it)
                 if not call.idempotent and call.in_flight:
                     raise call.outcome_unknown(
                         f"the call's deadline of {limit:g} s ran out"
