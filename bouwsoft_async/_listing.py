@@ -103,6 +103,19 @@ async def fetch_one(core: Core, resource: str, record_id: int, cls: type[R]) -> 
     return page.records[0]
 
 
+T = TypeVar("T")
+
+
+async def records_of(pages: AsyncGenerator[Page[T], None]) -> AsyncGenerator[T, None]:
+    """The records of a walk's pages, one by one; closing this closes the walk at once."""
+    try:
+        async for page in pages:
+            for record in page.records:
+                yield record
+    finally:
+        await pages.aclose()
+
+
 class ListEndpoint(Generic[R]):
     """The read side every Bouwsoft list resource shares: one by id, count, the walk (in
     parallel too), partitions for other processes."""
@@ -198,7 +211,7 @@ class ListEndpoint(Generic[R]):
             # closing this generator stops the walkers at once, not at garbage collection
             await walk.aclose()
 
-    async def list(
+    def list(
         self,
         *,
         filter: str | None = None,
@@ -222,12 +235,7 @@ class ListEndpoint(Generic[R]):
             id_range=id_range,
             since=since,
         )
-        try:
-            async for page in pages:
-                for record in page.records:
-                    yield record
-        finally:
-            await pages.aclose()
+        return records_of(pages)
 
     async def partitions(
         self, n: int, *, filter: str | None = None, since: datetime | None = None

@@ -30,7 +30,7 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
             core, RESOURCE, SalesInvoice, id_name="invoice_id", max_concurrency=max_concurrency
         )
 
-    async def rows(
+    def rows(
         self,
         *,
         filter: str | None = None,
@@ -55,12 +55,7 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
             id_range=id_range,
             since=since,
         )
-        try:
-            async for page in pages:
-                for row in page.records:
-                    yield row
-        finally:
-            await pages.aclose()
+        return _listing.records_of(pages)
 
     def _row_pages(self, **walk: Any) -> AsyncGenerator[Page[dict[str, Any]], None]:
         """The pages of ``rows``: the walk of ``pages`` with rows for records."""
