@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
-from operator import itemgetter
+from itertools import repeat
+from operator import itemgetter, setitem
 from types import MappingProxyType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
@@ -265,15 +267,55 @@ _NOT_PLAIN_MONEY = re.compile(r"[^-.0-9\n]|\.\d{5}")
 _NOT_PLAIN_NUMBER = re.compile(r"[^-.0-9\n]")
 
 
-def _plain_floats(not_plain: re.Pattern[str]) -> Callable[[list[Any]], list[Any] | None]:
-    """Distinct floats whose reprs are all plain, as ``Decimal(repr)`` in C loops (what the
-    value-by-value reader answers for such a float); else None."""
+FastConvert = Callable[[type, list[Any], bool], list[Any] | None]
 
-    def convert(floats: list[Any]) -> list[Any] | None:
-        texts = list(map(repr, floats))
+
+def _plain_numbers(not_plain: re.Pattern[str]) -> FastConvert:
+    """Distinct wire numbers of one class converted in C loops, as the value-by-value reader
+    converts them, or None (then that reader runs): floats whose reprs are all plain become
+    ``Decimal(repr)``, ints ``Decimal(int)``. ``written``: their exact text instead (a plain
+    float's repr and an int's str are already the text of their Decimal)."""
+
+    def convert(cls: type, values: list[Any], written: bool) -> list[Any] | None:
+        if cls is int:
+            return list(map(str, values)) if written else list(map(Decimal, values))
+        if cls is not float:
+            return None
+        texts = list(map(repr, values))
         if not_plain.search("\n".join(texts)) is not None:
             return None
-        return list(map(Decimal, texts))
+        return texts if written else list(map(Decimal, texts))
+
+    return convert
+
+
+# the canonical texts of a date and a timestamp: what ``isoformat`` writes back (ASCII digits
+# only: ``\d`` would take other scripts' digits, which ``fromisoformat`` may read)
+_DATE_TEXT = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIMESTAMP_TEXT = _DATE_TEXT + " [0-9]{2}:[0-9]{2}:[0-9]{2}"
+
+
+def _canonical_texts(parse: Callable[[str], Any], text: str, *, optional: bool) -> FastConvert:
+    """Distinct wire texts that are all canonical (``""`` too, as None, if ``optional``),
+    parsed in a C loop; else None (then the value-by-value reader runs and names the bad one).
+    ``written``: the texts themselves, which is what ``isoformat`` writes of what they parse to."""
+    one = f"(?:{text})?" if optional else text
+    every = re.compile(f"{one}(?:\n{one})*")
+
+    def convert(cls: type, values: list[Any], written: bool) -> list[Any] | None:
+        if cls is not str or every.fullmatch("\n".join(values)) is None:
+            return None
+        present = [value for value in values if value] if optional else values
+        try:
+            parsed = list(map(parse, present))  # still refuses 2012-02-30
+        except ValueError:
+            return None
+        if written:
+            return [value or None for value in values] if optional else values
+        if len(present) == len(values):
+            return parsed
+        found = iter(parsed)
+        return [next(found) if value else None for value in values]
 
     return convert
 
@@ -282,13 +324,13 @@ def _plain_floats(not_plain: re.Pattern[str]) -> Callable[[list[Any]], list[Any]
 class Scalar:
     """How a wire value becomes one Python type: ``read`` one value (strict, DecodeError);
     ``exact`` is the wire class that needs no conversion; ``distinct`` says whether a column
-    of it is converted once per distinct value (amounts and dates repeat); ``fast`` converts a
-    common column in C loops, or says None."""
+    of it is converted once per distinct value (amounts and dates repeat); ``fast`` converts
+    the distinct values of one wire class in C loops (written as text, if asked), or says None."""
 
     read: Callable[[Any, str], Any]
     exact: type | None = None
     distinct: bool = False
-    fast: Callable[[list[Any]], list[Any] | None] | None = None
+    fast: FastConvert | None = None
 
 
 # THE type table: every model field's Python type, and how its wire value is read. The keys
@@ -298,13 +340,29 @@ SCALARS: dict[Any, Scalar] = {
     str: Scalar(read_text, exact=str),
     bool: Scalar(read_bool, exact=bool),
     float: Scalar(read_float, exact=float, distinct=True),
-    Money: Scalar(money_from_wire, distinct=True, fast=_plain_floats(_NOT_PLAIN_MONEY)),
-    Rate: Scalar(rate_from_wire, distinct=True, fast=_plain_floats(_NOT_PLAIN_NUMBER)),
-    Decimal: Scalar(exact_decimal, distinct=True, fast=_plain_floats(_NOT_PLAIN_NUMBER)),
-    date: Scalar(read_date, distinct=True),
-    date | None: Scalar(read_optional_date, distinct=True),
-    datetime: Scalar(read_timestamp),
-    datetime | None: Scalar(read_optional_timestamp, distinct=True),
+    Money: Scalar(money_from_wire, distinct=True, fast=_plain_numbers(_NOT_PLAIN_MONEY)),
+    Rate: Scalar(rate_from_wire, distinct=True, fast=_plain_numbers(_NOT_PLAIN_NUMBER)),
+    Decimal: Scalar(exact_decimal, distinct=True, fast=_plain_numbers(_NOT_PLAIN_NUMBER)),
+    date: Scalar(
+        read_date,
+        distinct=True,
+        fast=_canonical_texts(date.fromisoformat, _DATE_TEXT, optional=False),
+    ),
+    date | None: Scalar(
+        read_optional_date,
+        distinct=True,
+        fast=_canonical_texts(date.fromisoformat, _DATE_TEXT, optional=True),
+    ),
+    datetime: Scalar(
+        read_timestamp,
+        distinct=True,
+        fast=_canonical_texts(datetime.fromisoformat, _TIMESTAMP_TEXT, optional=False),
+    ),
+    datetime | None: Scalar(
+        read_optional_timestamp,
+        distinct=True,
+        fast=_canonical_texts(datetime.fromisoformat, _TIMESTAMP_TEXT, optional=True),
+    ),
 }
 
 
@@ -360,17 +418,16 @@ def _convert_columns(
         one_by_one = [read(value, name) for value in column]
         if plain is not None:
             one_by_one = [_written(value, plain) for value in one_by_one]
+            if cls is str and _same_text(list(column), one_by_one):
+                one_by_one = column  # type: ignore[assignment]
         results.append(one_by_one)
         uniform.append(None)
     tables: dict[type, dict[Any, Any]] = {}
     for cls, values in pending.items():
         distinct = list(values)
-        converted = scalar.fast(distinct) if scalar.fast is not None and cls is float else None
-        if converted is not None:
-            if plain is not None:
-                # a plain float's repr is already the exact text of its Decimal
-                converted = list(map(repr, distinct))
-        else:
+        fast = scalar.fast
+        converted = fast(cls, distinct, plain is not None) if fast is not None else None
+        if converted is None:
             try:
                 converted = [read(value, names[0]) for value in distinct]
             except DecodeError:
@@ -382,11 +439,22 @@ def _convert_columns(
                 raise
             if plain is not None:
                 converted = [_written(value, plain) for value in converted]
+        if plain is not None and cls is str and _same_text(distinct, converted):
+            # written as it came (a date already YYYY-MM-DD): the wire column is the row's
+            tables[cls] = {}
+            continue
         tables[cls] = dict(zip(distinct, converted, strict=True))
     return [
-        result if result is not None else list(map(tables[cls].__getitem__, column))  # type: ignore[index]
+        result
+        if result is not None
+        else (list(map(table.__getitem__, column)) if (table := tables[cls]) else column)  # type: ignore[index]
         for result, cls, column in zip(results, uniform, columns, strict=True)
     ]
+
+
+def _same_text(wire: list[Any], written: list[Any]) -> bool:
+    """Whether each written value is the very text its wire value was."""
+    return wire == written and all(value.__class__ is str for value in written)
 
 
 def _written(value: Any, plain: Plain) -> Any:
@@ -461,7 +529,7 @@ class _RecordStructurer:
             # a server sends every record of a page with the same keys in the same order (and
             # orjson gives equal keys as one object): then each record's values are its row
             layout = tuple(records[0])
-            if all(tuple(record) == layout for record in records):
+            if all(map(layout.__eq__, map(tuple, records))):
                 return self._columns_of_layout(layout, records)
         try:
             if self.get_required is not None:
@@ -489,7 +557,7 @@ class _RecordStructurer:
                 f"a {self.cls.__name__} is missing field {missing[0]!r}",
                 excerpt=repr(sorted(layout))[:80],
             )
-        by_key = list(zip(*map(tuple, map(dict.values, records)), strict=True))
+        by_key = list(zip(*map(dict.values, records), strict=True))
         columns = [by_key[where[name]] for name in self.required]
         for name, default in self.optional.items():
             index = where.get(name)
@@ -526,8 +594,8 @@ class _RecordStructurer:
         optional = self.optional
         for name, before, after in zip(self.names, wire, converted, strict=True):
             if after is not before or name in optional:
-                for record, value in zip(records, after, strict=True):
-                    record[name] = value
+                # record[name] = value for each record, in a C loop
+                deque(map(setitem, records, repeat(name), after), maxlen=0)
         for record, extra in zip(records, self.extras(records), strict=True):
             if extra:
                 for key, value in extra.items():
