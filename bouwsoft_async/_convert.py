@@ -11,8 +11,9 @@ hooks are not used: ``benchmarks/decode_cost.py`` measures them at about 4x stdl
 for a page of invoices, and the target is 1x with orjson in front. ``_RecordStructurer`` (the hook
 factory registered for them) converts a page column by column instead: a column of 500 strings
 is checked with one ``set(map(type, ...))``, a column of amounts converts each distinct value
-once, and each record is filled through its ``__dict__`` (the store attrs' ``__init__`` uses for
-frozen classes), so almost no Python bytecode runs per field. Unknown keys go to ``extra``.
+once, and the page's records are filled one field at a time through the slot descriptors (what
+attrs' ``__init__`` of a frozen slotted class writes with), so almost no Python bytecode runs
+per field. Unknown keys go to ``extra``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from itertools import repeat
 from operator import itemgetter, setitem
-from types import MappingProxyType
+from types import MappingProxyType, MemberDescriptorType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
@@ -512,9 +513,17 @@ class _RecordStructurer:
             groups.setdefault(id(scalars[name]), (scalars[name], []))[1].append(index)
         self.groups = list(groups.values())
         self.get_required = itemgetter(*self.required) if len(self.required) > 1 else None
-        # a record stores only its fields: no __slots__, no hooks of its own in __init__
-        assert "__slots__" not in cls.__dict__ or not cls.__dict__["__slots__"], cls
+        # a record stores only its fields: no hooks of its own in __init__
         assert not any(a.validator or a.converter for a in fields), cls
+        # a slotted model (the style's) is filled column by column through its slots'
+        # descriptors, which write past the frozen ``__setattr__`` as attrs' own ``__init__``
+        # does; a model without slots through each instance's ``__dict__``
+        slots: list[Any] = [getattr(cls, name, None) for name in (*self.names, "extra")]
+        self.setters = (
+            [slot.__set__ for slot in slots]
+            if all(isinstance(slot, MemberDescriptorType) for slot in slots)
+            else None
+        )
 
     def _wire_columns(self, records: list[Any]) -> list[tuple[Any, ...]]:
         """Every field's wire values, in ``names`` order (an absent optional field: its
@@ -623,9 +632,17 @@ class _RecordStructurer:
         ]
 
     def many(self, records: list[Any]) -> list[Any]:
+        if not records:
+            return []
         columns = self.columns(records)
         extras = self.extras(records)
         cls = self.cls
+        if self.setters is not None:
+            built: list[Any] = list(map(_new, repeat(cls, len(records))))
+            for set_field, column in zip(self.setters, (*columns, extras), strict=True):
+                # instance.<field> = value for each instance, in a C loop
+                deque(map(set_field, built, column), maxlen=0)
+            return built
         names = (*self.names, "extra")
         built = []
         for row, extra in zip(zip(*columns, strict=True), extras, strict=True):

@@ -44,9 +44,8 @@ class _Record:
     """Base of the record models: pickles ``extra`` as a plain dict, which a read-only mapping
     proxy can't be, so records travel between processes (and ``copy`` them) like plain data.
 
-    Record models are frozen attrs classes without ``__slots__``: the converter fills a page of
-    them through each instance's ``__dict__``, the store attrs' own ``__init__`` uses for frozen
-    classes (see ``_convert``)."""
+    Record models are frozen slotted attrs classes: the converter fills a page of them field by
+    field through their slot descriptors (see ``_convert``)."""
 
     __slots__ = ()
 
@@ -62,7 +61,7 @@ def _unpickle_record(cls: Any, state: dict[str, Any]) -> Any:
     return cls(**state, extra=MappingProxyType(extra) if extra else NO_EXTRA)
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class SalesInvoice(_Record):
     """A record of ``GET /SalesInvoices`` (the 124 fields of the older vendor page and the 5
     e-invoice fields of the newer one). The older page shows no vendor types: they are read from
@@ -234,7 +233,7 @@ class Page(Generic[T]):
     walk_total: int | None = None
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class PurchaseInvoice(_Record):
     """A purchase invoice as ``POST /PurchaseInvoices`` returns it; the field table is the PUT
     page's (002_3276b44058afa804.txt), which POST shares."""
@@ -321,7 +320,7 @@ class PurchaseInvoice(_Record):
     extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class Payment(_Record):
     """A payment of a purchase or sales invoice (``/Payments``); the field table is the POST
     page's (000_5dd8ca57a822e4d3.txt)."""
@@ -354,7 +353,7 @@ class Payment(_Record):
     extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
-@attrs.frozen(kw_only=True, slots=False)
+@attrs.frozen(kw_only=True)
 class UploadedFile(_Record):
     """The file record an Upload answers with; ``checksum`` is a base64 SHA-256."""
 
