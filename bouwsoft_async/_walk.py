@@ -188,6 +188,9 @@ class _Walk(Generic[T]):
     source: Source[T]
     page_size: int
     out: asyncio.Queue[Page[T] | _End | _Failed]
+    # a decoded page (rows above all) is several times its bytes: walkers whose page can't be
+    # handed over yet keep it as bytes, and one at a time decodes and waits for the queue
+    handing_over: asyncio.Lock = attrs.field(factory=asyncio.Lock)
 
     async def walk_piece(
         self, piece: Piece, *, head: tuple[dict[str, str], asyncio.Task[bytes]] | None = None
@@ -228,37 +231,39 @@ class _Walk(Generic[T]):
                         # one for this request to start and one for those of other walkers
                         await asyncio.sleep(0)
                         await asyncio.sleep(0)
-                records, content_range = reader.decode(body)
-                del body  # not held while the page waits to be handed over
-                if not records:
-                    if content_range.total:
+                async with self.handing_over:
+                    records, content_range = reader.decode(body)
+                    del body  # not held while the page waits to be handed over
+                    if not records:
+                        if content_range.total:
+                            raise DecodeError(
+                                f"Content-Range counts {content_range.total} records ahead but "
+                                "the page is empty"
+                            )
+                        return
+                    if content_range.first != 0:
                         raise DecodeError(
-                            f"Content-Range counts {content_range.total} records ahead but "
-                            "the page is empty"
+                            "a narrowed page should start at position 0, Content-Range says "
+                            f"{content_range.first}"
                         )
-                    return
-                if content_range.first != 0:
-                    raise DecodeError(
-                        "a narrowed page should start at position 0, Content-Range says "
-                        f"{content_range.first}"
-                    )
-                kept, done = _cut(records, reader.id_of, after, piece, asked)
-                if kept:
-                    after = reader.id_of(kept[-1])
-                    await self.out.put(
-                        Page(
-                            records=tuple(kept),
-                            first=content_range.first,
-                            last=content_range.first + len(kept) - 1,
-                            total=content_range.total,
+                    kept, done = _cut(records, reader.id_of, after, piece, asked)
+                    if kept:
+                        after = reader.id_of(kept[-1])
+                        await self.out.put(
+                            Page(
+                                records=tuple(kept),
+                                first=content_range.first,
+                                last=content_range.first + len(kept) - 1,
+                                total=content_range.total,
+                            )
                         )
-                    )
+                    short, handed_over = len(records) < asked, len(kept)
+                    del records, kept  # the consumer's page is freed when it lets it go
                 # a short page ends the walk only when its total agrees: a server may cap its
                 # pages (short, more ahead) or count too few (full page, "nothing ahead")
-                short = len(records) < asked
                 if done or (short and content_range.is_last_page):
                     return
-                left = content_range.total - len(kept) - piece.above
+                left = content_range.total - handed_over - piece.above
         finally:
             await _discard(ahead[1] if ahead else None)
 
