@@ -37,7 +37,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import DecodeError
 from ._models import NO_EXTRA, RecordChanges
-from ._protocol import MAX_CURRENCY_DECIMALS, excerpt
+from ._protocol import MAX_CURRENCY_DECIMALS, excerpt, redact
 from ._types import Money, Rate
 
 __all__ = [
@@ -669,17 +669,23 @@ def _structurer(cls: type) -> _RecordStructurer:
 # -- entry points ----------------------------------------------------------------------------
 
 
-def structure(data: Any, cls: type[T]) -> T:
-    """Build ``cls`` from parsed JSON; a shape mismatch raises DecodeError."""
+def structure(data: Any, cls: type[T], secrets: Iterable[str] = ()) -> T:
+    """Build ``cls`` from parsed JSON; a shape mismatch raises DecodeError.
+
+    The error quotes the data and the failure redacted of ``secrets``, and chains nothing: the
+    converter's own exceptions hold the values they failed on, which a server may have echoed.
+    """
     try:
         return converter.structure(data, cls)
-    except DecodeError:
-        raise
+    except DecodeError as exc:
+        reason = str(exc).removesuffix(f": {exc.excerpt!r}") if exc.excerpt else str(exc)
+        error = DecodeError(redact(reason, secrets), excerpt=redact(exc.excerpt, secrets))
     except Exception as exc:
-        raise DecodeError(
-            f"the answer does not fit {cls.__name__}: {_summary(exc)}",
-            excerpt=repr(data)[:120],
-        ) from exc
+        error = DecodeError(
+            f"the answer does not fit {cls.__name__}: {redact(_summary(exc), secrets)}",
+            excerpt=redact(repr(data), secrets)[:120],
+        )
+    raise error
 
 
 def structure_many(items: list[Any], cls: type[T]) -> list[T]:

@@ -293,3 +293,27 @@ def test_validation_names_the_field() -> None:
         payment_item_body(total_amount=None)
     with pytest.raises(ValidationError, match="objectId"):
         payment_item_body(total_amount=1, counterparty=Counterparty(object_id=False))
+
+
+async def test_an_unreadable_answer_that_echoes_the_secret_chains_no_secret(
+    mocked: Mocked, rb: RamBaseClient
+) -> None:
+    # a field the model can't read holds the client secret and the token: the DecodeError quotes
+    # the answer redacted, and nothing reachable from it (cause, context) holds either
+    mocked.post(TOKEN_URL, payload=TOKEN_ANSWER)
+    mocked.post(
+        ITEMS_URL,
+        status=201,
+        body=b'{"paymentItem": {"paymentItemId": "the-secret tok-1", "status": "tok-1"}}',
+    )
+    with pytest.raises(DecodeError) as info:
+        await rb.payments.add_item(100123, total_amount=Decimal(9))
+    seen: list[BaseException] = []
+    error: BaseException | None = info.value
+    while error is not None and error not in seen:
+        seen.append(error)
+        error = error.__cause__ or error.__context__
+    for error in seen:
+        for text in (str(error), repr(error), repr(getattr(error, "__dict__", {}))):
+            assert "the-secret" not in text
+            assert "tok-1" not in text

@@ -139,4 +139,4 @@ class Payments:
             raise DecodeError(
                 'expected {"paymentItem": {...}}', excerpt=excerpt(response.body, secrets)
             )
-        return structure(item, PaymentItem)
+        return structure(item, PaymentItem, secrets)
