@@ -56,7 +56,15 @@ from bouwsoft_async._types import FIELD_TYPES
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict, render_invoice
 from bouwsoft_async.testing._invoices import invoice_ids, wire_value
 
-VENDOR_PAGE = Path("/work/shared/api-docs/003_aa6c27cb0c9dfe8a.txt")
+# the vendor's SalesInvoices page, from shared/api-docs beside this checkout (no absolute path)
+VENDOR_PAGE = next(
+    (
+        p / "shared" / "api-docs" / "003_aa6c27cb0c9dfe8a.txt"
+        for p in Path(__file__).resolve().parents
+        if (p / "shared" / "api-docs").is_dir()
+    ),
+    Path("shared/api-docs/003_aa6c27cb0c9dfe8a.txt"),
+)
 BASE = "https://ra.bouwsoft.be/api/v1"
 LIST_URL = re.compile(r"^https://ra\.bouwsoft\.be/api/v1/SalesInvoices/(\?.*)?$")
 
@@ -885,3 +893,23 @@ async def test_the_export_writes_what_the_models_say(tmp_path: Path) -> None:
     for line in lines:
         row = json.loads(line)
         assert row == typed[row["id"]]
+
+
+@pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT])
+async def test_deep_nesting_over_http_is_typed_on_every_path(body: bytes) -> None:
+    # the same four paths against the fake over real HTTP (issue 9 item 8)
+    json_type = {"Content-Type": "application/json"}
+    async with FakeBouwsoft(sales_invoices=30) as fake, fake.client() as client:
+        fake.add_fault(status=200, body=body, headers=json_type, path_contains="/Authorize")
+        with pytest.raises(DecodeError):
+            await client.sales_invoices.count()
+        fake.add_fault(status=200, body=body, headers=json_type, path_contains="/SalesInv")
+        with pytest.raises(DecodeError):
+            async for _ in client.sales_invoices.list():
+                pass
+        fake.add_fault(status=200, body=body, headers=json_type, path_contains="/SalesInv")
+        with pytest.raises(DecodeError):
+            await client.sales_invoices.get(fake.invoice_ids[0])
+        fake.add_fault(status=400, body=body, headers=json_type, path_contains="/SalesInv")
+        with pytest.raises(BadRequestError):
+            await client.sales_invoices.get(fake.invoice_ids[0])
