@@ -26,9 +26,10 @@ from ._payments import Payments
 from ._protocol import and_filters, condition, or_filters
 from ._purchase_invoices import PurchaseInvoices
 from ._retry import RetryPolicy, set_instant_retries
-from ._sales_invoices import SalesInvoices
+from ._sales_invoices import SalesInvoices, TextFormat
 from ._schema import FieldInfo, SchemaDifference
 from ._transport import AiohttpTransport, Request, Response, Transport
+from ._types import Money, Rate
 from ._write_types import PaymentFields, PaymentUpdateFields, PurchaseInvoiceFields
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "DecodeError",
     "FieldInfo",
     "IdRange",
+    "Money",
     "NotFoundError",
     "Page",
     "Payment",
@@ -55,6 +57,7 @@ __all__ = [
     "PurchaseInvoice",
     "PurchaseInvoiceFields",
     "PurchaseInvoices",
+    "Rate",
     "RateLimitError",
     "RecordChanges",
     "Request",
@@ -65,6 +68,7 @@ __all__ = [
     "SalesInvoices",
     "SchemaDifference",
     "ServerError",
+    "TextFormat",
     "Transport",
     "TransportError",
     "UploadedFile",

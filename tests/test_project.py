@@ -52,3 +52,12 @@ def test_what_the_readme_commands_write_is_ignored() -> None:
         if line.strip() and not line.startswith("#")
     ]
     assert [name for name in sorted(outputs) if not _ignored(name, patterns)] == []
+
+
+def test_the_types_of_public_signatures_are_exported() -> None:
+    # a user can name every type the README's calls take or return (issue 13)
+    import bouwsoft_async
+
+    for name in ("Transport", "Request", "Response", "Money", "Rate", "TextFormat", "IdRange"):
+        assert name in bouwsoft_async.__all__
+        assert getattr(bouwsoft_async, name) is not None
