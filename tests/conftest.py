@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,7 +9,8 @@ import aiohttp
 import pytest
 from aioresponses import core as aioresponses_core
 
-from bouwsoft_async import set_instant_retries
+from bouwsoft_async import BouwsoftClient, set_instant_retries
+from bouwsoft_async.testing import FakeBouwsoft
 
 
 class _CompatibleResponse(aiohttp.ClientResponse):
@@ -35,3 +36,17 @@ def instant_retries() -> Iterator[None]:
     set_instant_retries(True)
     yield
     set_instant_retries(False)
+
+
+# The write side's tests run against the fake and the strict fake (issue 12); a test file with a
+# fake of its own (another size, no strict twin) defines its own ``fake``/``client``.
+@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
+    async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
+    async with fake.client() as c:
+        yield c

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -19,18 +18,6 @@ from bouwsoft_async import (
     WriteOutcomeUnknown,
 )
 from bouwsoft_async.testing import FakeBouwsoft
-
-
-@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
-async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
-    async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
-        yield server
-
-
-@pytest.fixture
-async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
-    async with fake.client() as c:
-        yield c
 
 
 async def test_a_500_after_the_post_was_applied_finds_the_payment(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
@@ -23,18 +22,6 @@ from bouwsoft_async._schema import read_field_info
 from bouwsoft_async.testing import FakeBouwsoft, FieldRow
 
 TYPE_NAMES = {1: "tpLong", 8: "tpCurrency"}
-
-
-@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
-async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
-    async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
-        yield server
-
-
-@pytest.fixture
-async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
-    async with fake.client() as c:
-        yield c
 
 
 async def test_field_info_is_typed_whatever_the_spelling(

@@ -3,7 +3,6 @@ afresh for every attempt (issue 13)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
@@ -13,18 +12,6 @@ from bouwsoft_async.testing import FakeBouwsoft
 
 # the boundary the hand-built body used: a file containing it was refused
 OLD_BOUNDARY = b"--bouwsoft-async-5f0c9d1e7a2b4c36"
-
-
-@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
-async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
-    async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
-        yield server
-
-
-@pytest.fixture
-async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
-    async with fake.client() as c:
-        yield c
 
 
 async def new_invoice_id(client: BouwsoftClient) -> int:

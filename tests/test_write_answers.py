@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 
@@ -21,18 +20,6 @@ from bouwsoft_async import (
     WriteAppliedError,
 )
 from bouwsoft_async.testing import FakeBouwsoft
-
-
-@pytest.fixture(params=[False, True], ids=["fake", "strict-fake"])
-async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
-    async with FakeBouwsoft(sales_invoices=10, strict=request.param) as server:
-        yield server
-
-
-@pytest.fixture
-async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
-    async with fake.client() as c:
-        yield c
 
 
 async def new_invoice(client: BouwsoftClient) -> PurchaseInvoice:
