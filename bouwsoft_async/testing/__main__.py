@@ -15,11 +15,12 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NoReturn
 
 from aiohttp import web
 
+from .._cli import _whole
 from ._bouwsoft import FakeBouwsoft
 
 PROG = "python -m bouwsoft_async.testing"
@@ -36,20 +37,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, self.format_usage().strip())
-
-
-def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low or (high is not None and value > high):
-            allowed = f"from {low} to {high}" if high is not None else f"of at least {low}"
-            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}, not {text}")
-        return value
-
-    return parse
 
 
 def _seconds(text: str) -> float:
