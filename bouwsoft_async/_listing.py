@@ -172,7 +172,7 @@ class ListEndpoint(Generic[R]):
             )
         return list_content_range(payload).total
 
-    async def pages(
+    def pages(
         self,
         *,
         filter: str | None = None,
@@ -182,12 +182,7 @@ class ListEndpoint(Generic[R]):
         since: datetime | None = None,
     ) -> AsyncGenerator[Page[R], None]:
         """Every page of matching records; see ``list`` for the parameters."""
-        walk = self._walk_pages(None, filter, page_size, concurrency, id_range, since)
-        try:
-            async for page in walk:
-                yield page
-        finally:
-            await walk.aclose()
+        return self._walk_pages(None, filter, page_size, concurrency, id_range, since)
 
     async def _walk_pages(
         self,
