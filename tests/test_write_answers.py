@@ -232,3 +232,28 @@ async def test_the_raw_answer_of_an_applied_write_carries_no_secret() -> None:
     assert b"s3cret" not in info.value.body
     assert info.value.body.startswith(b"<p>applied for ***")
     assert "s3cret" not in str(info.value)
+
+
+async def test_a_huge_amount_in_an_applied_put_answer_is_read_exactly(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # issue 9 item 10: 1e30 raised InvalidOperation after the server had applied the write
+    invoice = await new_invoice(client)
+    fake.add_fault(status=200, method="PUT", after_handling=True,
+                   body=answer({"id": invoice.id, "basis1": 1e30}))  # fmt: skip
+    changes = await client.purchase_invoices.update(invoice.id, basis1=Decimal("110"))
+    assert changes.fields["basis1"] == Decimal(10**30)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"ledger": 2**31}, {"basis1": Decimal("922337203685477.5808")}, {"basis1": 10**15}],
+)
+async def test_out_of_range_numbers_are_refused_and_nothing_is_sent(
+    client: BouwsoftClient, fake: FakeBouwsoft, fields: dict[str, object]
+) -> None:
+    invoice = await new_invoice(client)
+    before = len(fake.requests)
+    with pytest.raises(ValidationError):
+        await client.purchase_invoices.update(invoice.id, **fields)
+    assert len(fake.requests) == before
