@@ -1,6 +1,7 @@
 """bouwsoft_async: an asyncio SDK for the Visma Bouwsoft ERP REST API."""
 
 from ._client import DEFAULT_AUTH_URL, BouwsoftClient
+from ._core import ClientOptions
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -41,6 +42,7 @@ __all__ = [
     "BouwsoftClient",
     "BouwsoftError",
     "ClientClosedError",
+    "ClientOptions",
     "ConnectError",
     "DeadlineExceeded",
     "DecodeError",

@@ -1,22 +1,32 @@
-"""``BouwsoftClient``: the entry point that owns one core and exposes the endpoints."""
+"""``BouwsoftClient`` and Bouwsoft's ApiProfile: how it gets, sends and loses its tokens."""
 
 from __future__ import annotations
 
-import aiohttp
+from collections.abc import Mapping
+from typing import Any, Unpack
+
+import attrs
 
 from . import _schema
-from ._auth import BouwsoftProfile, Clock, utc_now
-from ._core import UNSET, ClientBase, Unset, build_core
-from ._errors import ValidationError
+from ._auth import Grant
+from ._convert import decode_json, structure
+from ._core import ClientBase, ClientOptions, Core
+from ._errors import DecodeError, ValidationError
 from ._payments import Payments
-from ._protocol import check_base_url
+from ._protocol import (
+    check_base_url,
+    data_headers,
+    data_server_url,
+    parse_valid_until,
+    resource_url,
+    token_headers,
+    vendor_error_of,
+)
 from ._purchase_invoices import PurchaseInvoices
-from ._retry import RetryPolicy
 from ._sales_invoices import SalesInvoices
 from ._schema import FieldInfo, SchemaDifference
-from ._transport import DEFAULT_MAX_RESPONSE_BYTES, Transport
 
-__all__ = ["DEFAULT_AUTH_URL", "BouwsoftClient", "one_token_message"]
+__all__ = ["DEFAULT_AUTH_URL", "BouwsoftClient", "BouwsoftProfile", "one_token_message"]
 
 DEFAULT_AUTH_URL = "https://charon.bouwsoft.be/api/v1"
 
@@ -30,6 +40,90 @@ def one_token_message(access: str = "access_token", refresh: str = "refresh_toke
     )
 
 
+@attrs.frozen(kw_only=True)
+class TokenAnswer:
+    """The JSON of ``GET /Authorize/AccessToken``."""
+
+    AccessToken: str = attrs.field(repr=False)
+    ServerName: str
+    ValidUntil: str
+    ServerIP: str = ""
+    Layout: str = ""
+
+
+class BouwsoftProfile:
+    """Bouwsoft: a fixed AccessToken, or one fetched with a RefreshToken."""
+
+    def __init__(
+        self,
+        *,
+        client_nr: int,
+        access_token: str | None,
+        refresh_token: str | None,
+        base_url: str | None,
+        auth_url: str,
+    ) -> None:
+        self.client_nr = client_nr
+        self.common_params: Mapping[str, str] = {}
+        self._refresh_token = refresh_token
+        self._base_url = base_url
+        self._auth_url = auth_url
+        self._secrets = [token for token in (access_token, refresh_token) if token]
+        self.fixed = (
+            Grant(token=access_token, base_url=base_url)
+            if access_token is not None and base_url is not None
+            else None
+        )
+
+    def headers(self, token: str) -> Mapping[str, str]:
+        return data_headers(self.client_nr, token)
+
+    def secrets(self) -> list[str]:
+        return self._secrets
+
+    async def fetch_grant(self, core: Core) -> Grant:
+        assert self._refresh_token is not None
+        response = await core.request(
+            "GET",
+            resource_url(self._auth_url, "Authorize", "AccessToken"),
+            idempotent=True,  # asking for a token changes nothing on the server
+            extra_headers=token_headers(self.client_nr, self._refresh_token),
+        )
+        failure: DecodeError | None = None
+        try:
+            payload = decode_json(response.body)
+            token = payload.get("AccessToken") if isinstance(payload, Mapping) else None
+            # checked before structuring, which would turn a null or a number into text
+            if not isinstance(token, str) or not token:
+                raise DecodeError("the token answer has no AccessToken (a non-empty string)")
+            answer = structure(payload, TokenAnswer)
+        except DecodeError as exc:
+            # the body carries the new AccessToken: no excerpt of it in the message, and
+            # nothing chained (raised outside the except block: no __context__)
+            failure = DecodeError(str(exc).removesuffix(f": {exc.excerpt!r}"))
+        if failure is not None:
+            raise failure
+        return Grant(
+            token=answer.AccessToken,
+            valid_until=parse_valid_until(answer.ValidUntil),
+            base_url=self._base_url or data_server_url(self._auth_url, answer.ServerName),
+        )
+
+    @staticmethod
+    def error_details(payload: Any) -> tuple[str | None, int | None, str | None]:
+        # the vendor's own error record ({"RecordChanges":[{"Code","Description","RequestId"}]})
+        # first, then the usual message keys
+        vendor = vendor_error_of(payload)
+        if vendor is not None:
+            return vendor.description, None, vendor.request_id
+        if isinstance(payload, Mapping):
+            for key in ("Message", "message", "Error", "error", "ErrorMessage", "detail"):
+                value = payload.get(key)
+                if isinstance(value, str) and value.strip():
+                    return value.strip(), None, None
+        return None, None, None
+
+
 class BouwsoftClient(ClientBase):
     """An asyncio client for one Bouwsoft customer (``client_nr``).
 
@@ -38,11 +132,10 @@ class BouwsoftClient(ClientBase):
     callers), renews them before ``ValidUntil`` and after a 401, and finds the data server from
     the token answer unless ``base_url`` is given.
 
-    Use it as ``async with BouwsoftClient(...) as client:`` or call ``aclose()``. An injected
-    ``session`` is used as it is and left open; otherwise the client owns one connection pool.
-    ``transport`` replaces the HTTP layer altogether (see ``Transport``). Give ``max_retries``
-    or a whole ``retry_policy``, not both. ``max_response_bytes`` caps one answer's size;
-    ``clock`` (aware UTC ``datetime``) is for tests of token renewal.
+    Use it as ``async with BouwsoftClient(...) as client:`` or call ``aclose()``. The options
+    (``max_concurrency``, ``timeout``, ``max_retries`` or ``retry_policy``, ``session``,
+    ``transport``, ``max_response_bytes``, ``clock``) are ``ClientOptions``, the same for both
+    clients.
     """
 
     def __init__(
@@ -53,14 +146,7 @@ class BouwsoftClient(ClientBase):
         refresh_token: str | None = None,
         base_url: str | None = None,
         auth_url: str = DEFAULT_AUTH_URL,
-        session: aiohttp.ClientSession | None = None,
-        max_concurrency: int = 8,
-        timeout: float = 60.0,
-        max_retries: int | Unset = UNSET,
-        retry_policy: RetryPolicy | None = None,
-        transport: Transport | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        clock: Clock = utc_now,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if isinstance(client_nr, bool) or not isinstance(client_nr, int) or client_nr < 1:
             raise ValidationError("client_nr must be a positive integer", field="client_nr")
@@ -72,38 +158,22 @@ class BouwsoftClient(ClientBase):
             )
         if base_url is not None:
             base_url = check_base_url(base_url, field="base_url")
-        auth_url = check_base_url(auth_url, field="auth_url")
         for name, value in (("access_token", access_token), ("refresh_token", refresh_token)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValidationError(f"{name} must be a non-empty string", field=name)
 
         self.client_nr = client_nr
-        self._profile = BouwsoftProfile(
+        profile = BouwsoftProfile(
             client_nr=client_nr,
             access_token=access_token,
             refresh_token=refresh_token,
             base_url=base_url,
-            auth_url=auth_url,
-            clock=clock,
+            auth_url=check_base_url(auth_url, field="auth_url"),
         )
-        self._core = build_core(
-            self._profile,
-            session=session,
-            max_concurrency=max_concurrency,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            transport=transport,
-            max_response_bytes=max_response_bytes,
-        )
-        self.sales_invoices = SalesInvoices(self._core, max_concurrency=max_concurrency)
-        self.purchase_invoices = PurchaseInvoices(self._core, max_concurrency=max_concurrency)
-        self.payments = Payments(self._core, max_concurrency=max_concurrency)
-
-    @property
-    def token_fetches(self) -> int:
-        """How many AccessTokens this client has fetched (0 with a fixed access_token)."""
-        return self._profile.tokens.fetch_count
+        super().__init__(profile, options)
+        self.sales_invoices = SalesInvoices(self._core, max_concurrency=self._max_concurrency)
+        self.purchase_invoices = PurchaseInvoices(self._core, max_concurrency=self._max_concurrency)
+        self.payments = Payments(self._core, max_concurrency=self._max_concurrency)
 
     async def field_info(self, resource: str) -> list[FieldInfo]:
         """The server's field table of ``resource`` (``"SalesInvoices"``, ``"Payments"``, ...):

@@ -122,7 +122,8 @@ class APIError(BouwsoftError):
     ``excerpt`` is a short, redacted piece of the body as it came (JSON, HTML or nothing);
     ``message`` and ``error_id`` are filled when the API's error format carries them;
     ``request_id`` is the server's id for the failed request (Bouwsoft's ``RequestId``, what
-    the vendor's support asks for), when it sent one.
+    the vendor's support asks for), when it sent one; ``retry_after`` the seconds of a
+    ``Retry-After`` header (429, 5xx), when the server sent one.
     """
 
     def __init__(
@@ -135,6 +136,7 @@ class APIError(BouwsoftError):
         message: str | None = None,
         error_id: int | None = None,
         request_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.method = method
@@ -143,6 +145,7 @@ class APIError(BouwsoftError):
         self.message = message
         self.error_id = error_id
         self.request_id = request_id
+        self.retry_after = retry_after
         detail = message or excerpt or "no body"
         prefix = f"error {error_id}: " if error_id is not None else ""
         suffix = f" (RequestId {request_id})" if request_id else ""
@@ -168,17 +171,9 @@ class NotFoundError(APIError):
 class RateLimitError(APIError):
     """HTTP 429: too many requests. ``retry_after`` is in seconds when the server said."""
 
-    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.retry_after = retry_after
-
 
 class ServerError(APIError):
     """HTTP 5xx: the server or a proxy in front of it failed."""
-
-    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.retry_after = retry_after
 
 
 class DecodeError(BouwsoftError):

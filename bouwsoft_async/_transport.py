@@ -1,7 +1,6 @@
 """The transport seam: one request in, one fully read response out.
 
-This is the only module that touches aiohttp's client API, and the only place aiohttp's
-exceptions are mapped to ours. It knows nothing of authentication, retries or any API's rules.
+The only module that touches aiohttp's client API and maps its exceptions to ours.
 """
 
 from __future__ import annotations
@@ -119,20 +118,16 @@ class AiohttpTransport:
         self._slots = asyncio.Semaphore(max_concurrency)
         self._closed = False
 
-    def _session_for_request(self) -> aiohttp.ClientSession:
+    async def send(self, request: Request) -> Response:
         if self._closed:
             raise ClientClosedError("this client is closed")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_concurrency)
             self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
-
-    async def send(self, request: Request) -> Response:
-        session = self._session_for_request()
         failure: BouwsoftError | None = None
         async with self._slots:
             try:
-                async with session.request(
+                async with self._session.request(
                     request.method,
                     # encoded=True: the query is already encoded; yarl must not re-encode it
                     yarl.URL(request.wire_url(), encoded=True),
@@ -152,18 +147,22 @@ class AiohttpTransport:
     async def _read(self, response: aiohttp.ClientResponse, request: Request) -> bytes:
         limit = self._max_response_bytes
         length = response.content_length
-        if length is not None and length > limit:
-            raise _too_large(response.status, limit, request)
-        if length is not None:
+        if length is not None and length <= limit:
             return await response.read()
-        chunks = []
-        size = 0
-        async for chunk in response.content.iter_chunked(_CHUNK):
+        chunks: list[bytes] = []
+        size = length or 0  # a declared length over the limit stops at once
+        while size <= limit:
+            chunk = await response.content.read(_CHUNK)
+            if not chunk:
+                return b"".join(chunks)
             size += len(chunk)
-            if size > limit:
-                raise _too_large(response.status, limit, request)
             chunks.append(chunk)
-        return b"".join(chunks)
+        raise ResponseTooLargeError(
+            f"the answer to {request.method} {path_of(request.url)} (HTTP {response.status}) "
+            f"is larger than max_response_bytes={limit}",
+            limit=limit,
+            status=response.status,
+        )
 
     async def aclose(self) -> None:
         self._closed = True
@@ -172,36 +171,23 @@ class AiohttpTransport:
         self._session = None
 
 
-def _too_large(status: int, limit: int, request: Request) -> ResponseTooLargeError:
-    return ResponseTooLargeError(
-        f"the answer to {request.method} {path_of(request.url)} (HTTP {status}) is larger than "
-        f"max_response_bytes={limit}",
-        limit=limit,
-        status=status,
-    )
-
-
 def _transport_error(exc: BaseException, request: Request) -> TransportError:
     """Our exception for one of aiohttp's, with what helps (host, port, reason) and no secret:
     nothing of the request's headers or query string goes into it."""
     method, path = request.method, path_of(request.url)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return ConnectError(
-            f"could not connect to {_host_port(exc.host, exc.port)}: {_reason(exc.os_error)}",
-            method=method,
-            path=path,
+    if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+        reason = (
+            _reason(exc.os_error)
+            if isinstance(exc, aiohttp.ClientConnectorError)
+            else "timed out connecting"
         )
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        parts = urlsplit(request.url)
-        return ConnectError(
-            f"could not connect to {_host_port(parts.hostname or '?', parts.port)}: "
-            "timed out connecting",
-            method=method,
-            path=path,
-        )
+        url = urlsplit(request.url)
+        host = f"[{url.hostname}]" if ":" in (url.hostname or "") else url.hostname
+        where = f"{host}:{url.port}" if url.port else host
+        return ConnectError(f"could not connect to {where}: {reason}", method=method, path=path)
     if isinstance(exc, aiohttp.ClientPayloadError):
         return TransportError("the response body was cut short", method=method, path=path)
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+    if isinstance(exc, TimeoutError):
         return TransportError("timed out waiting for the server", method=method, path=path)
     if isinstance(exc, aiohttp.ClientResponseError):
         # e.g. a malformed status line or header (Content-Length: not-a-number): the message
@@ -219,8 +205,3 @@ def _reason(error: OSError) -> str:
     if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
         return error.strerror or str(error) or type(error).__name__
     return os.strerror(error.errno)
-
-
-def _host_port(host: str, port: int | None) -> str:
-    host = f"[{host}]" if ":" in host else host
-    return f"{host}:{port}" if port else host

@@ -18,6 +18,7 @@ from bouwsoft_async import (
     BouwsoftClient,
     BouwsoftError,
     ClientClosedError,
+    ClientOptions,
     ConnectError,
     DeadlineExceeded,
     DecodeError,
@@ -383,20 +384,27 @@ def test_retry_policy_and_max_retries_together_are_refused() -> None:
 
 def test_both_clients_take_the_same_options() -> None:
     def options(cls: type) -> dict[str, Any]:
-        params = inspect.signature(cls).parameters
-        shared = (
-            "session",
-            "max_concurrency",
-            "timeout",
-            "max_retries",
-            "retry_policy",
-            "transport",
-            "max_response_bytes",
-            "clock",
-        )
-        return {name: (params[name].default, params[name].annotation) for name in shared}
+        return {
+            name: (param.default, param.annotation)
+            for name, param in inspect.signature(cls).parameters.items()
+            if param.kind is inspect.Parameter.VAR_KEYWORD
+        }
 
-    assert options(BouwsoftClient) == options(RamBaseClient)
+    assert (
+        options(BouwsoftClient)
+        == options(RamBaseClient)
+        == {"options": (inspect.Parameter.empty, "Unpack[ClientOptions]")}
+    )
+    assert set(ClientOptions.__optional_keys__) == {
+        "session",
+        "max_concurrency",
+        "timeout",
+        "max_retries",
+        "retry_policy",
+        "transport",
+        "max_response_bytes",
+        "clock",
+    }
 
 
 async def test_the_vendors_error_record_gives_message_and_request_id() -> None:

@@ -23,10 +23,10 @@ from bouwsoft_async import (
     ValidationError,
 )
 from bouwsoft_async._convert import decode_json_exact, structure
-from bouwsoft_async._transport import Response
+from bouwsoft_async._transport import Request, Response
 from bouwsoft_async.rambase import Counterparty, PaymentItem, RamBaseClient
+from bouwsoft_async.rambase._client import parse_error, parse_expires_in
 from bouwsoft_async.rambase._payments import encode_json, payment_item_body
-from bouwsoft_async.rambase._profile import RamBaseProfile, parse_error, parse_expires_in
 
 BASE = "https://api.rambase.net"
 TOKEN_URL = f"{BASE}/oauth2/access_token?$format=json&$db=ACME-NO"
@@ -238,19 +238,30 @@ def test_irregular_wire_names_and_timestamps() -> None:
         (409, APIError),
     ],
 )
-def test_error_statuses_map_to_the_core_exceptions(status: int, cls: type[APIError]) -> None:
-    profile = RamBaseProfile(client_id="i", client_secret="s3cr3t-value", base_url=BASE)
+async def test_error_statuses_map_to_the_core_exceptions(status: int, cls: type[APIError]) -> None:
     body = {
         "HttpStatusCode": status,
         "Message": "failed for s3cr3t-value",
         "ErrorMessage": {"ErrorMessageId": "104869", "ErrorMessageLink": "x"},
     }
-    error = profile.error_for(
-        Response(status=status, headers={}, body=json.dumps(body).encode()),
-        method="POST",
-        path="/finance/payments/100123/items",
-        retry_after=None,
-    )
+
+    class Answer:
+        """A token, then ``body`` with ``status`` for every other request."""
+
+        async def send(self, request: Request) -> Response:
+            if request.url.endswith("/oauth2/access_token"):
+                return Response(status=200, headers={}, body=json.dumps(TOKEN_ANSWER).encode())
+            return Response(status=status, headers={}, body=json.dumps(body).encode())
+
+        async def aclose(self) -> None:
+            pass
+
+    async with RamBaseClient(
+        client_id="i", client_secret="s3cr3t-value", transport=Answer(), max_retries=0
+    ) as client:
+        with pytest.raises(APIError) as caught:
+            await client.payments.add_item(100123, total_amount=Decimal(1))
+    error = caught.value
     assert type(error) is cls
     assert error.status == status
     assert error.error_id == 104869

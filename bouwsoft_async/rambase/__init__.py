@@ -13,37 +13,9 @@
         )
 """
 
+from . import _models
 from ._client import RAMBASE_BASE_URL, RamBaseClient
-from ._models import (
-    AccountsTransaction,
-    AccountsTransactionTotals,
-    Bank,
-    BankAddress,
-    Counterparty,
-    GeneralLedgerPosting,
-    Intercompany,
-    JournalEntry,
-    PaymentItem,
-    PaymentItemBankAccount,
-    PaymentItemTotals,
-    VatPosting,
-)
+from ._models import *  # noqa: F403 (the models, each named in _models.__all__)
 from ._payments import Payments
 
-__all__ = [
-    "RAMBASE_BASE_URL",
-    "AccountsTransaction",
-    "AccountsTransactionTotals",
-    "Bank",
-    "BankAddress",
-    "Counterparty",
-    "GeneralLedgerPosting",
-    "Intercompany",
-    "JournalEntry",
-    "PaymentItem",
-    "PaymentItemBankAccount",
-    "PaymentItemTotals",
-    "Payments",
-    "RamBaseClient",
-    "VatPosting",
-]
+__all__ = ["RAMBASE_BASE_URL", "Payments", "RamBaseClient", *_models.__all__]

@@ -1,21 +1,143 @@
-"""``RamBaseClient``: one core for the RamBase API, driven by the same session wrapper."""
+"""``RamBaseClient`` and RamBase's ApiProfile: OAuth2 client credentials, ``$format``/``$db``/
+``$lang`` on every call, RamBase's error body."""
 
 from __future__ import annotations
 
-import aiohttp
+import math
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Unpack
+from urllib.parse import urlencode
 
-from .._auth import Clock, utc_now
-from .._core import UNSET, ClientBase, Unset, build_core
-from .._errors import ValidationError
-from .._protocol import check_base_url
-from .._retry import RetryPolicy
-from .._transport import DEFAULT_MAX_RESPONSE_BYTES, Transport
+from .._auth import Grant
+from .._convert import try_decode_json
+from .._core import ClientBase, ClientOptions, Core
+from .._errors import DecodeError, ValidationError
+from .._protocol import check_base_url, resource_url
 from ._payments import Payments
-from ._profile import RamBaseProfile
 
-__all__ = ["RAMBASE_BASE_URL", "RamBaseClient"]
+__all__ = ["RAMBASE_BASE_URL", "RamBaseClient", "RamBaseProfile", "parse_error", "parse_expires_in"]
 
 RAMBASE_BASE_URL = "https://api.rambase.net"
+
+
+def parse_expires_in(value: object) -> float | None:
+    """Seconds from ``expires_in`` (RamBase sends a string such as ``"3600"``); None if absent."""
+    if value is None:
+        return None
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+    raise DecodeError("the token answer's expires_in is not a positive number of seconds")
+
+
+def _lower_keys(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, Mapping):
+        return {}
+    return {key.lower(): value for key, value in payload.items() if isinstance(key, str)}
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def parse_error(payload: Any) -> tuple[str | None, int | None]:
+    """The message and error id of a RamBase error body (or an OAuth2 one); Nones otherwise.
+
+    RamBase: ``{"HttpStatusCode", "Message", "TranslatedMessage", "ErrorMessage":
+    {"ErrorMessageId", "ErrorMessageLink"}}``, at the top or under ``error``, keys in any case.
+    OAuth2: ``{"error": "invalid_client", "error_description": "..."}``.
+    """
+    body = _lower_keys(payload)
+    if isinstance(body.get("error"), str):
+        return _text(body.get("error_description")) or _text(body["error"]), None
+    if isinstance(body.get("error"), Mapping):
+        body = _lower_keys(body["error"])
+    message = _text(body.get("message")) or _text(body.get("translatedmessage"))
+    details = body.get("errormessage")
+    if not isinstance(details, Mapping):
+        return message or _text(details), None
+    error_id = _lower_keys(details).get("errormessageid")
+    if isinstance(error_id, str) and error_id.strip().isdecimal():
+        error_id = int(error_id)
+    return message, error_id if type(error_id) is int else None
+
+
+class RamBaseProfile:
+    """RamBase: access tokens from OAuth2 client credentials, sent as ``Bearer``."""
+
+    fixed: Grant | None = None
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        base_url: str,
+        db: str | None = None,
+        lang: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        self._base_url = base_url
+        self._form = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "grant_type": "client_credentials",
+        }
+        if target is not None:
+            # RamBase's client-credentials flow takes an optional target (a user with access
+            # to several targets needs it)
+            self._form["target"] = target
+        self._client_secret = client_secret
+        self._refresh_token = ""  # unused, but redacted like the token
+        common = {"$format": "json", "$db": db, "$lang": lang}
+        self.common_params: Mapping[str, str] = {k: v for k, v in common.items() if v is not None}
+
+    def headers(self, token: str) -> Mapping[str, str]:
+        # the token never goes into the URL
+        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def secrets(self) -> list[str]:
+        return [self._client_secret, self._refresh_token]
+
+    async def fetch_grant(self, core: Core) -> Grant:
+        response = await core.request(
+            "POST",
+            resource_url(self._base_url, "oauth2", "access_token"),
+            data=urlencode(self._form).encode(),
+            idempotent=True,  # a second token request only issues a second token
+            extra_headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+        )
+        # no excerpt of this body in any message: it holds the token we could not read
+        payload = try_decode_json(response.body)
+        if not isinstance(payload, Mapping):
+            raise DecodeError(f"the token answer is not a JSON object ({len(response.body)} bytes)")
+        token = payload.get("access_token")
+        if not isinstance(token, str) or not token.strip():
+            raise DecodeError("the token answer has no access_token")
+        refresh_token = payload.get("refresh_token")
+        if isinstance(refresh_token, str):
+            self._refresh_token = refresh_token
+        seconds = parse_expires_in(payload.get("expires_in"))
+        return Grant(
+            token=token,
+            base_url=self._base_url,
+            # no lifetime given: used until a 401
+            valid_until=None
+            if seconds is None
+            else core.tokens.clock() + timedelta(seconds=seconds),
+        )
+
+    @staticmethod
+    def error_details(payload: Any) -> tuple[str | None, int | None, str | None]:
+        return (*parse_error(payload), None)
 
 
 def _non_empty(name: str, value: object, *, optional: bool = False) -> None:
@@ -31,14 +153,11 @@ class RamBaseClient(ClientBase):
     It gets access tokens with OAuth2 client credentials from ``{base_url}/oauth2/access_token``
     (once for any number of concurrent callers), sends them as ``Authorization: Bearer``, and
     renews them before ``expires_in`` runs out and after a 401. Every request carries
-    ``$format=json``, and ``$db`` / ``$lang`` when given.
+    ``$format=json``, and ``$db`` / ``$lang`` when given. ``target`` is the optional target of
+    RamBase's client-credentials flow, sent in the token request.
 
-    Use it as ``async with RamBaseClient(...) as rb:`` or call ``aclose()``. ``target`` is the
-    optional target of RamBase's client-credentials flow, sent in the token request. The other
-    options are the Bouwsoft client's, taken the same way: an injected ``session`` is used as
-    it is and left open; ``transport`` replaces the HTTP layer; ``max_retries`` or a whole
-    ``retry_policy``, not both; ``max_response_bytes``; ``clock`` (aware UTC ``datetime``) is
-    for tests.
+    Use it as ``async with RamBaseClient(...) as rb:`` or call ``aclose()``. The options are
+    ``ClientOptions``, taken the same way as by the Bouwsoft client.
     """
 
     def __init__(
@@ -50,48 +169,24 @@ class RamBaseClient(ClientBase):
         lang: str | None = None,
         target: str | None = None,
         base_url: str = RAMBASE_BASE_URL,
-        session: aiohttp.ClientSession | None = None,
-        max_concurrency: int = 8,
-        timeout: float = 60.0,
-        max_retries: int | Unset = UNSET,
-        retry_policy: RetryPolicy | None = None,
-        transport: Transport | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        clock: Clock = utc_now,
+        **options: Unpack[ClientOptions],
     ) -> None:
         _non_empty("client_id", client_id)
         _non_empty("client_secret", client_secret)
-        _non_empty("db", db, optional=True)
-        _non_empty("lang", lang, optional=True)
-        _non_empty("target", target, optional=True)
-
+        for name, value in (("db", db), ("lang", lang), ("target", target)):
+            _non_empty(name, value, optional=True)
         self.db = db
         self.base_url = check_base_url(base_url, field="base_url")
-        self._profile = RamBaseProfile(
+        profile = RamBaseProfile(
             client_id=client_id,
             client_secret=client_secret,
             base_url=self.base_url,
             db=db,
             lang=lang,
             target=target,
-            clock=clock,
         )
-        self._core = build_core(
-            self._profile,
-            session=session,
-            max_concurrency=max_concurrency,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            transport=transport,
-            max_response_bytes=max_response_bytes,
-        )
+        super().__init__(profile, options)
         self.payments = Payments(self._core)
-
-    @property
-    def token_fetches(self) -> int:
-        """How many access tokens this client has fetched."""
-        return self._profile.tokens.fetch_count
 
     def __repr__(self) -> str:
         return f"<RamBaseClient db={self.db!r} base_url={self.base_url!r}>"

@@ -33,20 +33,24 @@ __all__ = [
 ]
 
 
+class _CamelCaseWire:
+    """Read from camelCase JSON keys (the rule lives in ``bouwsoft_async._convert``)."""
+
+    __camel_case_wire__: ClassVar[bool] = True
+
+
 def _wire(name: str) -> dict[str, str]:
     """Field metadata for a key the camelCase rule can't derive (``vATAmount``)."""
     return {WIRE_NAME: name}
 
 
 @attrs.frozen(kw_only=True)
-class Counterparty:
+class Counterparty(_CamelCaseWire):
     """The customer or supplier of a payment item.
 
     Give ``object_id`` (>= 100) and ``object_type`` (e.g. ``"CUS"``, ``"SUP"``) when adding an
     item; an answer also fills ``name``, ``first_name`` and ``object_link``.
     """
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     object_id: int | None = None
     object_type: str | None = None
@@ -56,20 +60,16 @@ class Counterparty:
 
 
 @attrs.frozen(kw_only=True)
-class BankAddress:
+class BankAddress(_CamelCaseWire):
     """Where the bank of the bank account is."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     country: str | None = None
     country_code: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class Bank:
+class Bank(_CamelCaseWire):
     """The bank holding the bank account."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     swift_code: str | None = attrs.field(default=None, metadata=_wire("sWIFTCode"))
     international_bank_account_number: str | None = None
@@ -77,10 +77,8 @@ class Bank:
 
 
 @attrs.frozen(kw_only=True)
-class PaymentItemBankAccount:
+class PaymentItemBankAccount(_CamelCaseWire):
     """The bank account of the payment item."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     name: str | None = None
     type: str | None = None
@@ -90,29 +88,23 @@ class PaymentItemBankAccount:
 
 
 @attrs.frozen(kw_only=True)
-class Intercompany:
+class Intercompany(_CamelCaseWire):
     """The intercompany database the customer belongs to."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     code: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class GeneralLedgerPosting:
+class GeneralLedgerPosting(_CamelCaseWire):
     """A general ledger posting and its API link."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     general_ledger_posting_id: int | None = None
     general_ledger_posting_link: str | None = None
 
 
 @attrs.frozen(kw_only=True)
-class JournalEntry:
+class JournalEntry(_CamelCaseWire):
     """The payable or receivable journal entry involved in the payment item."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     object_id: int | None = None
     object_type: str | None = None
@@ -121,14 +113,12 @@ class JournalEntry:
 
 
 @attrs.frozen(kw_only=True)
-class AccountsTransactionTotals:
+class AccountsTransactionTotals(_CamelCaseWire):
     """Totals of the accounts transaction.
 
     The vendor page lists ``currency``, ``vATAmount`` and ``totalAmount`` twice in one object
     (object currency, then company currency); a JSON object keeps one value per key, the last.
     """
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     currency: str | None = None
     vat_amount: Decimal | None = attrs.field(default=None, metadata=_wire("vATAmount"))
@@ -137,10 +127,8 @@ class AccountsTransactionTotals:
 
 
 @attrs.frozen(kw_only=True)
-class AccountsTransaction:
+class AccountsTransaction(_CamelCaseWire):
     """The accounts receivable or payable transaction involved in the payment item."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     object_id: int | None = None
     object_type: str | None = None
@@ -149,20 +137,16 @@ class AccountsTransaction:
 
 
 @attrs.frozen(kw_only=True)
-class VatPosting:
+class VatPosting(_CamelCaseWire):
     """The VAT posting of the payment item."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     vat_posting_id: int | None = attrs.field(default=None, metadata=_wire("vATPostingId"))
     vat_posting_link: str | None = attrs.field(default=None, metadata=_wire("vATPostingLink"))
 
 
 @attrs.frozen(kw_only=True)
-class PaymentItemTotals:
+class PaymentItemTotals(_CamelCaseWire):
     """Amounts of the payment item; ``total_amount`` is the amount paid."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     general_ledger_posting_amount: Decimal | None = None
     currency: str | None = None
@@ -175,10 +159,8 @@ class PaymentItemTotals:
 
 
 @attrs.frozen(kw_only=True)
-class PaymentItem:
+class PaymentItem(_CamelCaseWire):
     """The answer of ``POST finance/payments/{paymentId}/items``."""
-
-    __camel_case_wire__: ClassVar[bool] = True
 
     payment_item_id: int | None = None
     status: int | None = None
