@@ -27,7 +27,7 @@ class Grant:
 
 
 # ASSUMPTION (the vendors document no token lifetime and no clock): a server's "valid until"
-# is read against the client's own clock, which may be skewed. A token is renewed ``margin``
+# is read against the client's own clock, which may be skewed. A token is renewed a minute
 # before it runs out, but never sooner than half its life as measured on the client's clock
 # from the moment it arrived; a token that looks expired on arrival is used until a server
 # rejects it (401), which then fetches a new one. So renewal ahead of expiry happens at most
@@ -36,17 +36,15 @@ _MARGIN = timedelta(seconds=60)
 _OLD_TOKENS_KEPT = 16
 
 
-def renewal_due_at(
-    *, received: datetime, valid_until: datetime | None, margin: timedelta = _MARGIN
-) -> datetime | None:
+def renewal_due_at(*, received: datetime, valid_until: datetime | None) -> datetime | None:
     """When a token that arrived at ``received`` is to be renewed; None: only after a 401."""
     if valid_until is None:
         return None
     life = valid_until - received
     if life <= timedelta(0):
         return None  # expired on arrival by our clock: a skewed clock; the server decides
-    if life >= 2 * margin:
-        return valid_until - margin
+    if life >= 2 * _MARGIN:
+        return valid_until - _MARGIN
     return received + life / 2
 
 

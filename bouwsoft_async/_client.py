@@ -10,7 +10,7 @@ import attrs
 from . import _schema
 from ._auth import Grant
 from ._convert import decode_json, structure
-from ._core import ClientBase, ClientOptions, Core
+from ._core import ClientBase, ClientOptions, Core, check_text
 from ._errors import DecodeError, ValidationError
 from ._payments import Payments
 from ._protocol import (
@@ -47,8 +47,6 @@ class TokenAnswer:
     AccessToken: str = attrs.field(repr=False)
     ServerName: str
     ValidUntil: str
-    ServerIP: str = ""
-    Layout: str = ""
 
 
 class BouwsoftProfile:
@@ -159,8 +157,7 @@ class BouwsoftClient(ClientBase):
         if base_url is not None:
             base_url = check_base_url(base_url, field="base_url")
         for name, value in (("access_token", access_token), ("refresh_token", refresh_token)):
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ValidationError(f"{name} must be a non-empty string", field=name)
+            check_text(name, value, optional=True)
 
         self.client_nr = client_nr
         profile = BouwsoftProfile(

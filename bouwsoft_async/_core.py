@@ -14,7 +14,7 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Protocol, TypedDict, TypeVar, cast
+from typing import Any, Protocol, Self, TypedDict, TypeVar, cast
 
 import aiohttp
 import attrs
@@ -361,14 +361,19 @@ class ClientOptions(TypedDict, total=False):
     clock: Clock
 
 
+def check_text(name: str, value: object, *, optional: bool = False) -> None:
+    """Refuse a credential or name that is not a non-empty string (None only if ``optional``)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{name} must be a non-empty string", field=name)
+
+
 def _whole(options: ClientOptions, name: str, default: int, minimum: int) -> int:
     value = cast(Mapping[str, object], options).get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValidationError(f"{name} must be a whole number, at least {minimum}", field=name)
     return value
-
-
-ClientT = TypeVar("ClientT", bound="ClientBase")
 
 
 class ClientBase:
@@ -418,7 +423,7 @@ class ClientBase:
         client owns it. Calls after this raise ClientClosedError."""
         await self._core.aclose()
 
-    async def __aenter__(self: ClientT) -> ClientT:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

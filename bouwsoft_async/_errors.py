@@ -1,24 +1,4 @@
-"""The exception tree of bouwsoft_async.
-
-::
-
-    BouwsoftError
-    ├── ValidationError (also ValueError)   bad input; nothing was sent
-    ├── ClientClosedError (also RuntimeError)  the client was closed (before or during the call)
-    ├── TransportError                      network trouble, timeouts, truncated bodies
-    │   ├── ConnectError                    could not connect; the request surely was not sent
-    │   ├── DeadlineExceeded                the call's total deadline ran out
-    │   └── WriteOutcomeUnknown             a write may or may not have been applied
-    ├── APIError                            the server answered with an error status
-    │   ├── BadRequestError                 400
-    │   ├── AuthenticationError             401
-    │   ├── PermissionDeniedError           403
-    │   ├── NotFoundError                   404
-    │   ├── RateLimitError                  429 (``retry_after``)
-    │   └── ServerError                     5xx (``retry_after`` when the server sent one)
-    ├── DecodeError                         a response not in the documented shape
-    │   └── ResponseTooLargeError           an answer over the client's size cap
-    └── WriteAppliedError                   a write WAS applied (2xx) but its answer is unreadable
+"""The exception tree of bouwsoft_async, as the README draws it.
 
 Messages never contain a token: the core redacts every secret it knows (in any encoding it
 may come back in) from server text before it builds an exception, the request line in a
@@ -57,10 +37,7 @@ class BouwsoftError(Exception):
 
 
 class ValidationError(BouwsoftError, ValueError):
-    """The caller's input breaks a documented rule; no request was sent.
-
-    ``field`` names the offending field where there is one.
-    """
+    """The caller's input breaks a documented rule (``field``, if one); nothing was sent."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -77,17 +54,11 @@ class TransportError(BouwsoftError):
 
 
 class ClientClosedError(BouwsoftError, RuntimeError):
-    """The client was closed: before this call, or while it ran (``aclose()`` ends running calls).
-
-    Also a RuntimeError, which is what a closed client raised before.
-    """
+    """The client was closed, before this call or while it ran (``aclose()`` ends running calls)."""
 
 
 class ConnectError(TransportError):
-    """No connection could be made, so the request certainly never reached the server.
-
-    The message names the host and port and the reason (refused, unknown host, timed out).
-    """
+    """No connection could be made (host, port and reason in the message): nothing was sent."""
 
 
 class DeadlineExceeded(TransportError):

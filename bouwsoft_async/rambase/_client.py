@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from .._auth import Grant
 from .._convert import try_decode_json
-from .._core import ClientBase, ClientOptions, Core
-from .._errors import DecodeError, ValidationError
+from .._core import ClientBase, ClientOptions, Core, check_text
+from .._errors import DecodeError
 from .._protocol import check_base_url, resource_url
 from ._payments import Payments
 
@@ -92,7 +92,6 @@ class RamBaseProfile:
             # RamBase's client-credentials flow takes an optional target (a user with access
             # to several targets needs it)
             self._form["target"] = target
-        self._client_secret = client_secret
         self._refresh_token = ""  # unused, but redacted like the token
         common = {"$format": "json", "$db": db, "$lang": lang}
         self.common_params: Mapping[str, str] = {k: v for k, v in common.items() if v is not None}
@@ -102,7 +101,7 @@ class RamBaseProfile:
         return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
     def secrets(self) -> list[str]:
-        return [self._client_secret, self._refresh_token]
+        return [self._form["client_secret"], self._refresh_token]
 
     async def fetch_grant(self, core: Core) -> Grant:
         response = await core.request(
@@ -140,13 +139,6 @@ class RamBaseProfile:
         return (*parse_error(payload), None)
 
 
-def _non_empty(name: str, value: object, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{name} must be a non-empty string", field=name)
-
-
 class RamBaseClient(ClientBase):
     """An asyncio client for the RamBase API of one company database (``db``).
 
@@ -171,10 +163,10 @@ class RamBaseClient(ClientBase):
         base_url: str = RAMBASE_BASE_URL,
         **options: Unpack[ClientOptions],
     ) -> None:
-        _non_empty("client_id", client_id)
-        _non_empty("client_secret", client_secret)
+        check_text("client_id", client_id)
+        check_text("client_secret", client_secret)
         for name, value in (("db", db), ("lang", lang), ("target", target)):
-            _non_empty(name, value, optional=True)
+            check_text(name, value, optional=True)
         self.db = db
         self.base_url = check_base_url(base_url, field="base_url")
         profile = RamBaseProfile(
