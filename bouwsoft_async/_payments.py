@@ -8,13 +8,7 @@ from typing import Any, Unpack
 
 from . import _listing, _writes
 from ._core import Core
-from ._errors import (
-    BouwsoftError,
-    ConnectError,
-    ServerError,
-    ValidationError,
-    WriteOutcomeUnknown,
-)
+from ._errors import BouwsoftError, ConnectError, ServerError, ValidationError, WriteOutcomeUnknown
 from ._fields import PAYMENT_FIELDS, encode_write
 from ._models import Payment, RecordChanges
 from ._protocol import check_utf8, condition
@@ -40,14 +34,6 @@ def _externalcode(value: object) -> str:
     return check_utf8(value, field="externalcode")
 
 
-class _Flight:
-    """One idempotent create in progress, which later creates with its key wait for."""
-
-    def __init__(self, columns: str) -> None:
-        self.columns = columns
-        self.outcome: asyncio.Future[Payment] = asyncio.get_running_loop().create_future()
-
-
 class Payments(_listing.ListEndpoint[Payment]):
     """Payments of purchase and sales invoices: create safely; ``get``, ``count``, ``pages``
     and ``list`` walk ``GET /Payments`` like the sales invoices."""
@@ -56,7 +42,8 @@ class Payments(_listing.ListEndpoint[Payment]):
         super().__init__(
             core, RESOURCE, Payment, id_name="payment_id", max_concurrency=max_concurrency
         )
-        self._flights: dict[str, _Flight] = {}
+        # the idempotent creates in progress, by key: their columns and their outcome
+        self._flights: dict[str, tuple[str, asyncio.Future[Payment]]] = {}
 
     async def create(self, *, idempotent: bool = False, **fields: Unpack[PaymentFields]) -> Payment:
         """Create a payment (``POST``), fields sent in the order given.
@@ -77,20 +64,23 @@ class Payments(_listing.ListEndpoint[Payment]):
             )
         key = _externalcode(fields.get("externalcode"))
         columns, sent = encode_write(PAYMENT_FIELDS, fields, resource=RESOURCE)
-        flight = self._flights.get(key)
-        if flight is not None:
-            if flight.columns != columns:
+        if key in self._flights:
+            flight_columns, flight = self._flights[key]
+            if flight_columns != columns:
                 raise ValidationError(
                     f"a payment with externalcode {key!r} is being created with other fields",
                     field="externalcode",
                 )
             # shielded: a waiter that is cancelled must not cancel the create it joined
-            return await asyncio.shield(flight.outcome)
-        flight = self._flights[key] = _Flight(columns)
+            return await asyncio.shield(flight)
+        outcome = asyncio.get_running_loop().create_future()
+        self._flights[key] = (columns, outcome)
         try:
             payment = await self._create_by_key(key, columns, sent)
+            outcome.set_result(payment)
+            return payment
         except asyncio.CancelledError:
-            flight.outcome.set_exception(
+            outcome.set_exception(
                 WriteOutcomeUnknown(
                     "the create this call waited for was cancelled",
                     method="POST",
@@ -100,15 +90,11 @@ class Payments(_listing.ListEndpoint[Payment]):
             )
             raise
         except BaseException as exc:
-            flight.outcome.set_exception(exc)
+            outcome.set_exception(exc)
             raise
-        else:
-            flight.outcome.set_result(payment)
-            return payment
         finally:
             del self._flights[key]
-            if flight.outcome.done() and not flight.outcome.cancelled():
-                flight.outcome.exception()  # retrieved: nobody else may be waiting
+            outcome.exception()  # retrieved: nobody else may be waiting
 
     async def _create_by_key(self, key: str, columns: str, sent: dict[str, Any]) -> Payment:
         existing = await self.find_by_externalcode(key)

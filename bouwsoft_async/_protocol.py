@@ -1,8 +1,8 @@
 """Bouwsoft's protocol rules as pure functions: no I/O, no clock, no state.
 
-Everything that decides what goes on the wire or what an answer means lives here, so it can be
-tested without a server: header sets, URL building, Content-Range and Retry-After parsing, the
-status-to-exception table, the filter grammar and the ``columns`` encoding.
+Everything that decides what goes on the wire or what an answer means lives here: header sets,
+URLs, Content-Range and Retry-After, the status-to-exception table, redaction, the filter grammar
+and the ``columns`` encoding.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -57,31 +57,20 @@ def resource_url(base_url: str, *segments: str | int) -> str:
 # "+" literally. So a query is written in RFC 3986 percent-encoding, with nothing but the
 # unreserved characters left raw: a space is %20 (never "+"), a "+" is %2B, "'" is %27. The
 # parameter names are the client's own ASCII words; RamBase's "$" stays raw, as its pages write.
-_QUERY_NAME = re.compile(r"\$?[A-Za-z_][A-Za-z0-9_]*")
-_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 def encode_query(params: Mapping[str, str]) -> str:
-    """The query string for ``params``, in order, RFC 3986 percent-encoded (UTF-8).
-
-    Text that cannot be encoded exactly as UTF-8 (a lone surrogate) is refused with
-    ValidationError rather than sent changed.
-    """
+    """The query string for ``params``, in order, RFC 3986 percent-encoded (UTF-8); text with a
+    lone surrogate is refused with ValidationError rather than sent changed."""
     parts = []
     for name, value in params.items():
-        if not _QUERY_NAME.fullmatch(name):
-            raise ValidationError(f"{name!r} is not a query parameter name", field=name)
-        if _UNRESERVED.fullmatch(value):
-            parts.append(f"{name}={value}")  # nothing to encode (limit=500, sort=id)
-            continue
         try:
-            encoded = quote(value, safe="", encoding="utf-8", errors="strict")
+            parts.append(f"{name}={quote(value, safe='')}")
         except UnicodeEncodeError as exc:
             raise ValidationError(
                 f"{name}: the text can't be sent exactly (it is not valid Unicode: {exc.reason})",
                 field=name,
             ) from None
-        parts.append(f"{name}={encoded}")
     return "&".join(parts)
 
 
@@ -95,18 +84,19 @@ def check_base_url(url: object, *, field: str) -> str:
     query or fragment; ValidationError otherwise (``ra.bouwsoft.be/api/v1`` has no scheme)."""
     if not isinstance(url, str) or not url.strip():
         raise ValidationError(f"{field} must be an http(s) URL", field=field)
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValidationError(
             f"{field} must start with https:// (or http://) and name a host, "
-            f"e.g. https://ra.bouwsoft.be/api/v1; got {url.strip()[:80]!r}",
+            f"e.g. https://ra.bouwsoft.be/api/v1; got {url[:80]!r}",
             field=field,
         )
-    if parts.query or parts.fragment or re.search(r"[\s\x00-\x1f\x7f]", url.strip()):
+    if parts.query or parts.fragment or re.search(r"[\s\x00-\x1f\x7f]", url):
         raise ValidationError(
             f"{field} must have no query, fragment, spaces or control characters", field=field
         )
-    return url.strip().rstrip("/")
+    return url.rstrip("/")
 
 
 def path_of(url: str) -> str:
@@ -117,35 +107,28 @@ def path_of(url: str) -> str:
 def data_server_url(auth_url: str, server_name: str) -> str:
     """The data server's base URL: the auth URL's scheme and path on the ``ServerName`` host.
 
-    The vendor documents ``https://<ServerName>/api/v1`` next to ``https://<authserver>/api/v1``;
-    reusing the auth URL's scheme and path keeps one rule for production and local fakes.
     ``ServerName`` has been seen with and without ``https://`` and a trailing slash (a
     production client handles both): only its host (and port) is taken, lower-cased.
     """
     name = server_name.strip() if isinstance(server_name, str) else ""
     scheme_less = re.sub(r"^[A-Za-z][A-Za-z0-9+.\-]*://", "", name).rstrip("/")
-    if not scheme_less or not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?", scheme_less):
+    if not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?", scheme_less):
         raise DecodeError("the token answer has no usable ServerName", excerpt=name[:80])
     scheme, _, path, _, _ = urlsplit(auth_url)
     return urlunsplit((scheme, scheme_less.lower(), path.rstrip("/"), "", ""))
 
 
 def parse_valid_until(value: object) -> datetime:
-    """Parse ``ValidUntil`` (``2017-09-05T15:01Z``) as an aware UTC datetime."""
+    """Parse ``ValidUntil`` (``2017-09-05T15:01Z``) as an aware datetime (UTC if no zone)."""
     if not isinstance(value, str):
         raise DecodeError("the token answer's ValidUntil is not a string", excerpt=repr(value)[:80])
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(value.strip().upper())
     except ValueError as exc:
         raise DecodeError(
             "the token answer's ValidUntil is not a timestamp", excerpt=value
         ) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # -- answers ---------------------------------------------------------------------------------
@@ -175,10 +158,7 @@ _EMPTY_CONTENT_RANGE = re.compile(r"\s*(?:\*|0\s*-\s*0|0\s*-\s*-1)\s*/\s*0\s*")
 
 
 def parse_content_range(value: object) -> ContentRange:
-    """Parse ``"0-4/3412"``; an empty result may be ``"*/0"``, ``"0-0/0"`` or ``"0--1/0"``.
-
-    Anything else, or a range that contradicts itself, raises DecodeError.
-    """
+    """Parse ``"0-4/3412"``; an empty result may be ``"*/0"``, ``"0-0/0"`` or ``"0--1/0"``."""
     if not isinstance(value, str):
         raise DecodeError("Content-Range is missing or not a string", excerpt=repr(value)[:80])
     if _EMPTY_CONTENT_RANGE.fullmatch(value):
@@ -218,8 +198,7 @@ class PagePeek:
 
 def peek_page(body: bytes) -> PagePeek | None:
     """A guess, from a list page's raw bytes, at its Content-Range and its last record's id; None
-    when the page is empty or the bytes are not laid out as the vendor lays them out
-    (Content-Range first, each record starting with its id).
+    when the page is empty or not laid out as the vendor lays it out.
 
     Only a guess, so a walk can ask for the next page while this one is decoded; the walk
     checks it against the decoded page and discards a wrong one, unread.
@@ -253,8 +232,8 @@ def json_as_utf8(content_type: str | None, body: bytes) -> bytes:
     """A JSON body re-encoded as UTF-8 when the server declared another charset.
 
     JSON is UTF-8 by its RFC, but a server may declare e.g. ``charset=windows-1252`` and mean
-    it: the declared charset is honoured. A charset Python does not know, or bytes that are
-    not valid in it, raise DecodeError. Non-JSON bodies and UTF-8/ASCII ones come back as they are.
+    it: the declared charset is honoured. An unknown charset, or bytes not valid in it, raise
+    DecodeError.
     """
     media = (content_type or "").split(";", 1)[0].strip().lower()
     charset = charset_of(content_type)
@@ -272,9 +251,6 @@ def json_as_utf8(content_type: str | None, body: bytes) -> bytes:
         raise DecodeError(f"the answer is not valid {charset[:40]} as it declares") from None
 
 
-_DELTA_SECONDS = re.compile(r"[0-9]{1,10}")
-
-
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent
     or unreadable (then the normal backoff applies). A date in the past means "now" (0)."""
@@ -282,7 +258,7 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
         return None
     text = value.strip()
     # ASCII digits only: str.isdigit() also accepts "²", which float() refuses
-    if _DELTA_SECONDS.fullmatch(text):
+    if re.fullmatch(r"[0-9]{1,10}", text):
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)
@@ -317,24 +293,20 @@ def error_for_status(
     request_id: str | None = None,
 ) -> APIError:
     """The exception for an error status: the one status-to-exception table of the package."""
-    common: dict[str, Any] = {
-        "status": status,
-        "method": method,
-        "path": path,
-        "excerpt": excerpt,
-        "message": message,
-        "error_id": error_id,
-        "request_id": request_id,
-    }
-    if status >= 500:
-        return ServerError(retry_after=retry_after, **common)
-    cls = _STATUS_ERRORS.get(status, APIError)
-    if cls is RateLimitError:
-        return RateLimitError(retry_after=retry_after, **common)
-    return cls(**common)
-
-
-EXCERPT_LENGTH = 200
+    cls = ServerError if status >= 500 else _STATUS_ERRORS.get(status, APIError)
+    waits: dict[str, Any] = (
+        {"retry_after": retry_after} if cls in (ServerError, RateLimitError) else {}
+    )
+    return cls(
+        status=status,
+        method=method,
+        path=path,
+        excerpt=excerpt,
+        message=message,
+        error_id=error_id,
+        request_id=request_id,
+        **waits,
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -347,6 +319,10 @@ class VendorError:
     request_id: str | None = None
 
 
+def _stripped(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def vendor_error_of(payload: Any) -> VendorError | None:
     """The vendor's error record in an answer, or None when the answer holds none.
 
@@ -356,32 +332,20 @@ def vendor_error_of(payload: Any) -> VendorError | None:
     ``Code`` of 400 or more and a ``Description`` is an error whatever the HTTP status; the
     first such record counts. A bare record (no envelope) is read the same way.
     """
-    records: Any = payload
-    if isinstance(payload, Mapping):
-        records = payload.get("RecordChanges", [payload])
-    if not isinstance(records, list):
-        return None
-    for record in records:
+    records = payload.get("RecordChanges", [payload]) if isinstance(payload, Mapping) else payload
+    for record in records if isinstance(records, list) else []:
         if not isinstance(record, Mapping):
             continue
         code = record.get("Code")
         if isinstance(code, str) and code.strip().isascii() and code.strip().isdigit():
             code = int(code.strip())
-        description = record.get("Description")
-        if (
-            isinstance(code, int)
-            and not isinstance(code, bool)
-            and 400 <= code <= 599
-            and isinstance(description, str)
-            and description.strip()
-        ):
-            message = record.get("Message")
-            request_id = record.get("RequestId")
+        description = _stripped(record.get("Description"))
+        if type(code) is int and 400 <= code <= 599 and description:
             return VendorError(
                 code=code,
-                description=description.strip(),
-                message=message.strip() if isinstance(message, str) and message.strip() else None,
-                request_id=request_id.strip() or None if isinstance(request_id, str) else None,
+                description=description,
+                message=_stripped(record.get("Message")),
+                request_id=_stripped(record.get("RequestId")),
             )
     return None
 
@@ -414,21 +378,11 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def redact_bytes(body: bytes, secrets: Iterable[str]) -> bytes:
-    """``body`` with every secret replaced by ``***``, in any form ``secret_forms`` knows."""
-    for secret in secrets:
-        for form in secret_forms(secret):
-            body = body.replace(form.encode("utf-8", errors="replace"), b"***")
-    return body
-
-
-def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = EXCERPT_LENGTH) -> str:
+def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = 200) -> str:
     """A short, printable, redacted piece of a body for an exception message."""
-    secrets = [secret for secret in secrets if secret]
     # redact the whole body before cutting it, so a cut can't leave part of a secret visible
-    body = redact_bytes(body, secrets)
-    text = body[: limit * 4].decode("utf-8", errors="replace")
-    text = redact(" ".join(text.split()), secrets)
+    text = redact(body.decode("utf-8", errors="replace"), secrets)
+    text = " ".join(text[: limit * 4].split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -437,9 +391,9 @@ def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = EXCERPT_LE
 # ASSUMPTION (see shared/api-docs/README.md): the vendor shows only ``field eq value``; a
 # production client also sends ``ne`` and ``gt``, ``and``/``or`` and parentheses, and booleans
 # as ``true``/``false``. ``ge``, ``lt`` and ``le`` are assumed to follow the same OData-like form,
-# so ``condition()`` lets a user write them, but nothing in the client relies on them: the
-# client's own narrowing is built only by ``narrow()`` below. This block is the only place that
-# knows the filter grammar; the fake server reads filters with its own, independent parser.
+# so ``condition()`` lets a user write them, but the client's own narrowing never uses them.
+# This block is the only place that knows the filter grammar; the fake server reads filters with
+# its own, independent parser.
 
 FILTER_OPERATORS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 # ASSUMPTION, the strictest server the evidence allows: only these operators are ever written
@@ -448,72 +402,50 @@ FILTER_OPERATORS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 # seconds); an upper bound (``id lt``) is never sent: the walk enforces it on the client, and a
 # rank is ``total - count(id gt X)``.
 NARROWING_OPERATORS = frozenset({"eq", "ne", "gt"})
-FILTER_CONJUNCTION = " and "
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # outside quoted text: a parenthesis, or ``and``/``or`` as a word
 _FILTER_STRUCTURE = re.compile(r"'(?:[^']|'')*'|(\()|(\))|\b(and|or)\b", re.IGNORECASE)
 
 
-def filter_value(value: object, *, field: str | None = None) -> str:
-    """A value in filter form: as in ``columns``, but booleans lowercase (``approved eq true``,
-    as the production clients write them) and timestamps only naive."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        # a timestamp field carries no zone; guessing the server's would shift the cut silently
-        raise ValidationError(
-            f"{field or 'value'}: use a naive datetime in the server's clock, not an aware one",
-            field=field,
-        )
-    return encode_value(value, field=field)
-
-
 def condition(field: str, op: str, value: object) -> str:
-    """One comparison, e.g. ``condition("id", "gt", 25)`` -> ``"id gt 25"``."""
+    """One comparison, e.g. ``condition("id", "gt", 25)`` -> ``"id gt 25"``; booleans are
+    written ``true``/``false`` and a timestamp must be naive."""
     if not _FIELD_NAME.fullmatch(field):
         raise ValidationError(f"{field!r} is not a field name", field=field)
     if op not in FILTER_OPERATORS:
         raise ValidationError(
             f"filter operator {op!r} is not one of {sorted(FILTER_OPERATORS)}", field=field
         )
-    return f"{field} {op} {filter_value(value, field=field)}"
-
-
-def narrow(field: str, op: str, value: object) -> str:
-    """A condition the client writes itself: only the operators of ``NARROWING_OPERATORS``."""
-    if op not in NARROWING_OPERATORS:
-        raise AssertionError(f"the client never writes {op!r} itself")  # pragma: no cover
-    return condition(field, op, value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # a timestamp field carries no zone; guessing the server's would shift the cut silently
+        raise ValidationError(
+            f"{field}: use a naive datetime in the server's clock, not an aware one", field=field
+        )
+    text = str(value).lower() if isinstance(value, bool) else encode_value(value, field=field)
+    return f"{field} {op} {text}"
 
 
 def ids_after(last_id: int) -> str:
     """``id gt <last_id>``: the records after ``last_id`` (``id ge N`` is ``ids_after(N - 1)``)."""
-    return narrow("id", "gt", last_id)
+    return condition("id", "gt", last_id)
 
 
 def changed_since(since: datetime) -> str:
-    """Records changed at or after ``since``: ``ts_lastupdate gt <since minus one second>``.
-
-    ``ts_lastupdate`` has whole seconds, so ``gt`` one second earlier is ``ge`` ``since``
-    (rounded down to its second, as the field is stored).
-    """
-    return narrow("ts_lastupdate", "gt", since.replace(microsecond=0) - timedelta(seconds=1))
+    """Records changed at or after ``since``: ``ts_lastupdate`` has whole seconds, so ``gt`` one
+    second earlier is ``ge`` ``since`` (rounded down to its second, as the field is stored)."""
+    return condition("ts_lastupdate", "gt", since.replace(microsecond=0) - timedelta(seconds=1))
 
 
 def _is_single_condition(text: str) -> bool:
     """True when ``text`` needs no parentheses to be joined: one comparison, or one group."""
     depth = 0
-    opened_at_start = False
     for match in _FILTER_STRUCTURE.finditer(text):
         if match.group(1):
-            if depth == 0 and match.start() == 0:
-                opened_at_start = True
             depth += 1
         elif match.group(2):
             depth -= 1
-            if depth == 0 and opened_at_start and match.end() != len(text):
-                opened_at_start = False  # "(a) or (b)": the first group ends early
-                return False
+            if depth == 0 and match.end() != len(text):
+                return False  # "(a) or (b)": a group that ends early
         elif match.group(3) and depth == 0:
             return False
     return True
@@ -524,7 +456,7 @@ def _join_filters(conjunction: str, parts: tuple[str | None, ...]) -> str | None
     if len(kept) == 1:
         return kept[0]
     grouped = [part if _is_single_condition(part) else f"({part})" for part in kept]
-    return conjunction.join(grouped) if grouped else None
+    return conjunction.join(grouped) or None
 
 
 def and_filters(*parts: str | None) -> str | None:
@@ -534,7 +466,7 @@ def and_filters(*parts: str | None) -> str | None:
     each part meant whatever the server's precedence: ``and_filters("a eq 1 or a eq 2", "id gt
     5")`` is ``(a eq 1 or a eq 2) and id gt 5``.
     """
-    return _join_filters(FILTER_CONJUNCTION, parts)
+    return _join_filters(" and ", parts)
 
 
 def or_filters(*parts: str | None) -> str | None:
@@ -569,34 +501,18 @@ def check_utf8(text: str, *, field: str | None = None) -> str:
     return text
 
 
-def quote_text(value: str, *, field: str | None = None) -> str:
-    """A text literal in single quotes, with ``'`` doubled."""
-    check_utf8(value, field=field)
-    if _UNSAFE_TEXT.search(value):
-        raise ValidationError(
-            f"{field or 'value'}: control characters (newlines, tabs, ...) can't be sent safely",
-            field=field,
-        )
-    return "'" + value.replace("'", "''") + "'"
-
-
 def format_decimal(
     value: Decimal, *, field: str | None = None, max_decimals: int | None = None
 ) -> str:
     """A Decimal written exactly, without exponent: ``Decimal("1E+2")`` -> ``"100"``."""
     if not value.is_finite():
         raise ValidationError(f"{field or 'value'}: {value} is not a finite number", field=field)
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if max_decimals is not None and exponent < -max_decimals:
-        normalized = value.normalize()
-        normalized_exponent = normalized.as_tuple().exponent
-        assert isinstance(normalized_exponent, int)
-        if normalized_exponent < -max_decimals:
+    if max_decimals is not None and -int(value.as_tuple().exponent) > max_decimals:
+        value = value.normalize()
+        if -int(value.as_tuple().exponent) > max_decimals:
             raise ValidationError(
                 f"{field or 'value'}: {value} has more than {max_decimals} decimals", field=field
             )
-        value = normalized
     text = format(value, "f")
     return "0" if text in ("-0", "-0.0") else text
 
@@ -604,46 +520,40 @@ def format_decimal(
 def encode_value(
     value: object, *, field: str | None = None, max_decimals: int | None = None
 ) -> str:
-    """One value in the wire form shared by ``columns`` and filters."""
+    """One value in the wire form of ``columns`` (and of filters, booleans aside)."""
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, Decimal):
-        return format_decimal(value, field=field, max_decimals=max_decimals)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValidationError(
                 f"{field or 'value'}: {value} is not a finite number", field=field
             )
         # a float is written through its shortest repr, never through binary expansion
-        return format_decimal(Decimal(repr(value)), field=field, max_decimals=max_decimals)
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return format_decimal(value, field=field, max_decimals=max_decimals)
     if isinstance(value, datetime):
-        return quote_text(value.strftime("%Y-%m-%d %H:%M:%S"), field=field)
+        return value.strftime("'%Y-%m-%d %H:%M:%S'")
     if isinstance(value, date):
-        return quote_text(value.isoformat(), field=field)
-    if isinstance(value, str):
-        return quote_text(value, field=field)
-    raise ValidationError(f"{field or 'value'}: can't send a {type(value).__name__}", field=field)
-
-
-def encode_columns(fields: Sequence[tuple[str, str]]) -> str:
-    """Join already-encoded ``(name, value)`` pairs into the ``columns`` parameter, in order."""
-    for name, _ in fields:
-        if not _FIELD_NAME.fullmatch(name):
-            raise ValidationError(f"{name!r} is not a field name", field=name)
-    return ",".join(f"{name}={value}" for name, value in fields)
-
-
-# -- uploads ---------------------------------------------------------------------------------
-
-_BAD_FILENAME = re.compile(r'[\x00-\x1f\x7f"\\/]')
+        return f"'{value.isoformat()}'"
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"{field or 'value'}: can't send a {type(value).__name__}", field=field
+        )
+    if _UNSAFE_TEXT.search(check_utf8(value, field=field)):
+        raise ValidationError(
+            f"{field or 'value'}: control characters (newlines, tabs, ...) can't be sent safely",
+            field=field,
+        )
+    return "'" + value.replace("'", "''") + "'"
 
 
 def check_upload_filename(filename: str) -> str:
     """The name a file is uploaded under: non-empty, exact UTF-8, without quotes, slashes or
     control characters (which would break out of the multipart header or name a path)."""
-    if not filename or _BAD_FILENAME.search(filename):
+    if not filename or re.search(r'[\x00-\x1f\x7f"\\/]', filename):
         raise ValidationError(
             f"filename {filename!r} must be non-empty, without quotes, slashes or control "
             "characters",

@@ -21,7 +21,7 @@ from ._convert import decode_json
 from ._core import Core
 from ._errors import DecodeError, ValidationError
 from ._fields import FIELD_TABLES
-from ._types import FIELD_TYPES
+from ._types import FIELD_TYPES, Wire
 
 __all__ = [
     "FieldInfo",
@@ -31,8 +31,6 @@ __all__ = [
     "fetch_field_info",
     "read_field_info",
 ]
-
-Change = Literal["added", "removed", "changed"]
 
 
 @attrs.frozen(kw_only=True)
@@ -59,7 +57,7 @@ class SchemaDifference:
 
     resource: str
     field: str
-    change: Change
+    change: Literal["added", "removed", "changed"]
     detail: str = ""
 
     def __str__(self) -> str:
@@ -81,25 +79,19 @@ _KEYS = {
     "forcewrite": "force_write",
     "link": "link",
 }
+# str() of a flag, lower-cased: JSON booleans and 0/1 read like the words
 _YES = frozenset({"yes", "true", "1", "y", "ja"})
 _NO = frozenset({"no", "false", "0", "n", "nee", ""})
+_TYPE_NAMES = {row.type_id: row.name for row in FIELD_TYPES.values()}
 
 
 def _flag(value: object) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return bool(value) if value in (0, 1) else None
-    if isinstance(value, str):
-        text = value.strip().lower()
-        return True if text in _YES else False if text in _NO else None
-    return None
+    text = str(value).strip().lower()
+    return True if text in _YES else False if text in _NO else None
 
 
 def _number(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
+    if type(value) is int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -109,39 +101,33 @@ def _number(value: object) -> int | None:
 
 
 def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+    return None if value is None else str(value).strip() or None
 
 
 def _row(raw: object, type_names: Mapping[int, str]) -> FieldInfo:
     if not isinstance(raw, Mapping):
         raise DecodeError("a FieldInfo row is not an object", excerpt=repr(raw)[:120])
     known: dict[str, Any] = {}
-    spelled: dict[str, str] = {}  # attribute -> the key as the server spelled it
     extra: dict[str, Any] = {}
     for key, value in raw.items():
         attribute = _KEYS.get(re.sub(r"[\s_]", "", str(key)).lower())
-        if attribute is None or attribute in known:
+        type_name = _text(value) if attribute == "type" else None
+        # unknown, repeated, or the older pages' JSON type (Number, String): kept in extra
+        if (
+            attribute is None
+            or attribute in known
+            or (type_name and not type_name.startswith("tp"))
+        ):
             extra[str(key)] = value
         else:
             known[attribute] = value
-            spelled[attribute] = str(key)
     name = _text(known.get("name"))
     if name is None:
         raise DecodeError("a FieldInfo row without a field name", excerpt=repr(raw)[:120])
     type_id = _number(known.get("type_id"))
-    type_name = _text(known.get("type"))
-    if type_name is not None and not type_name.startswith("tp"):
-        # the older pages' JSON type (Number, String): not a vendor type name
-        extra[spelled["type"]] = known["type"]
-        type_name = None
-    if type_name is None and type_id is not None:
-        type_name = type_names.get(type_id)
     return FieldInfo(
         name=name,
-        type=type_name,
+        type=_text(known.get("type")) or (type_names.get(type_id) if type_id is not None else None),
         type_id=type_id,
         length=_number(known.get("length")),
         required=_flag(known.get("required")),
@@ -163,18 +149,8 @@ def read_field_info(payload: object, type_names: Mapping[int, str]) -> list[Fiel
     return [_row(row, type_names) for row in rows]
 
 
-@attrs.frozen(kw_only=True)
-class ClientField:
-    """What the schema check needs of one row of the client's own table."""
-
-    name: str
-    type: str
-    length: int
-    writeable: bool
-
-
 def compare_tables(
-    resource: str, client: Iterable[ClientField], server: Iterable[FieldInfo]
+    resource: str, client: Mapping[str, Wire], server: Iterable[FieldInfo]
 ) -> list[SchemaDifference]:
     """The differences between the client's table of ``resource`` and the server's (pure).
 
@@ -182,15 +158,14 @@ def compare_tables(
     server names one; length and writeability only for fields the client writes, where they
     decide what the client sends.
     """
-    mine = {field.name: field for field in client if field.name != "id"}
-    theirs = {field.name: field for field in server if field.name != "id"}
+    theirs = {row.name: row for row in server if row.name != "id"}
     differences = [
         SchemaDifference(resource=resource, field=name, change="removed")
-        for name in mine
-        if name not in theirs
+        for name in client
+        if name != "id" and name not in theirs
     ]
     for name, row in theirs.items():
-        own = mine.get(name)
+        own = client.get(name)
         if own is None:
             detail = f"type {row.type}" if row.type else ""
             differences.append(
@@ -198,13 +173,12 @@ def compare_tables(
             )
             continue
         changes = []
-        if row.type is not None and row.type != own.type:
-            changes.append(f"type {own.type} -> {row.type}")
-        if own.writeable:
-            if row.writeable is not None and not row.writeable:
-                changes.append("writeable Yes -> No")
-            if row.length is not None and row.length != own.length:
-                changes.append(f"length {own.length} -> {row.length}")
+        if row.type is not None and row.type != own.kind:
+            changes.append(f"type {own.kind} -> {row.type}")
+        if own.writeable and row.writeable is False:
+            changes.append("writeable Yes -> No")
+        if own.writeable and row.length is not None and row.length != own.length:
+            changes.append(f"length {own.length} -> {row.length}")
         if changes:
             differences.append(
                 SchemaDifference(
@@ -214,15 +188,9 @@ def compare_tables(
     return differences
 
 
-_RESOURCE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-
-
-_TYPE_NAMES = {row.type_id: row.name for row in FIELD_TYPES.values()}
-
-
 async def fetch_field_info(core: Core, resource: str) -> list[FieldInfo]:
     """``GET /<resource>/FieldInfo/``: the server's field table of ``resource``."""
-    if not isinstance(resource, str) or not _RESOURCE_NAME.fullmatch(resource):
+    if not isinstance(resource, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", resource):
         raise ValidationError(
             f"{resource!r} is not a resource name such as 'SalesInvoices'", field="resource"
         )
@@ -233,15 +201,9 @@ async def fetch_field_info(core: Core, resource: str) -> list[FieldInfo]:
 async def check_schema(core: Core) -> list[SchemaDifference]:
     """Compare the server's table of every resource the client models with the client's own."""
     async with asyncio.TaskGroup() as group:
-        tasks = {
-            resource: group.create_task(fetch_field_info(core, resource))
-            for resource in FIELD_TABLES
-        }
-    differences: list[SchemaDifference] = []
-    for resource, table in FIELD_TABLES.items():
-        own = [
-            ClientField(name=s.name, type=s.kind, length=s.length, writeable=s.writeable)
-            for s in table.values()
-        ]
-        differences.extend(compare_tables(resource, own, tasks[resource].result()))
-    return differences
+        tasks = {name: group.create_task(fetch_field_info(core, name)) for name in FIELD_TABLES}
+    return [
+        difference
+        for resource, table in FIELD_TABLES.items()
+        for difference in compare_tables(resource, table, tasks[resource].result())
+    ]

@@ -20,23 +20,12 @@ import attrs
 
 from ._convert import decode_json, structure, structure_changes
 from ._core import Core
-from ._errors import (
-    DecodeError,
-    NotFoundError,
-    ValidationError,
-    WriteAppliedError,
-)
-from ._fields import FieldSpec, encode_write
+from ._errors import DecodeError, NotFoundError, ValidationError, WriteAppliedError
+from ._fields import encode_write
 from ._models import RecordChanges
-from ._protocol import (
-    check_upload_filename,
-    error_for_status,
-    excerpt,
-    redact,
-    redact_bytes,
-    vendor_error_of,
-)
+from ._protocol import check_upload_filename, error_for_status, excerpt, redact, vendor_error_of
 from ._transport import Response
+from ._types import Wire
 
 __all__ = [
     "FileInput",
@@ -54,116 +43,116 @@ logger = logging.getLogger("bouwsoft_async")
 
 
 @attrs.frozen(kw_only=True)
-class _Sent:
-    """A write as sent, for what its answer raises."""
+class _Answer:
+    """The 2xx answer to a write as sent, read so that it never hides that it was applied."""
 
     method: str
-    path: Sequence[str | int]
-    fields: Mapping[str, Any]
+    path: str
+    sent: Mapping[str, Any]
+    response: Response
+    secrets: list[str]
 
-    @property
-    def path_text(self) -> str:
-        return "/" + "/".join(map(str, self.path))
-
-    def applied_error(self, message: str, response: Response, core: Core) -> WriteAppliedError:
+    def applied_error(self, message: str) -> WriteAppliedError:
+        # the raw answer, redacted; surrogateescape keeps every other byte as it came
+        body = self.response.body.decode("utf-8", "surrogateescape")
         return WriteAppliedError(
             message,
             method=self.method,
-            path=self.path_text,
-            status=response.status,
-            body=redact_bytes(response.body, core.secrets()),
-            sent=self.fields,
+            path=self.path,
+            status=self.response.status,
+            body=redact(body, self.secrets).encode("utf-8", "surrogateescape"),
+            sent=self.sent,
         )
 
+    def record(self) -> dict[str, Any]:
+        """The one record of the answer ``{"RecordChanges": [record]}``."""
+        try:
+            payload = decode_json(self.response.body, self.secrets)
+        except DecodeError as exc:
+            raise self.applied_error("its answer is not JSON") from exc
+        vendor = vendor_error_of(payload)
+        if vendor is not None:
+            # an error record is an error whatever the HTTP status: never read as a created record
+            raise error_for_status(
+                vendor.code,
+                method=self.method,
+                path=self.path,
+                excerpt=excerpt(self.response.body, self.secrets),
+                message=redact(vendor.description, self.secrets)[:200],
+                request_id=redact(vendor.request_id or "", self.secrets)[:120] or None,
+            )
+        records = payload.get("RecordChanges") if isinstance(payload, Mapping) else None
+        if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
+            raise self.applied_error('its answer is not {"RecordChanges": [one record]}')
+        return records[0]
 
-def _answer_record(response: Response, core: Core, sent: _Sent) -> dict[str, Any]:
-    """The one record of a 2xx write answer ``{"RecordChanges": [record]}``."""
-    try:
-        payload = decode_json(response.body, core.secrets())
-    except DecodeError as exc:
-        raise sent.applied_error("its answer is not JSON", response, core) from exc
-    vendor = vendor_error_of(payload)
-    if vendor is not None:
-        # an error record is an error whatever the HTTP status: never read as a created record
-        secrets = core.secrets()
-        raise error_for_status(
-            vendor.code,
-            method=sent.method,
-            path=sent.path_text,
-            excerpt=excerpt(response.body, secrets),
-            message=redact(vendor.description, secrets)[:200],
-            request_id=redact(vendor.request_id, secrets)[:120] if vendor.request_id else None,
-        )
-    records = payload.get("RecordChanges") if isinstance(payload, Mapping) else None
-    if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
-        raise sent.applied_error(
-            'its answer is not {"RecordChanges": [one record]}', response, core
-        )
-    record: dict[str, Any] = records[0]
-    return record
+    def changes(self, cls: type[T], record: dict[str, Any] | None = None) -> RecordChanges[T]:
+        """What the answer says changed; an unreadable value stays raw in ``extra``."""
+        try:
+            changes = structure_changes(self.record() if record is None else record, cls)
+        except DecodeError as exc:
+            raise self.applied_error("its answer has no readable id") from exc
+        if changes.extra:
+            logger.warning(
+                "%s %s was applied; answer fields kept raw in extra, unreadable: %s",
+                self.method,
+                self.path,
+                ", ".join(sorted(changes.extra)),
+            )
+        return changes
+
+    def whole(self, cls: type[T]) -> T:
+        """The whole record of the answer; field by field if it does not read as a whole."""
+        record = self.record()
+        try:
+            return structure(record, cls)
+        except DecodeError:
+            pass
+        changes = self.changes(cls, record)
+        model: Any = cls
+        names = [a.name for a in attrs.fields(model) if a.name != "extra"]
+        missing = [name for name in names if name not in record and name != "id"]
+        if missing:
+            logger.warning(
+                "%s %s was applied; its answer lacks %s (None in the record)",
+                self.method,
+                self.path,
+                ", ".join(missing),
+            )
+        values = {name: changes.fields.get(name) for name in names}
+        values["id"] = changes.id
+        if "ts_lastupdate" in values:
+            values["ts_lastupdate"] = changes.ts_lastupdate
+        extra = {k: v for k, v in changes.fields.items() if k not in values}
+        extra.update(changes.extra)
+        # an unreadable value is None in its typed field and raw in extra: never a guessed value
+        return model(**values, extra=MappingProxyType(extra))  # type: ignore[no-any-return]
 
 
-def _warn_unreadable(sent: _Sent, unreadable: Mapping[str, Any]) -> None:
-    if unreadable:
-        logger.warning(
-            "%s %s was applied; answer fields kept raw in extra, unreadable: %s",
-            sent.method,
-            sent.path_text,
-            ", ".join(sorted(unreadable)),
-        )
-
-
-def _read_changes(
-    record: dict[str, Any], cls: type[T], response: Response, core: Core, sent: _Sent
-) -> RecordChanges[T]:
-    try:
-        changes = structure_changes(record, cls)
-    except DecodeError as exc:
-        raise sent.applied_error("its answer has no readable id", response, core) from exc
-    _warn_unreadable(sent, changes.extra)
-    return changes
-
-
-def _read_record(
-    record: dict[str, Any], cls: type[T], response: Response, core: Core, sent: _Sent
-) -> T:
-    """The whole record of a write answer; field by field if it does not read as a whole."""
-    try:
-        return structure(record, cls)
-    except DecodeError:
-        pass
-    changes = _read_changes(record, cls, response, core, sent)
-    model: Any = cls
-    names = [a.name for a in attrs.fields(model) if a.name != "extra"]
-    missing = [name for name in names if name not in record and name != "id"]
-    if missing:
-        logger.warning(
-            "%s %s was applied; its answer lacks %s (None in the record)",
-            sent.method,
-            sent.path_text,
-            ", ".join(missing),
-        )
-    values = {name: changes.fields.get(name) for name in names}
-    values["id"] = changes.id
-    if "ts_lastupdate" in values:
-        values["ts_lastupdate"] = changes.ts_lastupdate
-    extra = {k: v for k, v in changes.fields.items() if k not in values}
-    extra.update(changes.extra)
-    # an unreadable value is None in its typed field and raw in extra: never a guessed value
-    return model(**values, extra=MappingProxyType(extra))  # type: ignore[no-any-return]
+async def _send(
+    core: Core, method: str, path: Sequence[str | int], sent: Mapping[str, Any], **request: Any
+) -> _Answer:
+    # a POST is never resent once it may have arrived; a PUT or DELETE sets absolute values, so
+    # sending it twice has the effect of sending it once: it is retried like a GET
+    response = await core.request(method, path, idempotent=method != "POST", sent=sent, **request)
+    return _Answer(
+        method=method,
+        path="/" + "/".join(map(str, path)),
+        sent=sent,
+        response=response,
+        secrets=list(core.secrets()),
+    )
 
 
 async def post_record(
     core: Core,
     path: Sequence[str | int],
-    table: Mapping[str, FieldSpec],
+    table: Mapping[str, Wire],
     fields: Mapping[str, Any],
     cls: type[T],
 ) -> T:
-    """Validate and POST ``fields``; the answer is the whole new record.
-
-    Never retried once it may have reached the server: WriteOutcomeUnknown instead.
-    """
+    """Validate and POST ``fields``; the answer is the whole new record (WriteOutcomeUnknown
+    when it may have reached the server but its answer is lost)."""
     columns, sent = encode_write(table, fields, resource=str(path[0]))
     return await post_columns(core, path, columns, sent, cls)
 
@@ -179,38 +168,30 @@ async def post_columns(
 ) -> T:
     """POST already validated ``columns``; the answer is the whole new record. ``retry=False``
     sends one attempt, for a caller that drives its attempts through ``Core.retrying``."""
-    response = await core.request(
-        "POST", path, params={"columns": columns}, idempotent=False, sent=sent, retry=retry
-    )
-    what = _Sent(method="POST", path=path, fields=sent)
-    return _read_record(_answer_record(response, core, what), cls, response, core, what)
+    answer = await _send(core, "POST", path, sent, params={"columns": columns}, retry=retry)
+    return answer.whole(cls)
 
 
 async def put_changes(
     core: Core,
     path: Sequence[str | int],
-    table: Mapping[str, FieldSpec],
+    table: Mapping[str, Wire],
     fields: Mapping[str, Any],
     cls: type[T],
 ) -> RecordChanges[T]:
-    """Validate and PUT ``fields``; the answer is what changed. A PUT sets absolute values, so
-    sending it twice has the effect of sending it once: it is retried like a GET."""
+    """Validate and PUT ``fields``; the answer is what changed."""
     columns, sent = encode_write(table, fields, resource=str(path[0]))
-    response = await core.request(
-        "PUT", path, params={"columns": columns}, idempotent=True, sent=sent
-    )
-    what = _Sent(method="PUT", path=path, fields=sent)
-    return _read_changes(_answer_record(response, core, what), cls, response, core, what)
+    answer = await _send(core, "PUT", path, sent, params={"columns": columns})
+    return answer.changes(cls)
 
 
 async def delete_record(core: Core, path: Sequence[str | int]) -> bool:
     """``DELETE`` a record: True if the server said it removed it (any 2xx, body ignored),
     False if it said there is no such record (404).
 
-    A DELETE removes the same record however often it arrives, so it is retried like a PUT (and
-    aiohttp itself resends it once on a dropped keep-alive connection). A retry after a try that
-    was applied gets 404: hence "already gone" is False, not an error. ASSUMPTION (see the
-    README): Bouwsoft never reuses an id, so a repeated DELETE can't remove another record.
+    A DELETE is retried like a PUT, and a retry after a try that was applied gets 404: hence
+    "already gone" is False, not an error. ASSUMPTION (see the README): Bouwsoft never reuses
+    an id, so a repeated DELETE can't remove another record.
     """
     try:
         await core.request("DELETE", path, idempotent=True)
@@ -223,19 +204,17 @@ async def read_file_input(file: FileInput, filename: str | None) -> tuple[str, b
     """The name and bytes of a path, a bytes-like object or a binary file object."""
     if isinstance(file, (str, os.PathLike)):
         path = Path(file)
-        content = await asyncio.to_thread(path.read_bytes)
-        return filename or path.name, content
+        return filename or path.name, await asyncio.to_thread(path.read_bytes)
     if isinstance(file, (bytes, bytearray, memoryview)):
         if not filename:
             raise ValidationError("bytes need a filename= to upload under", field="filename")
         return filename, bytes(file)
-    read = getattr(file, "read", None)
-    if read is None:
+    if not hasattr(file, "read"):
         raise ValidationError(
             f"can't upload a {type(file).__name__}: give a path, bytes or a binary file",
             field="file",
         )
-    content = read()
+    content = file.read()
     if not isinstance(content, bytes):
         raise ValidationError("the file must be opened in binary mode ('rb')", field="file")
     name = filename or os.path.basename(str(getattr(file, "name", "")))
@@ -252,21 +231,16 @@ async def send_file(
     filename: str | None,
     cls: type[T],
 ) -> T:
-    """Upload one file as multipart ``file``; a POST is not retried once it may have arrived.
-
-    The multipart body is aiohttp's, built afresh for each attempt (a form is sent once), with
-    a random boundary, so no file content can collide with it.
-    """
+    """Upload one file as multipart ``file``; a POST is not retried once it may have arrived."""
     name, content = await read_file_input(file, filename)
     name = check_upload_filename(name)
 
     def form() -> aiohttp.FormData:
-        # the name as it is in the part's header (RFC 7578), not percent-quoted
+        # aiohttp's multipart body, built afresh for each attempt, with a random boundary; the
+        # name as it is in the part's header (RFC 7578), not percent-quoted
         body = aiohttp.FormData(quote_fields=False)
         body.add_field("file", content, filename=name, content_type="application/octet-stream")
         return body
 
-    sent = {"filename": name, "size": len(content)}
-    response = await core.request(method, path, data=form, idempotent=method == "PUT", sent=sent)
-    what = _Sent(method=method, path=path, fields=sent)
-    return _read_record(_answer_record(response, core, what), cls, response, core, what)
+    answer = await _send(core, method, path, {"filename": name, "size": len(content)}, data=form)
+    return answer.whole(cls)
