@@ -59,9 +59,8 @@ class Payments(_listing.ListEndpoint[Payment]):
         if not isinstance(idempotent, bool):
             raise ValidationError("idempotent must be True or False", field="idempotent")
         if not idempotent:
-            return await _writes.post_record(
-                self._core, (RESOURCE,), PAYMENT_FIELDS, fields, Payment
-            )
+            answer = await _writes.write(self._core, "POST", (RESOURCE,), PAYMENT_FIELDS, fields)
+            return answer.whole(Payment)
         key = _externalcode(fields.get("externalcode"))
         columns, sent = encode_write(PAYMENT_FIELDS, fields, resource=RESOURCE)
         if key in self._flights:
@@ -76,7 +75,7 @@ class Payments(_listing.ListEndpoint[Payment]):
         outcome = asyncio.get_running_loop().create_future()
         self._flights[key] = (columns, outcome)
         try:
-            payment = await self._create_by_key(key, columns, sent)
+            payment = await self._create_by_key(key, sent)
             outcome.set_result(payment)
             return payment
         except asyncio.CancelledError:
@@ -96,16 +95,17 @@ class Payments(_listing.ListEndpoint[Payment]):
             del self._flights[key]
             outcome.exception()  # retrieved: nobody else may be waiting
 
-    async def _create_by_key(self, key: str, columns: str, sent: dict[str, Any]) -> Payment:
+    async def _create_by_key(self, key: str, sent: dict[str, Any]) -> Payment:
         existing = await self.find_by_externalcode(key)
         if existing is not None:
             return existing
 
         async def attempt() -> Payment:
             try:
-                return await _writes.post_columns(
-                    self._core, (RESOURCE,), columns, sent, Payment, retry=False
+                answer = await _writes.write(
+                    self._core, "POST", (RESOURCE,), PAYMENT_FIELDS, sent, retry=False
                 )
+                return answer.whole(Payment)
             except ConnectError:
                 raise  # never reached the server
             except BouwsoftError as failure:
@@ -155,9 +155,10 @@ class Payments(_listing.ListEndpoint[Payment]):
         ``bic`` may be changed. Returns what changed; the vendor's answer carries no
         ``ts_lastupdate``, so ``changes.ts_lastupdate`` is usually None."""
         payment_id = _listing.validate_id(payment_id, "payment_id")
-        return await _writes.put_changes(
-            self._core, (RESOURCE, payment_id), UPDATE_FIELDS, fields, Payment
+        answer = await _writes.write(
+            self._core, "PUT", (RESOURCE, payment_id), UPDATE_FIELDS, fields
         )
+        return answer.changes(Payment)
 
     async def find_by_externalcode(self, externalcode: str) -> Payment | None:
         """The payment with this ``externalcode``, or None (the lowest id if several exist)."""

@@ -281,32 +281,13 @@ _STATUS_ERRORS: dict[int, type[APIError]] = {
 }
 
 
-def error_for_status(
-    status: int,
-    *,
-    method: str,
-    path: str,
-    excerpt: str,
-    message: str | None = None,
-    error_id: int | None = None,
-    retry_after: float | None = None,
-    request_id: str | None = None,
-) -> APIError:
-    """The exception for an error status: the one status-to-exception table of the package."""
+def error_for_status(status: int, *, retry_after: float | None = None, **details: Any) -> APIError:
+    """The exception for an error status (``details`` as APIError takes them): the one
+    status-to-exception table of the package."""
     cls = ServerError if status >= 500 else _STATUS_ERRORS.get(status, APIError)
-    waits: dict[str, Any] = (
-        {"retry_after": retry_after} if cls in (ServerError, RateLimitError) else {}
-    )
-    return cls(
-        status=status,
-        method=method,
-        path=path,
-        excerpt=excerpt,
-        message=message,
-        error_id=error_id,
-        request_id=request_id,
-        **waits,
-    )
+    if cls in (ServerError, RateLimitError):
+        details["retry_after"] = retry_after
+    return cls(status=status, **details)
 
 
 @attrs.frozen(kw_only=True)

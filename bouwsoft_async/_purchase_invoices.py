@@ -29,18 +29,20 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
 
         Not retried once it may have reached the server: WriteOutcomeUnknown then.
         """
-        return await _writes.post_record(
-            self._core, (RESOURCE,), PURCHASE_INVOICE_FIELDS, fields, PurchaseInvoice
+        answer = await _writes.write(
+            self._core, "POST", (RESOURCE,), PURCHASE_INVOICE_FIELDS, fields
         )
+        return answer.whole(PurchaseInvoice)
 
     async def update(
         self, invoice_id: int, **fields: Unpack[PurchaseInvoiceFields]
     ) -> RecordChanges[PurchaseInvoice]:
         """Set fields (``PUT``); returns only what changed, derived totals included."""
         invoice_id = _listing.validate_id(invoice_id, "invoice_id")
-        return await _writes.put_changes(
-            self._core, (RESOURCE, invoice_id), PURCHASE_INVOICE_FIELDS, fields, PurchaseInvoice
+        answer = await _writes.write(
+            self._core, "PUT", (RESOURCE, invoice_id), PURCHASE_INVOICE_FIELDS, fields
         )
+        return answer.changes(PurchaseInvoice)
 
     async def delete(self, invoice_id: int) -> bool:
         """Delete a purchase invoice (``DELETE``; the server answers 200 or 204).

@@ -28,13 +28,12 @@ from ._transport import Response
 from ._types import Wire
 
 __all__ = [
+    "Answer",
     "FileInput",
     "delete_record",
-    "post_columns",
-    "post_record",
-    "put_changes",
     "read_file_input",
     "send_file",
+    "write",
 ]
 
 T = TypeVar("T")
@@ -43,8 +42,8 @@ logger = logging.getLogger("bouwsoft_async")
 
 
 @attrs.frozen(kw_only=True)
-class _Answer:
-    """The 2xx answer to a write as sent, read so that it never hides that it was applied."""
+class Answer:
+    """The 2xx answer to a write, read so that it never hides that the write was applied."""
 
     method: str
     path: str
@@ -131,11 +130,11 @@ class _Answer:
 
 async def _send(
     core: Core, method: str, path: Sequence[str | int], sent: Mapping[str, Any], **request: Any
-) -> _Answer:
+) -> Answer:
     # a POST is never resent once it may have arrived; a PUT or DELETE sets absolute values, so
     # sending it twice has the effect of sending it once: it is retried like a GET
     response = await core.request(method, path, idempotent=method != "POST", sent=sent, **request)
-    return _Answer(
+    return Answer(
         method=method,
         path="/" + "/".join(map(str, path)),
         sent=sent,
@@ -144,45 +143,22 @@ async def _send(
     )
 
 
-async def post_record(
+async def write(
     core: Core,
+    method: str,
     path: Sequence[str | int],
     table: Mapping[str, Wire],
     fields: Mapping[str, Any],
-    cls: type[T],
-) -> T:
-    """Validate and POST ``fields``; the answer is the whole new record (WriteOutcomeUnknown
-    when it may have reached the server but its answer is lost)."""
-    columns, sent = encode_write(table, fields, resource=str(path[0]))
-    return await post_columns(core, path, columns, sent, cls)
-
-
-async def post_columns(
-    core: Core,
-    path: Sequence[str | int],
-    columns: str,
-    sent: Mapping[str, Any],
-    cls: type[T],
     *,
     retry: bool = True,
-) -> T:
-    """POST already validated ``columns``; the answer is the whole new record. ``retry=False``
-    sends one attempt, for a caller that drives its attempts through ``Core.retrying``."""
-    answer = await _send(core, "POST", path, sent, params={"columns": columns}, retry=retry)
-    return answer.whole(cls)
+) -> Answer:
+    """Validate ``fields`` against ``table`` and send them as ``columns`` (POST or PUT).
 
-
-async def put_changes(
-    core: Core,
-    path: Sequence[str | int],
-    table: Mapping[str, Wire],
-    fields: Mapping[str, Any],
-    cls: type[T],
-) -> RecordChanges[T]:
-    """Validate and PUT ``fields``; the answer is what changed."""
+    ``retry=False`` sends one attempt, for a caller that drives its attempts through
+    ``Core.retrying``; a POST that may have reached the server raises WriteOutcomeUnknown.
+    """
     columns, sent = encode_write(table, fields, resource=str(path[0]))
-    answer = await _send(core, "PUT", path, sent, params={"columns": columns})
-    return answer.changes(cls)
+    return await _send(core, method, path, sent, params={"columns": columns}, retry=retry)
 
 
 async def delete_record(core: Core, path: Sequence[str | int]) -> bool:
