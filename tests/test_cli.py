@@ -282,10 +282,14 @@ def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
 
 
 def test_since_is_parsed_as_server_time() -> None:
-    from bouwsoft_async._cli import _timestamp
+    from bouwsoft_async._cli import build_parser
 
-    assert _timestamp("2024-05-01") == datetime(2024, 5, 1)
-    assert _timestamp("2024-05-01 10:11:12") == datetime(2024, 5, 1, 10, 11, 12)
+    def since(text: str) -> object:
+        args = ["export", "sales-invoices", "--out", "-", "--since", text]
+        return build_parser().parse_args(args).since
+
+    assert since("2024-05-01") == datetime(2024, 5, 1)
+    assert since("2024-05-01 10:11:12") == datetime(2024, 5, 1, 10, 11, 12)
 
 
 def test_progress_end_and_clear_keep_messages_off_the_bar() -> None:
@@ -312,9 +316,12 @@ def test_the_readme_lists_every_flag_and_exit_code_of_the_command() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("### The `bouwsoft` command", 1)[1].split("\n### ", 1)[0]
     parser = build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    groups = next(a for a in commands.choices["export"]._actions if a.dest == "command_1")
-    export = groups.choices["sales-invoices"]
+
+    def command(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+        found = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return found.choices[name]  # type: ignore[no-any-return]
+
+    export = command(command(parser, "export"), "sales-invoices")
     flags = [
         max(action.option_strings, key=len)
         for action in export._actions

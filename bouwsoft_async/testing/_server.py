@@ -213,12 +213,12 @@ class FakeServer:
             await response.write_eof()
         return response
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         app = self.build_app()
         app.middlewares.insert(0, self._record_and_misbehave)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         address = self._runner.addresses[0]
         self.port = int(address[1])
