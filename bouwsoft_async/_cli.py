@@ -1,9 +1,7 @@
 """The ``bouwsoft`` command: ``export sales-invoices``, ``demo``, ``check-schema``.
 
-Credentials come from the environment (``BOUWSOFT_*``, see ``ENVIRONMENT``); ``--demo`` uses an
-embedded FakeBouwsoft instead. Everything the user gave is checked before the first request. A
-failure prints one line to stderr (never a traceback); ``_failure`` picks the line and the exit
-code. A new command is one ``_command`` call in ``build_parser``, its client from ``connect()``.
+Everything the user gave is checked before the first request; a failure is one line on stderr
+(``_failure`` picks it and the exit code). A new command is one ``_command`` in ``build_parser``.
 """
 
 from __future__ import annotations
@@ -16,9 +14,8 @@ import os
 import re
 import signal
 import sys
-import textwrap
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -71,8 +68,6 @@ SUFFIX_FORMATS: dict[str, Format] = {
     ".csv": "csv",
 }
 
-logger = logging.getLogger("bouwsoft_async")
-
 
 class UsageError(Exception):
     """A problem with the environment or a combination of flags (exit code 2)."""
@@ -107,15 +102,6 @@ def timestamp(text: str) -> datetime:
 
 # -- the commands' arguments ---------------------------------------------------------------------
 
-Run = Callable[[argparse.Namespace, Mapping[str, str], Progress], Awaitable[int]]
-
-_VERBOSE = argparse.ArgumentParser(add_help=False)
-_VERBOSE.add_argument(
-    "-v",
-    "--verbose",
-    action="store_true",
-    help="also print each retry, and a traceback for an unexpected error",
-)
 _DEMO = argparse.ArgumentParser(add_help=False)
 _DEMO.add_argument(
     "--demo",
@@ -129,15 +115,21 @@ _DEMO.add_argument(
 
 
 def _command(
-    commands: Any, name: str, help: str, description: str, run: Run, *parents: Any
+    commands: Any, name: str, help: str, run: Callable[..., Any], *parents: Any
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=help,
-        description=textwrap.fill(description, 78),
+        description=help,
         epilog=ENVIRONMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[*parents, _VERBOSE],
+        parents=parents,
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print each retry, and a traceback for an unexpected error",
     )
     parser.set_defaults(run=run)
     return parser
@@ -161,9 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
         exports,
         "sales-invoices",
         "every sales invoice (or those matching --filter/--since) to a file",
-        "Export sales invoices to JSON Lines, JSON or CSV. The file is written under a temporary "
-        "name beside it and appears (or replaces the old one) only when the export succeeded. "
-        "With --concurrency above 1 the invoices come in arrival order, not in id order.",
         _export_sales_invoices,
         _DEMO,
     )
@@ -171,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         required=True,
         metavar="PATH",
-        help="the file to write, replaced if it exists (its permissions are kept; a symlink "
-        "is followed); '-' writes to stdout as the invoices arrive (then an interrupted "
-        "export leaves what it wrote so far)",
+        help="the file to write; it appears, or replaces the old one (keeping its permissions; "
+        "a symlink is followed), only when the export succeeded; '-' writes to stdout as the "
+        "invoices arrive (then an interrupted export leaves what it wrote so far)",
     )
     export.add_argument(
         "--format",
@@ -213,9 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = _command(
         commands,
         "demo",
-        "show the first invoices of an embedded fake server and their count",
-        "Start an embedded FakeBouwsoft, print its first five sales invoices and how many "
-        "there are.",
+        "show the first five invoices of an embedded fake server and their count",
         _demo,
     )
     demo.add_argument(
@@ -230,11 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     _command(
         commands,
         "check-schema",
-        "compare the server's field tables (FieldInfo) with the client's",
-        "Read GET /<Resource>/FieldInfo/ for every resource the client models (SalesInvoices, "
-        "PurchaseInvoices, Payments) and print each difference from the client's own tables "
-        "on stdout, one a line: <Resource>.<field> added|removed|changed [: what]. Exit "
-        f"{EXIT_OK} when there are none, {EXIT_DRIFT} when there are.",
+        "print each difference of the server's field tables (FieldInfo) from the client's",
         _check_schema,
         _DEMO,
     )
@@ -251,12 +234,18 @@ def _in_variables(message: str) -> str:
     return message
 
 
-def client_from_env(env: Mapping[str, str], **options: Any) -> BouwsoftClient:
-    """A client from the ``BOUWSOFT_*`` variables; nothing is sent.
+@contextlib.asynccontextmanager
+async def connect(
+    args: argparse.Namespace, env: Mapping[str, str], **options: Any
+) -> AsyncIterator[BouwsoftClient]:
+    """A client for a command: an embedded fake with ``--demo``, else from ``BOUWSOFT_*``."""
+    if args.demo is not None:
+        from .testing import FakeBouwsoft
 
-    The client checks its arguments when it is made; its ValidationError names the variables
-    once ``_failure`` has told it in their words.
-    """
+        async with FakeBouwsoft(sales_invoices=args.demo) as fake, fake.client(**options) as client:
+            yield client
+        return
+    # the client checks the variables when it is made (nothing is sent); see _failure
     given: dict[str, Any] = {
         argument: value
         for argument, variable in VARIABLE_OF_ARGUMENT.items()
@@ -267,21 +256,7 @@ def client_from_env(env: Mapping[str, str], **options: Any) -> BouwsoftClient:
         raise UsageError("set BOUWSOFT_CLIENTNR (or use --demo)")
     if not client_nr.isdecimal():
         raise UsageError(f"BOUWSOFT_CLIENTNR must be a whole number, not {client_nr!r}")
-    return BouwsoftClient(client_nr=int(client_nr), **given, **options)
-
-
-@contextlib.asynccontextmanager
-async def connect(
-    args: argparse.Namespace, env: Mapping[str, str], **options: Any
-) -> AsyncIterator[BouwsoftClient]:
-    """A client for a command: an embedded fake with ``--demo``, else from the environment."""
-    if args.demo is None:
-        async with client_from_env(env, **options) as client:
-            yield client
-        return
-    from .testing import FakeBouwsoft
-
-    async with FakeBouwsoft(sales_invoices=args.demo) as fake, fake.client(**options) as client:
+    async with BouwsoftClient(client_nr=int(client_nr), **given, **options) as client:
         yield client
 
 
@@ -310,7 +285,6 @@ async def _export_sales_invoices(
             page_size=args.page_size,
             progress=progress,
         )
-    progress.end()
     where = "stdout" if target.path is None else args.out
     print(f"wrote {written:,} sales invoices to {where}", file=sys.stderr)
     return EXIT_OK
@@ -371,13 +345,13 @@ async def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     progress = Progress(stream=sys.stderr, enabled=enabled)
     # retry lines only with --verbose: without it the command's last line says it all
     handler = _AboveTheBar(progress) if args.verbose else logging.NullHandler()
-    logger.addHandler(handler)
+    logging.getLogger("bouwsoft_async").addHandler(handler)
     try:
-        run: Run = args.run
-        return await run(args, env, progress)
+        code: int = await args.run(args, env, progress)
+        return code
     finally:
         progress.end()
-        logger.removeHandler(handler)
+        logging.getLogger("bouwsoft_async").removeHandler(handler)
 
 
 def _failure(exc: Exception, args: argparse.Namespace, env: Mapping[str, str]) -> tuple[int, str]:
@@ -394,23 +368,14 @@ def _failure(exc: Exception, args: argparse.Namespace, env: Mapping[str, str]) -
             f"check BOUWSOFT_CLIENTNR and BOUWSOFT_{token}_TOKEN"
         )
     if isinstance(exc, ConnectError) and args.demo is None:
-        return EXIT_FAILURE, f"{exc}; {_where_to_look(exc, env)}"
+        variable = "BOUWSOFT_AUTH_URL" if "/Authorize/" in exc.path else "BOUWSOFT_BASE_URL"
+        return EXIT_FAILURE, f"{exc}; is the server up? check {variable}"
     if isinstance(exc, BouwsoftError | OutputError | OSError):
         return EXIT_FAILURE, str(exc)
     if args.verbose:
         traceback.print_exception(exc, file=sys.stderr)
         return EXIT_FAILURE, f"unexpected {type(exc).__name__}: {exc}"
     return EXIT_FAILURE, f"unexpected {type(exc).__name__}: {exc} (--verbose shows where)"
-
-
-def _where_to_look(exc: ConnectError, env: Mapping[str, str]) -> str:
-    if "/Authorize/" in exc.path:
-        url = env.get("BOUWSOFT_AUTH_URL", "").strip() or DEFAULT_AUTH_URL
-        return f"is the authentication server up? check BOUWSOFT_AUTH_URL ({url})"
-    url = env.get("BOUWSOFT_BASE_URL", "").strip()
-    if url:
-        return f"is the data server up? check BOUWSOFT_BASE_URL ({url})"
-    return "is the data server named by the token answer up? BOUWSOFT_BASE_URL can set it"
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:

@@ -1,11 +1,5 @@
-"""``python -m bouwsoft_async.testing serve``: a FakeBouwsoft in a process of its own.
-
-It prints the API's base URL on the first line of stdout (then serves until SIGTERM or Ctrl-C),
-so benchmarks and manual tests can point a client, or the ``bouwsoft`` command, at it::
-
-    python -m bouwsoft_async.testing serve --invoices 20000 --latency 0.03 \\
-        --latency-per-record 0.0004
-"""
+"""``python -m bouwsoft_async.testing serve``: a FakeBouwsoft in a process of its own; its
+base URL is the first line of stdout, and it serves until SIGTERM or Ctrl-C (see the README)."""
 
 from __future__ import annotations
 
@@ -57,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    """Run the fake until SIGTERM/SIGINT."""
+    """Run the fake until SIGTERM (Ctrl-C cancels it)."""
     fake = FakeBouwsoft(
         sales_invoices=args.invoices,
         latency=args.latency,
@@ -67,8 +61,7 @@ async def serve(args: argparse.Namespace) -> None:
     # a long-running fake must not keep every request it saw
     fake.requests = collections.deque(maxlen=0)  # type: ignore[assignment]
     stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     try:
         await fake.start(port=args.port)
         print(fake.url, flush=True)
