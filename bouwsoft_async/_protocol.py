@@ -11,7 +11,6 @@ import codecs
 import email.utils
 import html
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -105,11 +104,8 @@ def path_of(url: str) -> str:
 
 
 def data_server_url(auth_url: str, server_name: str) -> str:
-    """The data server's base URL: the auth URL's scheme and path on the ``ServerName`` host.
-
-    ``ServerName`` has been seen with and without ``https://`` and a trailing slash (a
-    production client handles both): only its host (and port) is taken, lower-cased.
-    """
+    """The auth URL's scheme and path on the ``ServerName`` host; ``ServerName`` has been seen
+    with and without ``https://`` and a trailing slash: only its host (and port) is taken."""
     name = server_name.strip() if isinstance(server_name, str) else ""
     scheme_less = re.sub(r"^[A-Za-z][A-Za-z0-9+.\-]*://", "", name).rstrip("/")
     if not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?", scheme_less):
@@ -173,9 +169,7 @@ def parse_content_range(value: object) -> ContentRange:
 
 
 def list_content_range(payload: Mapping[str, Any]) -> ContentRange:
-    """The Content-Range of a list answer; an empty ``Records`` without one means "nothing",
-    as ``*/0`` does (issue 12: every spelling of an empty list is an empty list, never an error).
-    """
+    """The Content-Range of a list answer; an empty ``Records`` without one means "nothing"."""
     raw_range = payload.get("Content-Range")
     if raw_range is None and payload.get("Records") == []:
         return ContentRange(0, -1, 0)
@@ -197,12 +191,8 @@ class PagePeek:
 
 
 def peek_page(body: bytes) -> PagePeek | None:
-    """A guess, from a list page's raw bytes, at its Content-Range and its last record's id; None
-    when the page is empty or not laid out as the vendor lays it out.
-
-    Only a guess, so a walk can ask for the next page while this one is decoded; the walk
-    checks it against the decoded page and discards a wrong one, unread.
-    """
+    """A guess, from a list page's raw bytes, at its Content-Range and last id (None when empty
+    or laid out otherwise), so a walk can ask for the next page while this one is decoded."""
     head = _PAGE_HEAD.match(body)
     if head is None:
         return None
@@ -219,22 +209,18 @@ def peek_page(body: bytes) -> PagePeek | None:
     return PagePeek(count=last - first + 1, total=total, last_id=int(record.group(1)))
 
 
+_CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)
+
+
 def charset_of(content_type: str | None) -> str | None:
     """The ``charset`` parameter of a Content-Type value, lower-cased; None if there is none."""
-    for part in (content_type or "").split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"'):
-            return value.strip().strip('"').lower()
-    return None
+    match = _CHARSET.search(content_type or "")
+    return match[1].lower() if match else None
 
 
 def json_as_utf8(content_type: str | None, body: bytes) -> bytes:
-    """A JSON body re-encoded as UTF-8 when the server declared another charset.
-
-    JSON is UTF-8 by its RFC, but a server may declare e.g. ``charset=windows-1252`` and mean
-    it: the declared charset is honoured. An unknown charset, or bytes not valid in it, raise
-    DecodeError.
-    """
+    """A JSON body re-encoded as UTF-8 when the server declared another charset (JSON is UTF-8
+    by its RFC, but a server may declare ``charset=windows-1252`` and mean it)."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
     charset = charset_of(content_type)
     if charset is None or not (media == "application/json" or media.endswith("+json")):
@@ -282,8 +268,7 @@ _STATUS_ERRORS: dict[int, type[APIError]] = {
 
 
 def error_for_status(status: int, *, retry_after: float | None = None, **details: Any) -> APIError:
-    """The exception for an error status (``details`` as APIError takes them): the one
-    status-to-exception table of the package."""
+    """The exception for an error status: the one status-to-exception table of the package."""
     cls = ServerError if status >= 500 else _STATUS_ERRORS.get(status, APIError)
     if cls in (ServerError, RateLimitError):
         details["retry_after"] = retry_after
@@ -377,12 +362,11 @@ def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = 200) -> st
 # its own, independent parser.
 
 FILTER_OPERATORS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
-# ASSUMPTION, the strictest server the evidence allows: only these operators are ever written
-# by the client itself (the id walk, the parallel split, partitions, since). An ``id ge N`` is
+# ASSUMPTION, the strictest server the evidence allows: the client itself writes only ``eq``,
+# ``ne`` and ``gt`` (the id walk, the parallel split, partitions, since). An ``id ge N`` is
 # ``id gt N-1``; ``since=T`` is ``ts_lastupdate gt <T minus one second>`` (timestamps have whole
 # seconds); an upper bound (``id lt``) is never sent: the walk enforces it on the client, and a
 # rank is ``total - count(id gt X)``.
-NARROWING_OPERATORS = frozenset({"eq", "ne", "gt"})
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # outside quoted text: a parenthesis, or ``and``/``or`` as a word
 _FILTER_STRUCTURE = re.compile(r"'(?:[^']|'')*'|(\()|(\))|\b(and|or)\b", re.IGNORECASE)
@@ -507,11 +491,8 @@ def encode_value(
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValidationError(
-                f"{field or 'value'}: {value} is not a finite number", field=field
-            )
-        # a float is written through its shortest repr, never through binary expansion
+        # written through its shortest repr, never through binary expansion (nan and inf are
+        # refused as Decimals)
         value = Decimal(repr(value))
     if isinstance(value, Decimal):
         return format_decimal(value, field=field, max_decimals=max_decimals)

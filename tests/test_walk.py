@@ -35,7 +35,7 @@ from bouwsoft_async._plan import (
     pieces,
     top_probes,
 )
-from bouwsoft_async._protocol import NARROWING_OPERATORS, changed_since, ids_after
+from bouwsoft_async._protocol import changed_since, ids_after
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
 from bouwsoft_async.testing._filters import FilterSyntaxError, matches, parse_filter
 from bouwsoft_async.testing._invoices import invoice_ids
@@ -204,7 +204,6 @@ def test_the_client_narrows_with_eq_ne_gt_only() -> None:
     assert changed_since(datetime(2025, 2, 1, 12, 0, 0, 500)) == (
         "ts_lastupdate gt '2025-02-01 11:59:59'"
     )
-    assert {"eq", "ne", "gt"} == NARROWING_OPERATORS
 
 
 async def test_every_walk_speaks_only_eq_ne_gt_to_a_strict_server() -> None:
