@@ -1,10 +1,5 @@
-"""The keyword arguments of the writes, typed for mypy: one TypedDict per write, whose keys are
-the writeable fields of the resource's field table and whose types are what the validation
-accepts for the field's vendor type (``tests/test_write_types.py`` checks both against the table).
-
-Vendor type -> Python: tpLong ``int``, tpString ``str``, tpDate ``datetime.date``, tpBool
-``bool``, tpCurrency and tpDouble ``Decimal | int`` (never float).
-"""
+"""The keyword arguments of the writes, typed for mypy: the writeable fields of the resource's
+field table, typed as the validation accepts them (``tests/test_write_types.py`` checks both)."""
 
 from __future__ import annotations
 
