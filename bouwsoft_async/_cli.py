@@ -167,8 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         choices=FORMATS,
-        help="jsonl: one JSON object a line; json: one JSON array; csv: one column per field. "
-        "Default: from the suffix of --out (.jsonl, .json, .csv), else jsonl",
+        help="default: from the suffix of --out (.jsonl, .json, .csv), else jsonl",
     )
     export.add_argument("--filter", help="a Bouwsoft filter, e.g. \"type eq 'FAKTUUR'\"")
     export.add_argument(
@@ -225,13 +224,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- credentials ---------------------------------------------------------------------------------
-
-
-def _in_variables(message: str) -> str:
-    """A library message about the client's arguments, told in the variables' names."""
-    for argument, variable in VARIABLE_OF_ARGUMENT.items():
-        message = re.sub(rf"\b(?:an? )?{argument}\b", variable, message)
-    return message
 
 
 @contextlib.asynccontextmanager
@@ -357,8 +349,12 @@ async def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _failure(exc: Exception, args: argparse.Namespace, env: Mapping[str, str]) -> tuple[int, str]:
     """The exit code of a failed command and the line that says why."""
     if isinstance(exc, ValidationError):
-        # the library refused a value the user gave (a variable, a filter): nothing was sent
-        return EXIT_USAGE, _in_variables(str(exc))
+        # the library refused a value the user gave (a variable, a filter): nothing was sent;
+        # its message names the client's arguments, the user knows the variables
+        message = str(exc)
+        for argument, variable in VARIABLE_OF_ARGUMENT.items():
+            message = re.sub(rf"\b(?:an? )?{argument}\b", variable, message)
+        return EXIT_USAGE, message
     if isinstance(exc, UsageError) or (isinstance(exc, OutputError) and exc.bad_name):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, AuthenticationError) and args.demo is None:

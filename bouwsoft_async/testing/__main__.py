@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import math
 import os
 import signal
 import sys
@@ -17,13 +18,11 @@ from ._bouwsoft import FakeBouwsoft
 PROG = "python -m bouwsoft_async.testing"
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, not {text}")
+def seconds(text: str) -> float:
+    """An argparse type: 0 seconds or more (argparse names it when it refuses a value)."""
+    value = float(text)
+    if not 0 <= value < math.inf:
+        raise ValueError(text)
     return value
 
 
@@ -33,10 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--invoices", type=_whole(0), default=5000, metavar="N", help="sales invoices (5000)"
     )
-    parser.add_argument("--latency", type=_seconds, default=0.0, help="seconds per request")
+    parser.add_argument("--latency", type=seconds, default=0.0, help="seconds per request")
     parser.add_argument(
         "--latency-per-record",
-        type=_seconds,
+        type=seconds,
         default=0.0,
         help="seconds per record returned",
     )
