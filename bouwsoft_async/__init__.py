@@ -22,8 +22,8 @@ from ._errors import (
     WriteOutcomeUnknown,
 )
 from ._models import Page, Payment, PurchaseInvoice, RecordChanges, SalesInvoice, UploadedFile
-from ._parallel import IdRange
 from ._payments import Payments
+from ._plan import IdRange
 from ._protocol import and_filters, condition, or_filters
 from ._purchase_invoices import PurchaseInvoices
 from ._retry import RetryPolicy, set_instant_retries

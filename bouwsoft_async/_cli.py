@@ -24,9 +24,8 @@ from . import __version__
 from ._client import DEFAULT_AUTH_URL, BouwsoftClient
 from ._errors import AuthenticationError, BouwsoftError, ConnectError, ValidationError
 from ._export import FORMATS, Format, export_sales_invoices, first_invoices
-from ._listing import MAX_PAGE_SIZE
+from ._listing import MAX_CONCURRENCY, MAX_PAGE_SIZE
 from ._output import STDOUT, OutputError, Progress, resolve_output
-from ._parallel import MAX_CONCURRENCY
 
 __all__ = ["UsageError", "build_parser", "connect", "main"]
 

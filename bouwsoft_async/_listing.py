@@ -1,25 +1,31 @@
-"""Reading Bouwsoft lists: one record, a count, and the walk every list resource shares.
-
-The walk itself (pieces, walkers, read-ahead) is in ``_walk``; the plan of where to cut in
-``_plan``. Here are the endpoint methods that check their arguments and start it.
-"""
+"""Reading Bouwsoft lists: one record, a count, and the walk every list resource shares (in
+``_walk``, cut by ``_plan``); here the endpoint methods check their arguments and start it."""
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar, Unpack
 
 from . import _walk
 from ._convert import decode_json
 from ._core import Core
 from ._errors import DecodeError, ValidationError
 from ._models import Page
-from ._parallel import IdRange, piece_of, range_of, validate_concurrency, validate_id_range
+from ._plan import IdRange
 from ._protocol import and_filters, changed_since, check_utf8, excerpt, list_content_range
 
-__all__ = ["ListEndpoint", "fetch_page", "validate_id", "validate_page_size"]
+__all__ = [
+    "MAX_CONCURRENCY",
+    "MAX_PAGE_SIZE",
+    "ListEndpoint",
+    "WalkOptions",
+    "fetch_page",
+    "validate_concurrency",
+    "validate_id",
+]
 
 
 class HasId(Protocol):
@@ -31,38 +37,30 @@ R = TypeVar("R", bound=HasId)
 
 MAX_PAGE_SIZE = 10_000
 DEFAULT_PAGE_SIZE = 500
+MAX_CONCURRENCY = 64
 
 
-def validate_id(value: object, what: str = "id") -> int:
-    """A record id: a positive int (not a bool, not a string)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(f"{what} must be a positive integer, not {value!r}", field=what)
+def validate_id(value: object, what: str = "id", most: int | None = None) -> int:
+    """A positive int (not a bool, not a string), at most ``most`` when given."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= (most or value):
+        allowed = f"an integer from 1 to {most}" if most else "a positive integer"
+        raise ValidationError(f"{what} must be {allowed}, not {value!r}", field=what)
     return value
 
 
-def validate_page_size(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+def validate_concurrency(value: object) -> int:
+    return validate_id(value, "concurrency", MAX_CONCURRENCY)
+
+
+def with_since(filter: object, since: object) -> str | None:
+    """``filter`` (checked) narrowed to records changed at or after ``since`` (a naive
+    datetime)."""
+    if filter is not None and not isinstance(filter, str):
         raise ValidationError(
-            f"page_size must be an integer from 1 to {MAX_PAGE_SIZE}, not {value!r}",
-            field="page_size",
+            f"filter must be a string, not {type(filter).__name__}", field="filter"
         )
-    return value
-
-
-def validate_filter(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(
-            f"filter must be a string, not {type(value).__name__}", field="filter"
-        )
-    return check_utf8(value, field="filter")
-
-
-def with_since(filter: str | None, since: object) -> str | None:
-    """``filter`` narrowed to records changed at or after ``since`` (a naive datetime)."""
     if since is None:
-        return filter
+        return None if filter is None else check_utf8(filter, field="filter")
     if not isinstance(since, datetime):
         raise ValidationError(
             f"since must be a datetime, not {type(since).__name__}", field="since"
@@ -73,11 +71,21 @@ def with_since(filter: str | None, since: object) -> str | None:
             "since must be a naive datetime in the server's clock (ts_lastupdate has no zone)",
             field="since",
         )
-    return and_filters(filter, changed_since(since))
+    return and_filters(filter and check_utf8(filter, field="filter"), changed_since(since))
 
 
-def _page_from_body(body: bytes, cls: type[R], secrets: list[str]) -> Page[R]:
-    records, content_range = _walk.model_reader(cls, secrets).decode(body)
+async def fetch_page(
+    core: Core,
+    resource: str,
+    cls: type[R],
+    *,
+    params: Mapping[str, str] | None = None,
+    record_id: int | None = None,
+) -> Page[R]:
+    """One GET of a list resource (or of one record by id), decoded into a Page."""
+    path = (resource, "" if record_id is None else record_id)
+    response = await core.request("GET", path, params=params, idempotent=True)
+    records, content_range = _walk.model_reader(cls, core.secrets()).decode(response.body)
     return Page(
         records=tuple(records),
         first=content_range.first,
@@ -86,34 +94,25 @@ def _page_from_body(body: bytes, cls: type[R], secrets: list[str]) -> Page[R]:
     )
 
 
-async def fetch_page(
-    core: Core, resource: str, cls: type[R], *, params: Mapping[str, str]
-) -> Page[R]:
-    """One GET of a list resource, decoded into a Page."""
-    response = await core.request("GET", (resource, ""), params=params, idempotent=True)
-    return _page_from_body(response.body, cls, core.secrets())
-
-
-async def fetch_one(core: Core, resource: str, record_id: int, cls: type[R]) -> R:
-    """``GET /<resource>/{id}``: an answer of exactly one record."""
-    response = await core.request("GET", (resource, record_id), idempotent=True)
-    page = _page_from_body(response.body, cls, core.secrets())
-    if len(page.records) != 1:
-        raise DecodeError(f"expected one {cls.__name__}, got {len(page.records)}")
-    return page.records[0]
-
-
 T = TypeVar("T")
 
 
 async def records_of(pages: AsyncGenerator[Page[T], None]) -> AsyncGenerator[T, None]:
     """The records of a walk's pages, one by one; closing this closes the walk at once."""
-    try:
+    async with contextlib.aclosing(pages):
         async for page in pages:
             for record in page.records:
                 yield record
-    finally:
-        await pages.aclose()
+
+
+class WalkOptions(TypedDict, total=False):
+    """The arguments of a walk (``list``, ``pages``, ``rows``); see ``ListEndpoint.list``."""
+
+    filter: str | None
+    page_size: int
+    concurrency: int
+    id_range: IdRange | None
+    since: datetime | None
 
 
 class ListEndpoint(Generic[R]):
@@ -135,13 +134,21 @@ class ListEndpoint(Generic[R]):
         self._id_name = id_name
         self._max_concurrency = max_concurrency
 
-    def _source(self, filter: str | None, reader: _walk.Reader[Any] | None = None) -> Any:
+    def _source(self, filter: object, since: object, reader: Any = None) -> Any:
         return _walk.Source(
             core=self._core,
             resource=self._resource,
-            filter=filter,
+            filter=with_since(filter, since),
             reader=reader or _walk.model_reader(self._model, self._core.secrets()),
         )
+
+    async def get(self, record_id: int) -> R:
+        """One record by id; NotFoundError when there is none."""
+        record_id = validate_id(record_id, self._id_name)
+        page = await fetch_page(self._core, self._resource, self._model, record_id=record_id)
+        if len(page.records) != 1:
+            raise DecodeError(f"expected one {self._model.__name__}, got {len(page.records)}")
+        return page.records[0]
 
     def _concurrency(self, value: object) -> int:
         concurrency = validate_concurrency(value)
@@ -155,14 +162,9 @@ class ListEndpoint(Generic[R]):
             )
         return concurrency
 
-    async def get(self, record_id: int) -> R:
-        """One record by id; NotFoundError when there is none."""
-        record_id = validate_id(record_id, self._id_name)
-        return await fetch_one(self._core, self._resource, record_id, self._model)
-
     async def count(self, *, filter: str | None = None, since: datetime | None = None) -> int:
         """How many records match ``filter`` (and ``since``, as in ``list``): one tiny request."""
-        source = self._source(with_since(validate_filter(filter), since))
+        source = self._source(filter, since)
         body = await source.fetch(source.params(None, 1))
         payload = decode_json(body, self._core.secrets())
         if not isinstance(payload, Mapping):
@@ -172,65 +174,47 @@ class ListEndpoint(Generic[R]):
             )
         return list_content_range(payload).total
 
-    def pages(
-        self,
-        *,
-        filter: str | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        concurrency: int = 1,
-        id_range: IdRange | None = None,
-        since: datetime | None = None,
-    ) -> AsyncGenerator[Page[R], None]:
-        """Every page of matching records; see ``list`` for the parameters."""
-        return self._walk_pages(None, filter, page_size, concurrency, id_range, since)
+    def pages(self, **options: Unpack[WalkOptions]) -> AsyncGenerator[Page[R], None]:
+        """Every page of matching records; see ``list`` for the arguments."""
+        return self._walk_pages(None, **options)
 
     async def _walk_pages(
         self,
         reader: _walk.Reader[Any] | None,
-        filter: str | None,
-        page_size: int,
-        concurrency: int,
-        id_range: IdRange | None,
-        since: datetime | None,
-    ) -> AsyncGenerator[Page[Any], None]:
-        """The walk of ``pages``, its pages read by ``reader`` (default: the model's)."""
-        source = self._source(with_since(validate_filter(filter), since), reader)
-        page_size = validate_page_size(page_size)
-        concurrency = self._concurrency(concurrency)
-        within = piece_of(validate_id_range(id_range))
-        walk = _walk.walk(source, page_size=page_size, concurrency=concurrency, within=within)
-        try:
-            async for page in walk:
-                yield page
-        finally:
-            # closing this generator stops the walkers at once, not at garbage collection
-            await walk.aclose()
-
-    def list(
-        self,
         *,
         filter: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         concurrency: int = 1,
         id_range: IdRange | None = None,
         since: datetime | None = None,
-    ) -> AsyncGenerator[R, None]:
+    ) -> AsyncGenerator[Page[Any], None]:
+        """The walk of ``pages``, its pages read by ``reader`` (default: the model's)."""
+        source = self._source(filter, since, reader)
+        page_size = validate_id(page_size, "page_size", MAX_PAGE_SIZE)
+        concurrency = self._concurrency(concurrency)
+        if id_range is not None and not isinstance(id_range, IdRange):
+            raise ValidationError(
+                f"id_range must be an IdRange (from partitions()), not {type(id_range).__name__}",
+                field="id_range",
+            )
+        walk = _walk.walk(
+            source, page_size=page_size, concurrency=concurrency, within=id_range or IdRange()
+        )
+        async with contextlib.aclosing(walk):
+            async for page in walk:
+                yield page
+
+    def list(self, **options: Unpack[WalkOptions]) -> AsyncGenerator[R, None]:
         """Every matching record once; memory stays at a few pages per unit of concurrency.
 
-        ``concurrency=1`` walks by ascending id. A higher value walks disjoint id ranges at once
-        (found with cheap count probes) and yields records in arrival order, not by id.
-        ``id_range`` walks one range from ``partitions()``; ``since`` keeps records changed at
-        or after that moment (a naive datetime in the server's clock, compared with
+        Arguments: ``filter`` (filter text), ``page_size`` (records per request, 500 by
+        default), ``concurrency`` (1 by default: walks by ascending id; a higher value walks
+        disjoint id ranges at once, found with cheap count probes, and yields records in arrival
+        order), ``id_range`` (one range from ``partitions()``) and ``since`` (records changed at
+        or after that moment: a naive datetime in the server's clock, compared with
         ``ts_lastupdate``).
         """
-        pages = self.pages(
-            filter=filter,
-            page_size=page_size,
-            concurrency=concurrency,
-            id_range=id_range,
-            since=since,
-        )
-        return records_of(pages)
+        return records_of(self.pages(**options))
 
     async def partitions(
         self, n: int, *, filter: str | None = None, since: datetime | None = None
@@ -240,8 +224,5 @@ class ListEndpoint(Generic[R]):
         They are plain, picklable data covering the whole id space; walk each with
         ``list(id_range=r, filter=<the same filter>, since=<the same since>)``, in any process.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValidationError(f"n must be a positive integer, not {n!r}", field="n")
-        source = self._source(with_since(validate_filter(filter), since))
-        pieces = await _walk.partitions(source, n=n, within=piece_of(None))
-        return [range_of(piece) for piece in pieces]
+        n = validate_id(n, "n")
+        return await _walk.partitions(self._source(filter, since), n=n, within=IdRange())

@@ -1,66 +1,89 @@
-"""Where to cut a list into pieces: pure functions of counts, no I/O.
+"""Where to cut a list into pieces: ``IdRange``, and pure functions of measured ranks, no I/O.
 
-A count probe (``limit=1``) tells ``count(id gt X)``: how many matching records lie above ``X``.
-From a few of them the plan estimates ids that cut the records into pieces of whole pages, and
-turns the measured cuts into pieces. Every piece is a disjoint id range ``(after, upto]``; the
-pieces cover the whole id space (or the range asked for), so every record is in exactly one,
-whatever the counts were or became.
-
-The walk then probes in two waves: ``top_probes`` (where the list ends), then ``cut_probes``
-(one per cut). With one probe for the total first, that is at most ``parts + 2`` probes.
+A probe ``id gt x`` with ``limit=w`` tells ``count(id gt x)`` (its Content-Range total) and the
+ids of the next ``w`` records. With ``ahead`` records past the start of the walk, ``x`` has rank
+``ahead - count`` (the matching records at or below it) and the j-th id of the answer that rank
+plus j. The plan aims every cut at a rank that ends a whole page and probes until a measured id
+has exactly that rank, so each piece but the last is whole pages. The pieces are disjoint id
+ranges covering the range asked for: every record is in exactly one, whatever the counts were or
+became.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
-from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
-__all__ = [
-    "Piece",
-    "Span",
-    "balanced",
-    "choose_cuts",
-    "cut_probes",
-    "parts_for",
-    "pieces",
-    "top_probes",
-]
+from ._errors import ValidationError
+from ._protocol import and_filters, condition
+
+__all__ = ["IdRange", "Plan", "parts_for"]
 
 # a split pays only when there are this many pages: below it, probing costs more than it saves
 MIN_PAGES_TO_SPLIT = 3
+# how many ids a cut probe brings back: enough to cover how far an estimate usually misses
+CUT_WINDOW = 192
+
+
+def _optional_id(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValidationError(
+            f"IdRange.{attribute.name} must be a positive integer or None, not {value!r}",
+            field=attribute.name,
+        )
 
 
 @attrs.frozen(kw_only=True)
-class Piece:
-    """The ids ``after < id <= upto`` (None: open on that side), ``expected`` records in it when
-    the plan was made (a hint for page sizes, never a promise), and ``above``: the matching
-    records past ``upto`` at that time (so ``page.total - above`` is what is left in the piece).
+class IdRange:
+    """Ids from ``low`` (inclusive) up to ``high`` (exclusive); None leaves that side open.
+
+    ``count`` is how many records matched when the range was made: a hint for progress bars and
+    balance, not a promise. It is plain, picklable data: send it to another process and walk it
+    there with ``sales_invoices.list(id_range=..., filter=<the same filter>)``.
     """
 
-    after: int | None
-    upto: int | None
-    expected: int | None = None
-    above: int = 0
-    position: int = 0  # how many matching records lay before the piece when it was planned
+    low: int | None = attrs.field(default=None, validator=_optional_id)
+    high: int | None = attrs.field(default=None, validator=_optional_id)
+    count: int | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValidationError(f"IdRange needs low < high, not {self.low} >= {self.high}")
 
-@attrs.frozen(kw_only=True)
-class Span:
-    """What the first probes found: the range starts after ``after``, ``ahead`` matching records
-    lie past it (``count(id gt after)``), ``total`` of them within the range (``ahead`` when it
-    is open at the top), the lowest being ``first_id``."""
+    @property
+    def after(self) -> int | None:
+        """The id the range starts after (the walk asks for ``id gt after``)."""
+        return None if self.low is None else self.low - 1
 
-    after: int | None
-    first_id: int
-    ahead: int
-    total: int
+    @property
+    def upto(self) -> int | None:
+        """The last id the range can hold."""
+        return None if self.high is None else self.high - 1
+
+    def contains(self, record_id: int) -> bool:
+        """True when ``record_id`` lies in the range."""
+        return (self.low is None or record_id >= self.low) and (
+            self.high is None or record_id < self.high
+        )
+
+    def as_filter(self) -> str | None:
+        """The range as filter text (``id ge A and id lt B``); None for the whole id space.
+
+        For your own use on a server that knows ``ge`` and ``lt``: the client itself never
+        sends it (a walk of ``id_range=`` asks for ``id gt A-1`` and stops at ``B`` itself).
+        """
+        return and_filters(
+            condition("id", "ge", self.low) if self.low is not None else None,
+            condition("id", "lt", self.high) if self.high is not None else None,
+        )
 
 
 def parts_for(total: int, page_size: int, concurrency: int) -> int:
-    """How many pieces to walk: one per worker, never more than there are pages, and none at
+    """How many pieces to walk: one per walker, never more than there are pages, and none at
     all (one piece) when the list is too short for splitting to pay."""
     pages = math.ceil(total / page_size)
     if concurrency <= 1 or pages < MIN_PAGES_TO_SPLIT:
@@ -68,137 +91,122 @@ def parts_for(total: int, page_size: int, concurrency: int) -> int:
     return min(concurrency, pages)
 
 
-def _targets(total: int, page_size: int | None, parts: int) -> list[int]:
-    """The ranks (records at or below a cut) the cuts aim at.
+@attrs.define
+class Plan:
+    """Where to cut ``within`` into ``parts`` pieces, from what the probes measured (no I/O).
 
-    With a page size, a piece of ``m`` pages should hold ``m * page_size - 1`` records: its last
-    page then also brings the first record of the next piece, which ends it without one more
-    request. Without one (``partitions``), equal shares.
+    ``ahead`` is ``count(id gt within.after)``, ``total`` how many of them lie within,
+    ``first_id`` the lowest. ``ranks`` maps each measured id to its rank, ``records`` holds the
+    measured ids that are records. Ask ``probes()`` for the next wave, ``measure()`` each
+    answer, until there is none; then ``pieces()``.
     """
-    if page_size is None:
-        wanted = [round(total * j / parts) for j in range(1, parts)]
-    else:
-        pages = math.ceil(total / page_size)
-        wanted = [round(pages * j / parts) * page_size - j for j in range(1, parts)]
-    return sorted({t for t in wanted if 0 < t < total})
 
+    within: IdRange
+    ahead: int
+    total: int
+    first_id: int
+    parts: int
+    page_size: int | None
+    ranks: dict[int, int] = attrs.field(init=False)
+    records: set[int] = attrs.field(init=False)
+    goals: list[int] = attrs.field(init=False)
+    cut_waves: int = 0
 
-def top_probes(span: Span, counts: Mapping[int, int]) -> list[int]:
-    """Where to look for the top of the range next; empty once a probe has found it.
+    def __attrs_post_init__(self) -> None:
+        self.ranks = {self.first_id - 1: 0, self.first_id: 1}
+        if self.within.upto is not None:
+            self.ranks[self.within.upto] = self.total
+        self.records = {self.first_id}
+        if self.page_size is None:
+            wanted = [round(self.total * j / self.parts) for j in range(1, self.parts)]
+        else:
+            pages = math.ceil(self.total / self.page_size)
+            wanted = [round(pages * j / self.parts) * self.page_size for j in range(1, self.parts)]
+        # the ranks the cuts aim at: ends of whole pages, as evenly spread as pages allow
+        # (equal shares without a page size, for ``partitions``)
+        self.goals = sorted({goal for goal in wanted if 0 < goal < self.total})
 
-    The first wave looks just where a dense id space would end and far above it (their counts
-    also place the cuts: most id spaces are nearly dense); each later wave 8 times further.
-    """
-    points = _points(span, counts)
-    if any(rank >= span.total for _, rank in points):
-        return []
-    if not counts:
-        return [span.first_id + span.total - 1, span.first_id + 4 * span.total]
-    highest = points[-1][0]
-    return [span.first_id + (highest - span.first_id + 1) * 8]
+    def measure(self, x: int, count: int, ids: list[int]) -> None:
+        """The answer to the probe at ``x``: ``count(id gt x)`` and the ids after ``x``."""
+        rank = self.ahead - count
+        self.ranks[x] = rank
+        self.ranks.update((record_id, rank + j + 1) for j, record_id in enumerate(ids))
+        self.records.update(ids)
 
+    def probes(self) -> list[tuple[int, int]]:
+        """The next wave of probes ``(x, limit)``; none once every goal is met.
 
-def _points(span: Span, counts: Mapping[int, int]) -> list[tuple[int, int]]:
-    """Measured ``(x, rank)`` pairs, rank being how many matching records have ``after < id <=
-    x``."""
-    points = {span.first_id - 1: 0, span.first_id: 1}
-    for x, above in counts.items():
-        if span.after is None or x > span.after:
-            points[x] = max(0, span.ahead - above)
-    return sorted(points.items())
+        First the top: just where a dense id space would end and far above it (most id spaces
+        are nearly dense), then each time 8 times further. Then, with a page size, a goal is met
+        by a record of exactly its rank: a probe asks for a window of ids from a bit before
+        where the goal is estimated to lie, or, once a measured id lies less than a page below
+        it, for the records up to the goal itself. Without one (``partitions``) any measured id
+        within a tenth of a share is near enough, and a probe asks for one id. Estimates
+        interpolate between measured ids; every other wave bisects instead (interpolation alone
+        crawls across a huge gap).
+        """
+        points = sorted(self.ranks.items())
+        if max(self.ranks.values()) < self.total:
+            if len(points) <= 2:
+                return [(self.first_id + self.total - 1, 1), (self.first_id + 4 * self.total, 1)]
+            return [(self.first_id + (points[-1][0] - self.first_id + 1) * 8, 1)]
+        page_size = self.page_size
+        window = 1 if page_size is None else CUT_WINDOW
+        slack = self.total // (10 * self.parts) if page_size is None else 0
+        met = sorted({rank for x, rank in points if page_size is None or x in self.records})
+        wanted: dict[int, int] = {}
+        for goal in self.goals:
+            near = bisect.bisect_left(met, goal - slack)
+            if near < len(met) and met[near] <= goal + slack:
+                continue
+            i = bisect.bisect_left(points, goal, key=lambda point: point[1])
+            if not 0 < i < len(points):
+                continue  # counts that contradict each other: nothing to aim between
+            lo, lo_rank = points[i - 1]
+            if page_size is not None and goal - lo_rank <= (
+                page_size if self.cut_waves else window
+            ):
+                x, limit = lo, goal - lo_rank  # the last record of this answer has the goal's rank
+            else:
+                aim = max(lo_rank, goal - window // 2)
+                x, limit = self._estimate(points, i, aim, halve=self.cut_waves % 2 == 1), window
+            wanted[x] = max(limit, wanted.get(x, 0))
+        self.cut_waves += 1
+        return sorted(wanted.items())
 
+    def _estimate(self, points: list[tuple[int, int]], i: int, aim: int, halve: bool) -> int:
+        """An id between ``points[i - 1]`` and ``points[i]`` with about ``aim`` records at or
+        below it. When the point above has every record below it, the top lies anywhere under
+        it: the density measured so far says where."""
+        (xa, ra), (xb, rb) = points[i - 1], points[i]
+        top = xb
+        if rb >= self.total:
+            x0, r0 = points[0]
+            density = (xa - x0) / (ra - r0) if ra > r0 else 1.0
+            xb, rb = min(xb, round(xa + (self.total - ra) * max(density, 1.0))), self.total
+        x = (xa + xb) // 2 if halve else xa + round((aim - ra) * (xb - xa) / (rb - ra))
+        return max(xa, min(x, top - 1))
 
-def _estimate(points: list[tuple[int, int]], total: int, rank: float, bisect: bool) -> int:
-    """An id ``x`` with about ``rank`` of the ``total`` records at or below it: linear
-    interpolation between measured points (or the middle, with ``bisect``: interpolation alone
-    crawls across a huge gap); past the last point with records above it, the density measured
-    so far (the top may lie anywhere below the first point that has all)."""
-    below = [p for p in points if p[1] <= rank]
-    above = [p for p in points if p[1] > rank]
-    xa, ra = below[-1]
-    if above and above[0][1] < total:
-        xb, rb = above[0]
-    else:
-        x0, r0 = points[0]
-        density = (xa - x0) / (ra - r0) if ra > r0 else 1.0
-        xb, rb = round(xa + (total - ra) * max(density, 1.0)), total
-        if above:
-            xb = min(xb, above[0][0])
-    if rb <= ra:
-        return xa
-    if bisect:
-        return (xa + xb) // 2
-    return max(xa, min(xb - 1, xa + round((rank - ra) * (xb - xa) / (rb - ra))))
-
-
-def cut_probes(
-    span: Span,
-    counts: Mapping[int, int],
-    *,
-    parts: int,
-    page_size: int | None,
-    wave: int = 0,
-    lead: int = 0,
-) -> list[int]:
-    """Ids to probe (``count(id gt x)``), one per cut, from the counts measured so far
-    (``wave``: how many waves of cut probes came before; every other one bisects).
-    """
-    points = _points(span, counts)
-    targets = [max(0, t - lead) for t in _targets(span.total, page_size, parts)]
-    return sorted({_estimate(points, span.total, target, wave % 2 == 1) for target in targets})
-
-
-def choose_cuts(
-    span: Span, counts: Mapping[int, int], *, parts: int, page_size: int | None
-) -> list[int]:
-    """For each target, the measured id whose rank comes closest (each id once, in order)."""
-    points = [
-        (x, rank) for x, rank in _points(span, counts) if x in counts and 0 < rank < span.total
-    ]
-    if not points:
-        return []
-    chosen = {
-        min(points, key=lambda point: abs(point[1] - target))[0]
-        for target in _targets(span.total, page_size, parts)
-    }
-    return sorted(chosen)
-
-
-def balanced(pieces: list[Piece], total: int, parts: int) -> bool:
-    """True when no piece holds much more than its share (a second wave of probes would help)."""
-    share = total / parts
-    return all((piece.expected or 0) <= share * 1.5 + 1 for piece in pieces)
-
-
-def pieces(
-    *,
-    after: int | None,
-    upto: int | None,
-    ahead: int,
-    counts: Mapping[int, int],
-    cuts: list[int],
-) -> list[Piece]:
-    """The pieces of ``(after, upto]`` between ``cuts`` (ids, each with its count in ``counts``).
-
-    ``ahead`` is ``count(id gt after)`` and ``counts`` maps each probed ``x`` to ``count(id gt
-    x)`` (``upto`` among them when it is not None). Cuts outside the range, or that would leave
-    a piece empty when the counts were taken, are dropped.
-    """
-    above_upto = 0 if upto is None else counts.get(upto, 0)
-    bounds: list[tuple[int | None, int]] = [(after, ahead)]
-    for x in sorted(cuts):
-        above = counts[x]
-        inside = (after is None or x > after) and (upto is None or x < upto)
-        if inside and above_upto < above < bounds[-1][1]:
-            bounds.append((x, above))
-    bounds.append((upto, above_upto))
-    return [
-        Piece(
-            after=low,
-            upto=high,
-            expected=max(0, low_above - high_above),
-            above=high_above,
-            position=ahead - low_above,
+    def pieces(self) -> list[IdRange]:
+        """The pieces between the measured ids whose ranks come closest to the goals (the lowest
+        id of a rank), each with the count the ranks gave it."""
+        lowest: dict[int, int] = {}
+        for x, rank in sorted(self.ranks.items(), reverse=True):
+            if 0 < rank < self.total:
+                lowest[rank] = x
+        chosen = sorted(
+            {min(lowest, key=lambda rank: abs(rank - goal)) for goal in self.goals if lowest}
         )
-        for (low, low_above), (high, high_above) in itertools.pairwise(bounds)
-    ]
+        bounds = [
+            (self.within.after, 0),
+            *((lowest[rank], rank) for rank in chosen),
+            (self.within.upto, self.total),
+        ]
+        return [
+            IdRange(
+                low=None if low is None else low + 1,
+                high=None if high is None else high + 1,
+                count=high_rank - low_rank,
+            )
+            for (low, low_rank), (high, high_rank) in itertools.pairwise(bounds)
+        ]

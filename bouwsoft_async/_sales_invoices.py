@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import operator
 from collections.abc import AsyncGenerator
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 from . import _listing, _walk
 from ._convert import ROW_TEXT, record_rows
 from ._core import Core
 from ._errors import ValidationError
 from ._models import Page, SalesInvoice
-from ._parallel import IdRange
 
 __all__ = ["SalesInvoices", "TextFormat"]
 
@@ -30,15 +28,7 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
             core, RESOURCE, SalesInvoice, id_name="invoice_id", max_concurrency=max_concurrency
         )
 
-    def rows(
-        self,
-        *,
-        filter: str | None = None,
-        page_size: int = _listing.DEFAULT_PAGE_SIZE,
-        concurrency: int = 1,
-        id_range: IdRange | None = None,
-        since: datetime | None = None,
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    def rows(self, **options: Unpack[_listing.WalkOptions]) -> AsyncGenerator[dict[str, Any], None]:
         """Every matching invoice once as a plain row, for jobs that write rows, not models.
 
         The arguments are those of ``list``. A row is a dict under the wire names, in the
@@ -48,16 +38,11 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
         dates None, booleans and numbers as JSON has them. Each value is read by the same rules
         as ``list`` reads it (a bad one raises DecodeError), without building the models.
         """
-        pages = self._row_pages(
-            filter=filter,
-            page_size=page_size,
-            concurrency=concurrency,
-            id_range=id_range,
-            since=since,
-        )
-        return _listing.records_of(pages)
+        return _listing.records_of(self._row_pages(**options))
 
-    def _row_pages(self, **walk: Any) -> AsyncGenerator[Page[dict[str, Any]], None]:
+    def _row_pages(
+        self, **options: Unpack[_listing.WalkOptions]
+    ) -> AsyncGenerator[Page[dict[str, Any]], None]:
         """The pages of ``rows``: the walk of ``pages`` with rows for records."""
         secrets = self._core.secrets()
 
@@ -65,14 +50,8 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
             records, content_range = _walk.list_payload(body, secrets)
             return record_rows(records, SalesInvoice, ROW_TEXT), content_range
 
-        reader = _walk.Reader(decode=decode, id_of=operator.itemgetter("id"))
         return self._walk_pages(
-            reader,
-            walk.get("filter"),
-            walk.get("page_size", _listing.DEFAULT_PAGE_SIZE),
-            walk.get("concurrency", 1),
-            walk.get("id_range"),
-            walk.get("since"),
+            _walk.Reader(decode=decode, id_of=operator.itemgetter("id")), **options
         )
 
     async def introduction(self, invoice_id: int, format: TextFormat = "plain") -> str:
@@ -89,7 +68,6 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
             raise ValidationError(
                 f"format must be one of {', '.join(_TEXT_FORMATS)}, not {format!r}", field="format"
             )
-        response = await self._core.request(
-            "GET", (RESOURCE, invoice_id, f"{part}_{format}"), idempotent=True
-        )
+        path = (RESOURCE, invoice_id, f"{part}_{format}")
+        response = await self._core.request("GET", path, idempotent=True)
         return response.text()

@@ -23,8 +23,8 @@ import pytest
 from bouwsoft_async import BouwsoftClient, ValidationError
 from bouwsoft_async._cli import MAX_CONCURRENCY, VARIABLE_OF_ARGUMENT
 from bouwsoft_async._client import one_token_message
+from bouwsoft_async._listing import validate_concurrency
 from bouwsoft_async._output import OutputError, resolve_output
-from bouwsoft_async._parallel import validate_concurrency
 from bouwsoft_async.testing import FakeBouwsoft
 
 N = 40

@@ -7,6 +7,7 @@ import bisect
 import contextlib
 import itertools
 import logging
+import math
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -25,16 +26,7 @@ from bouwsoft_async import (
     condition,
     or_filters,
 )
-from bouwsoft_async._plan import (
-    Piece,
-    Span,
-    balanced,
-    choose_cuts,
-    cut_probes,
-    parts_for,
-    pieces,
-    top_probes,
-)
+from bouwsoft_async._plan import Plan, parts_for
 from bouwsoft_async._protocol import changed_since, ids_after
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
 from bouwsoft_async.testing._filters import FilterSyntaxError, matches, parse_filter
@@ -239,31 +231,27 @@ async def test_every_walk_speaks_only_eq_ne_gt_to_a_strict_server() -> None:
 # -- the plan: where to cut, from counts alone ---------------------------------------------------
 
 
-def _simulate(ids: list[int], page_size: int, concurrency: int) -> tuple[list[Piece], int]:
-    """Plan over a known id list (count(id gt x) computed here): the pieces and the probes."""
-
-    def above(x: int) -> int:
-        return len(ids) - bisect.bisect_right(ids, x)
-
-    span = Span(after=None, first_id=ids[0], ahead=len(ids), total=len(ids))
-    parts = parts_for(len(ids), page_size, concurrency)
-    counts: dict[int, int] = {}
-    probes = 1
+def _simulate(ids: list[int], page_size: int, concurrency: int) -> tuple[list[IdRange], int]:
+    """Plan over a known id list (each probe answered here): the pieces and the probes."""
+    total = len(ids)
+    parts = parts_for(total, page_size, concurrency)
     if parts == 1:
-        return [Piece(after=None, upto=None, expected=len(ids))], probes
-    while top := top_probes(span, counts):
-        counts.update((x, above(x)) for x in top)
-        probes += len(top)
-    for wave in range(4):
-        for x in cut_probes(span, counts, parts=parts, page_size=page_size, wave=wave):
-            if x not in counts:
-                counts[x] = above(x)
-                probes += 1
-        cuts = choose_cuts(span, counts, parts=parts, page_size=page_size)
-        planned = pieces(after=None, upto=None, ahead=len(ids), counts=counts, cuts=cuts)
-        if balanced(planned, len(ids), parts):
-            break
-    return planned, probes
+        return [IdRange(count=total)], 1
+    plan = Plan(
+        within=IdRange(),
+        ahead=total,
+        total=total,
+        first_id=ids[0],
+        parts=parts,
+        page_size=page_size,
+    )
+    probes = 1
+    while wanted := plan.probes():
+        for x, limit in wanted:
+            i = bisect.bisect_right(ids, x)
+            plan.measure(x, total - i, ids[i : i + limit])
+        probes += len(wanted)
+    return plan.pieces(), probes
 
 
 @pytest.mark.parametrize(
@@ -281,22 +269,47 @@ def test_the_plan_covers_every_id_once_in_balanced_pieces(ids: list[int]) -> Non
     assert planned[-1].upto is None
     for a, b in itertools.pairwise(planned):
         assert a.upto == b.after  # disjoint and nothing between them
-    assert sum(p.expected or 0 for p in planned) == len(ids)
+    assert sum(p.count or 0 for p in planned) == len(ids)
     for piece in planned:
         inside = [i for i in ids if (piece.after is None or i > piece.after)]
         inside = [i for i in inside if piece.upto is None or i <= piece.upto]
-        assert len(inside) == piece.expected
+        assert len(inside) == piece.count
     # about equal shares, not one piece holding nearly everything (the skewed list has a block
     # of 1,000 ids in a row between two huge holes)
-    assert max(p.expected or 0 for p in planned) <= len(ids) * 0.35
+    assert max(p.count or 0 for p in planned) <= len(ids) * 0.35
 
 
-def test_on_a_dense_id_space_every_piece_is_whole_pages() -> None:
-    planned, probes = _simulate(list(range(1, 20_001)), 500, 8)
+@pytest.mark.parametrize(
+    ("ids", "page_size"),
+    [
+        (list(range(1, 20_001)), 500),
+        (invoice_ids(20_000), 500),
+        (invoice_ids(100_000), 500),
+        (invoice_ids(20_000), 97),
+    ],
+    ids=["dense", "fake", "fake-100k", "fake-97"],
+)
+def test_every_piece_but_the_last_is_whole_pages_after_k_plus_2_probes(
+    ids: list[int], page_size: int
+) -> None:
+    planned, probes = _simulate(ids, page_size, 8)
     assert probes <= 8 + 2
-    # each piece but the last holds m pages minus one record: its last page brings the first
-    # record of the next piece, which ends it without one more request
-    assert [(p.expected or 0) % 500 for p in planned[:-1]] == [499] * (len(planned) - 1)
+    assert [(p.count or 0) % page_size for p in planned[:-1]] == [0] * (len(planned) - 1)
+    assert sum(math.ceil((p.count or 0) / page_size) for p in planned) == math.ceil(
+        len(ids) / page_size
+    )
+    # each cut is the id of a piece's last record: its last page ends it, no request more
+    assert all(p.upto in ids for p in planned[:-1])
+
+
+def test_on_very_uneven_ids_the_cuts_still_fall_on_page_boundaries() -> None:
+    # clusters of ids between holes of millions: an estimate misses by thousands of records
+    ids = [x for block in range(12) for x in range(block * 10**7, block * 10**7 + 300 * block, 1)]
+    ids = [x for x in ids if x > 0][:3000]
+    planned, _ = _simulate(ids, 25, 8)
+    assert len(planned) == 8
+    assert [(p.count or 0) % 25 for p in planned[:-1]] == [0] * 7
+    assert sum(p.count or 0 for p in planned) == len(ids)
 
 
 def test_a_short_list_is_not_split() -> None:
@@ -318,27 +331,19 @@ def _probes_and_pages(fake: FakeBouwsoft, caplog: pytest.LogCaptureFixture) -> t
     return probes, len(lists) - probes
 
 
+STRICTNESS = pytest.mark.parametrize("strict", [False, True], ids=["fake", "strict-fake"])
+
+
+@STRICTNESS
 async def test_an_unfiltered_parallel_walk_sends_few_probes_and_pages(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, strict: bool
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bouwsoft_async")
     # issue 10 item 3: today 14 probes and 45 page requests for 40 pages of data
-    async with FakeBouwsoft(sales_invoices=20_000) as fake, _client(fake) as client:
-        ids = [i.id async for i in client.sales_invoices.list(concurrency=8, page_size=500)]
-        probes, pages = _probes_and_pages(fake, caplog)
-    assert sorted(ids) == fake.invoice_ids
-    assert probes <= 8 + 2
-    # 40 pages of data (the last one full, so one more request to be sure nothing follows);
-    # a cut probe brings the ids around where it aims, so cuts fall on page boundaries
-    assert pages <= 41 + 1
-
-
-async def test_on_dense_ids_every_piece_is_whole_pages_over_http(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="bouwsoft_async")
-    async with FakeBouwsoft(sales_invoices=1) as fake, _client(fake) as client:
-        fake.invoice_ids = list(range(1, 20_001))
+    async with (
+        FakeBouwsoft(sales_invoices=20_000, strict=strict) as fake,
+        _client(fake) as client,
+    ):
         ids = [i.id async for i in client.sales_invoices.list(concurrency=8, page_size=500)]
         probes, pages = _probes_and_pages(fake, caplog)
     assert sorted(ids) == fake.invoice_ids
@@ -347,10 +352,46 @@ async def test_on_dense_ids_every_piece_is_whole_pages_over_http(
     assert pages == 41
 
 
-async def test_a_filter_matching_few_records_is_not_split(caplog: pytest.LogCaptureFixture) -> None:
+@STRICTNESS
+@pytest.mark.parametrize(
+    ("ids", "page_size"),
+    [
+        (list(range(1, 20_001)), 500),
+        # clusters of ids between holes of millions: a first estimate misses by far more than
+        # a probe's window, and by thousands of records
+        ([x for b in range(1, 12) for x in range(b * 10**7, b * 10**7 + 300 * b)][:2990], 25),
+        ([*range(1, 1500), *range(5_000_000, 5_001_000), *range(90_000_000, 90_060_000, 97)], 97),
+    ],
+    ids=["dense", "clusters", "skewed"],
+)
+async def test_every_piece_is_whole_pages_over_http(
+    caplog: pytest.LogCaptureFixture, strict: bool, ids: list[int], page_size: int
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bouwsoft_async")
+    async with FakeBouwsoft(sales_invoices=1, strict=strict) as fake, _client(fake) as client:
+        fake.invoice_ids = ids
+        walked = [
+            i.id async for i in client.sales_invoices.list(concurrency=8, page_size=page_size)
+        ]
+        probes, pages = _probes_and_pages(fake, caplog)
+    assert sorted(walked) == ids
+    assert len(walked) == len(ids)
+    # no piece ends on a part of a page: as many page requests as a sequential walk sends
+    assert pages == len(ids) // page_size + 1
+    if ids[-1] == len(ids):
+        assert probes <= 8 + 2  # a dense id space
+
+
+@STRICTNESS
+async def test_a_filter_matching_few_records_is_not_split(
+    caplog: pytest.LogCaptureFixture, strict: bool
+) -> None:
     caplog.set_level(logging.DEBUG, logger="bouwsoft_async")
     # issue 10 item 3: a filter matching 50 of 100,000 at page size 25 sent 36 probes
-    async with FakeBouwsoft(sales_invoices=100_000) as fake, _client(fake) as client:
+    async with (
+        FakeBouwsoft(sales_invoices=100_000, strict=strict) as fake,
+        _client(fake) as client,
+    ):
         text = f"id gt {fake.invoice_ids[-51]}"
         ids = [
             i.id async for i in client.sales_invoices.list(filter=text, concurrency=8, page_size=25)
