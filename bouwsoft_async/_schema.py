@@ -200,8 +200,12 @@ async def fetch_field_info(core: Core, resource: str) -> list[FieldInfo]:
 
 async def check_schema(core: Core) -> list[SchemaDifference]:
     """Compare the server's table of every resource the client models with the client's own."""
-    async with asyncio.TaskGroup() as group:
-        tasks = {name: group.create_task(fetch_field_info(core, name)) for name in FIELD_TABLES}
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = {name: group.create_task(fetch_field_info(core, name)) for name in FIELD_TABLES}
+    except ExceptionGroup as errors:
+        # the caller gets one of our errors, as from any other call, not a group of them
+        raise errors.exceptions[0] from None
     return [
         difference
         for resource, table in FIELD_TABLES.items()

@@ -279,6 +279,21 @@ def test_a_dead_server_is_one_line_naming_where_and_what_to_check(tmp_path: Path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_check_schema_against_a_dead_server_is_one_line_too(tmp_path: Path) -> None:
+    # it asks for three tables at once: the first failure is told, not a group of them
+    port = _dead_port()
+    env = {
+        "BOUWSOFT_CLIENTNR": "115",
+        "BOUWSOFT_ACCESS_TOKEN": "t0ken",
+        "BOUWSOFT_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
+    }
+    done = bouwsoft("check-schema", env=env, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    line = one_error_line(done.stderr)
+    assert f"127.0.0.1:{port}" in line
+    assert "ExceptionGroup" not in done.stderr
+
+
 @pytest.mark.parametrize(
     ("flag", "value", "allowed"),
     [
