@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -19,10 +19,12 @@ def utc_now() -> datetime:
 
 @attrs.frozen(kw_only=True)
 class Grant:
-    """An access token, the data server it is for, and when it stops working (None: unknown)."""
+    """An access token, the data server it is for and the headers that send it there, and
+    when it stops working (None: unknown)."""
 
     token: str = attrs.field(repr=False)
     base_url: str
+    headers: Mapping[str, str] = attrs.field(repr=False)
     valid_until: datetime | None = None
 
 

@@ -68,13 +68,14 @@ class BouwsoftProfile:
         self._auth_url = auth_url
         self._secrets = [token for token in (access_token, refresh_token) if token]
         self.fixed = (
-            Grant(token=access_token, base_url=base_url)
+            Grant(
+                token=access_token,
+                base_url=base_url,
+                headers=data_headers(client_nr, access_token),
+            )
             if access_token is not None and base_url is not None
             else None
         )
-
-    def headers(self, token: str) -> Mapping[str, str]:
-        return data_headers(self.client_nr, token)
 
     def secrets(self) -> list[str]:
         return self._secrets
@@ -103,6 +104,7 @@ class BouwsoftProfile:
             raise failure
         return Grant(
             token=answer.AccessToken,
+            headers=data_headers(self.client_nr, answer.AccessToken),
             valid_until=parse_valid_until(answer.ValidUntil),
             base_url=self._base_url or data_server_url(self._auth_url, answer.ServerName),
         )

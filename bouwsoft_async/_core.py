@@ -75,8 +75,6 @@ class ApiProfile(Protocol):
 
     async def fetch_grant(self, core: Core) -> Grant: ...
 
-    def headers(self, token: str) -> Mapping[str, str]: ...
-
     def secrets(self) -> list[str]:
         """The secrets the profile holds (tokens excepted), for redaction."""
         ...
@@ -104,10 +102,16 @@ class _Call:
     """What the deadline and ``aclose()`` need to know of a running call."""
 
     method: str
-    path: str
+    target: str | Sequence[str | int]  # the URL once it is known
     idempotent: bool = True
     sent: Mapping[str, Any] | None = None
     in_flight: bool = False  # a write of it is on the wire right now
+
+    @property
+    def path(self) -> str:
+        """The path for messages (never the query, which could carry data)."""
+        target = self.target
+        return path_of(target) if isinstance(target, str) else "/" + "/".join(map(str, target))
 
     def outcome_unknown(self, why: str) -> WriteOutcomeUnknown:
         return WriteOutcomeUnknown(
@@ -158,16 +162,28 @@ class Core:
         token and one more try. ``retry=False`` sends ONE attempt, for a caller that drives its
         own attempts through ``retrying``.
         """
-        path = path_of(target) if isinstance(target, str) else "/" + "/".join(map(str, target))
-        call = _Call(method=method, path=path, idempotent=idempotent, sent=sent)
+        call = _Call(method=method, target=target, idempotent=idempotent, sent=sent)
+        description = f"{method} {call.path}"
 
         async def run() -> Response:
             for renewed in (False, True):
-                grant = None if isinstance(target, str) else await self._grant()
-
-                attempt = functools.partial(
-                    self._attempt, call, target, params, data, extra_headers, grant
+                grant: Grant | None = None
+                headers: Mapping[str, str] = {}
+                if isinstance(target, str):  # a token endpoint: no credentials
+                    url = target
+                else:
+                    grant = await self._grant()
+                    url = resource_url(grant.base_url, *target)
+                    headers = grant.headers
+                call.target = url
+                common = self.profile.common_params
+                request = Request(
+                    method=method,
+                    url=url,
+                    params={**common, **params} if params else common or None,
+                    headers={**headers, **(extra_headers or {})},
                 )
+                attempt = functools.partial(self._attempt, call, request, data)
                 try:
                     if not retry:
                         return await attempt()
@@ -175,7 +191,7 @@ class Core:
                         attempt,
                         policy=self.policy,
                         should_retry=lambda exc: may_retry(exc, idempotent=idempotent),
-                        description=f"{method} {call.path}",
+                        description=description,
                     )
                 except AuthenticationError:
                     if renewed or grant is None or self.profile.fixed is not None:
@@ -195,7 +211,7 @@ class Core:
     ) -> T:
         """Run a caller's own ``attempt`` (built on ``request(..., retry=False)``) through the
         one retry path: retried when ``may_retry`` or ``also_retry`` says so, in one budget."""
-        method, _, path = description.partition(" ")
+        method, _, target = description.partition(" ")
         return await self._guarded(
             lambda: call_with_retries(
                 attempt,
@@ -205,7 +221,7 @@ class Core:
                 ),
                 description=description,
             ),
-            _Call(method=method, path=path),  # the attempts report their own unknown outcomes
+            _Call(method=method, target=target),  # the attempts report their own unknown outcomes
         )
 
     async def _guarded(self, run: Callable[[], Awaitable[T]], call: _Call) -> T:
@@ -219,8 +235,11 @@ class Core:
         limit = self.policy.deadline
         writing = not call.idempotent
         error: BouwsoftError
+        timer = asyncio.timeout(limit)
         try:
-            async with asyncio.timeout(limit) as timer:
+            if limit is None:  # no timer to enter: the common case stays cheap
+                return await run()
+            async with timer:
                 return await run()
         except TimeoutError:
             if not timer.expired():
@@ -258,40 +277,19 @@ class Core:
         return await self.tokens.get(lambda: self.profile.fetch_grant(self))
 
     async def _attempt(
-        self,
-        call: _Call,
-        target: str | Sequence[str | int],
-        params: Mapping[str, str] | None,
-        data: Body | Callable[[], Body] | None,
-        extra_headers: Mapping[str, str] | None,
-        grant: Grant | None,
+        self, call: _Call, request: Request, data: Body | Callable[[], Body] | None
     ) -> Response:
         """One request and its answer: the 2xx response, or the mapped exception."""
-        if isinstance(target, str):
-            url = target
-        else:
-            assert grant is not None, "path targets need credentials"
-            url = resource_url(grant.base_url, *target)
-        call.path = path_of(url)
-        headers = {**(self.profile.headers(grant.token) if grant else {}), **(extra_headers or {})}
-        common = self.profile.common_params
-        params = {**common, **params} if common and params else params or common
         # a body given as a function is built afresh for every attempt (a form is single-use)
-        if data is not None and not isinstance(data, Body):
-            data = data()
-        request = Request(
-            method=call.method, url=url, params=params or None, headers=headers, data=data
-        )
+        if data is not None:
+            request = attrs.evolve(request, data=data if isinstance(data, Body) else data())
         call.in_flight = True
         try:
             response = await self.transport.send(request)
-        except ConnectError:
-            call.in_flight = False
-            raise
         except TransportError as exc:
             call.in_flight = False
-            if call.idempotent:
-                raise
+            if call.idempotent or isinstance(exc, ConnectError):
+                raise  # a write that never connected was surely not sent
             raise call.outcome_unknown(f"no answer after the write was sent ({exc})") from exc
         # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
         call.in_flight = False

@@ -96,10 +96,6 @@ class RamBaseProfile:
         common = {"$format": "json", "$db": db, "$lang": lang}
         self.common_params: Mapping[str, str] = {k: v for k, v in common.items() if v is not None}
 
-    def headers(self, token: str) -> Mapping[str, str]:
-        # the token never goes into the URL
-        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-
     def secrets(self) -> list[str]:
         return [self._form["client_secret"], self._refresh_token]
 
@@ -127,6 +123,8 @@ class RamBaseProfile:
         seconds = parse_expires_in(payload.get("expires_in"))
         return Grant(
             token=token,
+            # the token never goes into the URL
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             base_url=self._base_url,
             # no lifetime given: used until a 401
             valid_until=None

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .._convert import decode_json_exact, structure
-from .._core import Core
+from .._core import Core, check_text
 from .._errors import DecodeError, ValidationError
 from .._protocol import excerpt, format_decimal
 from ._models import Counterparty, PaymentItem
@@ -44,13 +44,10 @@ def _encode(value: Any, field: str | None) -> str:
 
 
 def _check_id(value: object, *, field: str, wire: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValidationError(
-            f"{field} ({wire}) must be an integer, not {type(value).__name__}", field=field
-        )
-    if value < minimum:
-        raise ValidationError(
-            f"{field} ({wire}) must be at least {minimum}, not {value}", field=field
+            f"{field} ({wire}) must be an integer of at least {minimum}, not {value!r}",
+            field=field,
         )
     return value
 
@@ -87,11 +84,7 @@ def payment_item_body(*, total_amount: object, counterparty: object = None) -> d
                 minimum=MIN_OBJECT_ID,
             )
         if counterparty.object_type is not None:
-            if not isinstance(counterparty.object_type, str) or not counterparty.object_type:
-                raise ValidationError(
-                    "counterparty.object_type (objectType) must be a non-empty string",
-                    field="counterparty.object_type",
-                )
+            check_text("counterparty.object_type", counterparty.object_type)
             party["objectType"] = counterparty.object_type
         if party:
             item["counterparty"] = party
