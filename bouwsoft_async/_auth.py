@@ -54,10 +54,7 @@ class SingleFlightToken:
     """Holds the current Grant; however many coroutines ask at once, one fetch runs at a time.
 
     A fetch is one future: every caller that arrives while it runs gets its grant or its
-    failure, once; no caller starts a second fetch behind a failed one. ``invalidate(token)``
-    (after a 401) drops the grant only if it is still the one that failed, so a hundred
-    coroutines rejected with one token cause one fetch. Replaced tokens are kept (a few) for
-    redaction.
+    failure, once. Replaced tokens are kept (a few) for redaction.
     """
 
     def __init__(self, *, clock: Clock = utc_now) -> None:

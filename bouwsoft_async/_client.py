@@ -125,17 +125,11 @@ class BouwsoftProfile:
 
 
 class BouwsoftClient(ClientBase):
-    """An asyncio client for one Bouwsoft customer (``client_nr``).
+    """An asyncio client for one Bouwsoft customer (``client_nr``), see the README.
 
-    Authenticate with a fixed ``access_token`` and its ``base_url``, or with a ``refresh_token``:
-    then the client fetches AccessTokens from ``auth_url`` (once for any number of concurrent
-    callers), renews them before ``ValidUntil`` and after a 401, and finds the data server from
-    the token answer unless ``base_url`` is given.
-
-    Use it as ``async with BouwsoftClient(...) as client:`` or call ``aclose()``. The options
-    (``max_concurrency``, ``timeout``, ``max_retries`` or ``retry_policy``, ``session``,
-    ``transport``, ``max_response_bytes``, ``clock``) are ``ClientOptions``, the same for both
-    clients.
+    Give a fixed ``access_token`` and its ``base_url``, or a ``refresh_token`` (AccessTokens are
+    then fetched from ``auth_url``; the data server comes from the token answer unless
+    ``base_url`` is given). The options are ``ClientOptions``, the same for both clients.
     """
 
     def __init__(

@@ -156,11 +156,8 @@ class Core:
     ) -> Response:
         """Send one logical request and return its 2xx response; raise the mapped error.
 
-        ``target`` is path segments under the API's base URL, or an absolute URL (a token
-        endpoint), sent without credentials. See ``may_retry`` for what is sent again; when a
-        write may have been applied, WriteOutcomeUnknown carries ``sent``. A 401 gets a fresh
-        token and one more try. ``retry=False`` sends ONE attempt, for a caller that drives its
-        own attempts through ``retrying``.
+        ``target``: path segments under the API's base URL, or a token endpoint's URL.
+        ``retry=False`` sends ONE attempt, for a caller that drives its own through ``retrying``.
         """
         call = _Call(method=method, target=target, idempotent=idempotent, sent=sent)
         description = f"{method} {call.path}"

@@ -44,13 +44,10 @@ class _AttemptNumber:
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """How often and how patiently a retryable request is tried again.
+    """How often and how patiently a retryable request is tried again (see the README).
 
-    ``max_retries`` counts the tries after the first. The n-th wait is uniform in
-    ``[0, min(max_backoff, initial_backoff * 2**(n-1))]`` unless the server sent Retry-After,
-    which is obeyed up to ``max_retry_after`` seconds. ``deadline`` (seconds, None: none)
-    bounds one whole call, retries and waits included; past it the call raises
-    ``DeadlineExceeded`` (or ``WriteOutcomeUnknown`` if a write was on its way).
+    The n-th wait is uniform in ``[0, min(max_backoff, initial_backoff * 2**(n-1))]`` unless
+    the server sent Retry-After, obeyed up to ``max_retry_after`` seconds.
     """
 
     max_retries: int = attrs.field(default=3, validator=validators.ge(0))
@@ -81,9 +78,8 @@ async def call_with_retries(
 ) -> T:
     """Await ``attempt()`` until it succeeds, ``should_retry`` says no, or tries run out.
 
-    The first try runs bare (a call that succeeds never builds tenacity's retrying object); a
-    failure to retry is replayed into tenacity, which goes on from there. The last exception
-    propagates as it was raised; cancellation is never retried.
+    The first try runs bare: building tenacity's retrying object costs more than a request's
+    whole overhead, so only a failure to retry builds it, and is replayed into it.
     """
     try:
         return await attempt()

@@ -74,12 +74,7 @@ class Response:
 
 
 class Transport(Protocol):
-    """Sends a request and returns the whole response; raises only TransportError (and
-    DecodeError for an answer it refuses to read, such as one over its size cap).
-
-    Pass your own as ``BouwsoftClient(..., transport=...)`` (e.g. to record, replay or route
-    requests); it must send ``request.wire_url()`` as it is, without re-encoding the query.
-    """
+    """Sends a request, returns the whole response, raises TransportError (see the README)."""
 
     async def send(self, request: Request) -> Response: ...
 

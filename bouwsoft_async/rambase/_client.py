@@ -138,16 +138,10 @@ class RamBaseProfile:
 
 
 class RamBaseClient(ClientBase):
-    """An asyncio client for the RamBase API of one company database (``db``).
+    """An asyncio client for the RamBase API of one company database (``db``), see the README.
 
-    It gets access tokens with OAuth2 client credentials from ``{base_url}/oauth2/access_token``
-    (once for any number of concurrent callers), sends them as ``Authorization: Bearer``, and
-    renews them before ``expires_in`` runs out and after a 401. Every request carries
-    ``$format=json``, and ``$db`` / ``$lang`` when given. ``target`` is the optional target of
-    RamBase's client-credentials flow, sent in the token request.
-
-    Use it as ``async with RamBaseClient(...) as rb:`` or call ``aclose()``. The options are
-    ``ClientOptions``, taken the same way as by the Bouwsoft client.
+    ``target`` is the optional target of RamBase's client-credentials flow. The options are
+    ``ClientOptions``, the same for both clients.
     """
 
     def __init__(
