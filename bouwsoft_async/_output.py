@@ -11,7 +11,6 @@ there is nothing to rename, so an interrupted export leaves what it wrote so far
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import secrets
 import stat
@@ -23,16 +22,7 @@ from typing import BinaryIO, TextIO
 
 import attrs
 
-__all__ = [
-    "STDOUT",
-    "OutputError",
-    "OutputTarget",
-    "Progress",
-    "atomic_text_file",
-    "open_binary_output",
-    "open_output",
-    "resolve_output",
-]
+__all__ = ["STDOUT", "OutputError", "OutputTarget", "Progress", "open_output", "resolve_output"]
 
 STDOUT = "-"
 
@@ -95,89 +85,52 @@ def _cannot_write(given: str, exc: OSError) -> str:
     return f"cannot write {given!r}: {exc.strerror or type(exc).__name__}"
 
 
-def _is_file_error(exc: OSError) -> bool:
-    # an OSError from the network is the client's business, not the file's
-    return not isinstance(exc, ConnectionError | TimeoutError)
-
-
 @contextlib.contextmanager
-def open_binary_output(given: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """A binary stream to ``given`` (see the module docstring; ``-`` is stdout).
-
-    The file appears (or replaces the old one) only when the block ends without an exception.
-    Errors of the file itself become OutputError naming ``given``.
-    """
+def open_output(given: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary stream to ``given`` (``-``: stdout); the file appears (or replaces the old one)
+    only when the block ends without an exception. Errors of the file itself become OutputError
+    naming ``given``."""
     target = resolve_output(given)
     if target.path is None:
-        with _stdout() as stream:
-            yield stream
+        sys.stdout.flush()
+        try:
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        except BrokenPipeError as exc:
+            # the reader went away (``| head``): nothing more can be said on stdout
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.buffer.fileno())
+            raise OutputError("stdout was closed before the export finished") from exc
         return
-    path = target.path
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    temporary = target.path.with_name(f".{target.path.name}.{secrets.token_hex(4)}.part")
     try:
-        try:
-            # mode "x" (not mkstemp) so a new file gets the usual permissions from the umask
-            stream = open(temporary, "xb")  # noqa: SIM115 (closed below, before the rename)
-        except OSError as exc:
-            raise OutputError(_cannot_write(target.given, exc)) from exc
-        try:
-            with stream:
-                yield stream
-                stream.flush()
-                os.fsync(stream.fileno())
-                if target.mode is not None:
-                    os.fchmod(stream.fileno(), target.mode)
-            os.replace(temporary, path)
-        except OSError as exc:
-            if not _is_file_error(exc):
-                raise
-            raise OutputError(_cannot_write(target.given, exc)) from exc
-    except BaseException:
+        # mode "x" (not mkstemp) so a new file gets the usual permissions from the umask
+        stream = open(temporary, "xb")  # noqa: SIM115 (closed below, before the rename)
+    except OSError as exc:
+        raise OutputError(_cannot_write(target.given, exc)) from exc
+    try:
+        with stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+            if target.mode is not None:
+                os.fchmod(stream.fileno(), target.mode)
+        os.replace(temporary, target.path)
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        # an OSError from the network is the client's business, not the file's
+        if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
+            raise OutputError(_cannot_write(target.given, exc)) from exc
         raise
-
-
-@contextlib.contextmanager
-def _stdout() -> Iterator[BinaryIO]:
-    sys.stdout.flush()
-    stream = sys.stdout.buffer
-    try:
-        yield stream
-        stream.flush()
-    except BrokenPipeError as exc:
-        # the reader went away (``| head``): nothing more can be said on stdout
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-        raise OutputError("stdout was closed before the export finished") from exc
-
-
-@contextlib.contextmanager
-def open_output(given: str | os.PathLike[str]) -> Iterator[TextIO]:
-    """A UTF-8 text stream (``\n`` line ends) to ``given``; as ``open_binary_output``."""
-    with open_binary_output(given) as binary:
-        text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
-        try:
-            yield text
-            text.flush()
-        finally:
-            text.detach()
-
-
-def atomic_text_file(path: str | os.PathLike[str]) -> contextlib.AbstractContextManager[TextIO]:
-    """The old name of ``open_output``."""
-    return open_output(path)
 
 
 # -- progress --------------------------------------------------------------------------------
 
 
 class Progress:
-    """A one-line progress bar on a stream: count, share, rate and time left.
-
-    It draws at most ten times a second and only when ``enabled``; the caller decides (a TTY,
-    or asked for), so pipes and tests stay clean.
-    """
+    """A one-line progress bar on a stream (count, share, rate, time left), drawn at most ten
+    times a second and only when ``enabled``: the caller decides (a TTY, or asked for)."""
 
     def __init__(
         self,
@@ -211,19 +164,13 @@ class Progress:
 
     def end(self) -> None:
         """End the bar's line (as it stands) so the next message starts on a line of its own;
-        harmless when nothing is drawn. Call it before printing anything after a bar."""
-        if self._on_line:
-            self._on_line = False
-            self._stream.write("\n")
-            self._stream.flush()
+        harmless when nothing is drawn."""
+        self._wipe("\n")
 
     def clear(self) -> None:
         """Wipe the bar's line for a message; the next update draws the bar again below it."""
-        if self._on_line:
-            self._on_line = False
-            self._drawn_at = -1.0
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
+        self._drawn_at = -1.0
+        self._wipe("\r\x1b[K")
 
     def line(self) -> str:
         """The bar as text (without the carriage return)."""
@@ -232,19 +179,21 @@ class Progress:
         total = self.total
         if total:
             share = min(self.done / total, 1.0)
-            width = 24
-            filled = round(share * width)
-            bar = "#" * filled + "-" * (width - filled)
-            left = max(total - self.done, 0) / rate if rate > 0 else None
-            eta = _clock_text(left) if left is not None else "--:--"
-            return f"[{bar}] {self.done:,}/{total:,} {share:4.0%}  {rate:,.0f}/s  {eta} left"
+            filled = round(share * 24)
+            bar = "#" * filled + "-" * (24 - filled)
+            left = _clock_text(max(total - self.done, 0) / rate) if rate > 0 else "--:--"
+            return f"[{bar}] {self.done:,}/{total:,} {share:4.0%}  {rate:,.0f}/s  {left} left"
         return f"{self.done:,} invoices  {rate:,.0f}/s  {_clock_text(elapsed)}"
 
+    def _wipe(self, ending: str) -> None:
+        if self._on_line:
+            self._on_line = False
+            self._stream.write(ending)
+            self._stream.flush()
+
     def _draw(self, *, force: bool = False) -> None:
-        if not self._enabled:
-            return
         now = self._clock()
-        if not force and now - self._drawn_at < 0.1:
+        if not self._enabled or (not force and now - self._drawn_at < 0.1):
             return
         self._drawn_at = now
         self._on_line = True
@@ -253,7 +202,6 @@ class Progress:
 
 
 def _clock_text(seconds: float) -> str:
-    seconds = int(seconds + 0.5)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
