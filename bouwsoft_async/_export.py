@@ -6,14 +6,15 @@ models), so memory stays at the parallel walk's few pages; the file itself is ``
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import operator
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import attrs
 import orjson
@@ -38,6 +39,7 @@ FIELD_NAMES: tuple[str, ...] = tuple(
 _values = operator.attrgetter(*FIELD_NAMES)
 _row_values = operator.itemgetter(*FIELD_NAMES)
 _KNOWN = frozenset(FIELD_NAMES)
+Rows = Sequence[dict[str, Any]]
 
 
 def invoice_row(invoice: SalesInvoice) -> dict[str, Any]:
@@ -63,69 +65,43 @@ def _json(row: dict[str, Any]) -> bytes:
         return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class _JsonLines:
-    """One JSON object per line (UTF-8, no spaces)."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-
-    def write_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        # a page in one write, each row's orjson buffer (64 KB, whatever the row) freed at once
-        data = bytearray()
-        for row in rows:
-            data += _json(row)
-            data += b"\n"
-        self._stream.write(data)
-
-    def finish(self) -> None:
-        pass
+def _json_lines(rows: Rows, written: int) -> bytearray:
+    """One JSON object a line (UTF-8, no spaces)."""
+    data = bytearray()  # each row's orjson buffer (64 KB, whatever the row) is freed at once
+    for row in rows:
+        data += _json(row)
+        data += b"\n"
+    return data
 
 
-class _JsonArray:
+def _json_array(rows: Rows, written: int) -> bytearray:
     """One JSON array, an invoice a line, still written as the invoices arrive."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._separator = b"[\n"
-
-    def write_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        data = bytearray()
-        for row in rows:
-            data += self._separator
-            data += _json(row)
-            self._separator = b",\n"
-        self._stream.write(data)
-
-    def finish(self) -> None:
-        self._stream.write(b"[]\n" if self._separator == b"[\n" else b"\n]\n")
+    data = bytearray()
+    for row in rows:
+        data += b",\n" if written else b"\n"
+        data += _json(row)
+        written += 1
+    return data
 
 
-class _Csv:
-    """One column per field (booleans ``true``/``false``), plus ``extra``: the unknown fields
-    as a JSON object, if any."""
+def _csv(lines: Iterable[list[Any]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(lines)
+    return text.getvalue().encode()
 
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._write_lines([[*FIELD_NAMES, "extra"]])
 
-    def write_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        lines = []
-        for row in rows:
-            line = [_csv_text(value) for value in _row_values(row)]
-            extra = ""
-            if len(row) > len(_KNOWN):  # a row holds every model field: the rest are unknown
-                unknown = {key: value for key, value in row.items() if key not in _KNOWN}
-                extra = json.dumps(unknown, ensure_ascii=False)
-            lines.append([*line, extra])
-        self._write_lines(lines)
-
-    def _write_lines(self, lines: list[list[Any]]) -> None:
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerows(lines)
-        self._stream.write(text.getvalue().encode())
-
-    def finish(self) -> None:
-        pass
+def _csv_rows(rows: Rows, written: int) -> bytes:
+    """One column per field (booleans ``true``/``false``, None empty), plus ``extra``: the
+    unknown fields as a JSON object, if any."""
+    lines = []
+    for row in rows:
+        line = [_csv_text(value) for value in _row_values(row)]
+        extra = ""
+        if len(row) > len(_KNOWN):  # a row holds every model field: the rest are unknown
+            unknown = {key: value for key, value in row.items() if key not in _KNOWN}
+            extra = json.dumps(unknown, ensure_ascii=False)
+        lines.append([*line, extra])
+    return _csv(lines)
 
 
 def _csv_text(value: Any) -> Any:
@@ -134,10 +110,12 @@ def _csv_text(value: Any) -> Any:
     return value  # the csv module writes None as an empty field
 
 
-_WRITERS: dict[str, Callable[[BinaryIO], _JsonLines | _JsonArray | _Csv]] = {
-    "jsonl": _JsonLines,
-    "json": _JsonArray,
-    "csv": _Csv,
+# per format: what comes first, a page (given how many rows came before), what comes last
+Layout = tuple[bytes, Callable[[Rows, int], bytes | bytearray], Callable[[int], bytes]]
+_LAYOUTS: dict[str, Layout] = {
+    "jsonl": (b"", _json_lines, lambda written: b""),
+    "json": (b"[", _json_array, lambda written: b"\n]\n" if written else b"]\n"),
+    "csv": (_csv([[*FIELD_NAMES, "extra"]]), _csv_rows, lambda written: b""),
 }
 
 
@@ -160,19 +138,18 @@ async def export_sales_invoices(
     progress = progress or Progress(enabled=False)
     progress.start(total)
     written = 0
+    head, page_bytes, tail = _LAYOUTS[format]
     with open_output(path) as stream:
-        writer = _WRITERS[format](stream)
+        stream.write(head)
         pages = invoices._row_pages(
             filter=filter, since=since, concurrency=concurrency, page_size=page_size
         )
-        try:
+        async with contextlib.aclosing(pages):
             async for page in pages:
-                writer.write_rows(page.records)
+                stream.write(page_bytes(page.records, written))
                 written += len(page.records)
                 progress.advance(len(page.records))
-        finally:
-            await pages.aclose()
-        writer.finish()
+        stream.write(tail(written))
     progress.finish()
     return written
 
