@@ -183,18 +183,22 @@ async def walk_piece(
                 await _discard(ahead)
                 body = await source.fetch(params)
             asked = int(params["limit"])
-            peek = peek_page(body)
             ahead = None
-            if (
-                peek is not None
-                and peek.count < peek.total  # the server says more lie ahead
-                and (after is None or peek.last_id > after)
-                and (upto is None or peek.last_id < upto)
-            ):
-                ahead_params = source.params(peek.last_id, _limit(peek.last_id, upto, page_size))
-                ahead = (ahead_params, asyncio.create_task(source.fetch(ahead_params)))
-                await asyncio.sleep(0)  # the request goes out before the decode holds the loop
+            # the next page is asked for once this one may be decoded, not before waiting for
+            # that: a walker waiting for its turn holds one page's bytes, not two
             async with gate or contextlib.nullcontext():
+                peek = peek_page(body)
+                if (
+                    peek is not None
+                    and peek.count < peek.total  # the server says more lie ahead
+                    and (after is None or peek.last_id > after)
+                    and (upto is None or peek.last_id < upto)
+                ):
+                    ahead_params = source.params(
+                        peek.last_id, _limit(peek.last_id, upto, page_size)
+                    )
+                    ahead = (ahead_params, asyncio.create_task(source.fetch(ahead_params)))
+                    await asyncio.sleep(0)  # the request goes out before the decode holds the loop
                 records, content_range = source.reader.decode(body)
                 del body  # not held while the page waits to be handed over
                 if not records and content_range.total:
