@@ -1,8 +1,5 @@
-"""Bulk export of sales invoices to JSON Lines, JSON or CSV, written atomically, with progress.
-
-The invoices are written page by page as the walk hands them over, as rows (``rows()``'s, no
-models), so memory stays at the parallel walk's few pages; the file itself is ``_output``'s.
-"""
+"""Bulk export of sales invoices to JSON Lines, JSON or CSV: ``rows()``'s pages (no models),
+each written as the walk hands it over, so memory stays at the walk's few pages."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ import operator
 import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 import orjson
@@ -25,18 +22,19 @@ from ._output import Progress, open_output
 
 __all__ = [
     "FIELD_NAMES",
-    "Progress",
+    "FORMATS",
+    "Format",
     "export_sales_invoices",
+    "first_invoices",
     "invoice_row",
     "sales_invoice_rows",
 ]
 
 Format = Literal["jsonl", "json", "csv"]
-FORMATS: tuple[Format, ...] = ("jsonl", "json", "csv")
+FORMATS: tuple[Format, ...] = get_args(Format)
 FIELD_NAMES: tuple[str, ...] = tuple(
     a.name for a in attrs.fields(SalesInvoice) if a.name != "extra"
 )
-_values = operator.attrgetter(*FIELD_NAMES)
 _row_values = operator.itemgetter(*FIELD_NAMES)
 _KNOWN = frozenset(FIELD_NAMES)
 Rows = Sequence[dict[str, Any]]
@@ -45,8 +43,8 @@ Rows = Sequence[dict[str, Any]]
 def invoice_row(invoice: SalesInvoice) -> dict[str, Any]:
     """An invoice as the export writes it: its fields under their wire names, then the fields
     the model does not know (Decimal as exact text, dates as ISO)."""
-    row = dict(zip(FIELD_NAMES, _values(invoice), strict=True))
-    row.update(invoice.extra)
+    row = attrs.asdict(invoice, recurse=False)
+    row.update(row.pop("extra"))
     plain: dict[str, Any] = _plain_value(row, ROW_TEXT)
     return plain
 

@@ -1,12 +1,5 @@
-"""Where an export goes: the output file (or stdout), and the progress bar on stderr.
-
-A file is written under a temporary name beside its target and renamed over it at the end, so a
-failed or interrupted export never leaves a half file that looks whole. The target is checked
-before anything is written: a symlink is followed (the file it points to is replaced, with the
-temporary file beside it), a directory or a device, pipe or socket is refused, and an existing
-file keeps its permission bits (a new one gets the umask's). ``-`` streams to stdout instead:
-there is nothing to rename, so an interrupted export leaves what it wrote so far.
-"""
+"""Where an export goes: the output file (the README's rules: checked first, written under a
+temporary name and renamed at the end) or stdout (``-``), and the progress bar on stderr."""
 
 from __future__ import annotations
 
@@ -42,7 +35,6 @@ class OutputTarget:
     """Where an export goes: ``path`` is the regular file finally written (symlinks followed),
     ``None`` for stdout; ``mode`` the permission bits of the file it replaces, if any."""
 
-    given: str
     path: Path | None
     mode: int | None = None
 
@@ -51,7 +43,7 @@ def resolve_output(given: str | os.PathLike[str]) -> OutputTarget:
     """Check an output name before anything is written; OutputError says what is wrong."""
     text = os.fspath(given)
     if text == STDOUT:
-        return OutputTarget(given=text, path=None)
+        return OutputTarget(path=None)
     if not text.strip():
         raise OutputError("the output needs a file name (or - for stdout)", bad_name=True)
     path = Path(text)
@@ -67,7 +59,7 @@ def resolve_output(given: str | os.PathLike[str]) -> OutputTarget:
     if found is None:
         if not real.parent.is_dir():
             raise OutputError(f"cannot write {text!r}: its directory does not exist")
-        return OutputTarget(given=text, path=real)
+        return OutputTarget(path=real)
     if stat.S_ISDIR(found.st_mode):
         raise OutputError(f"{text!r} is a directory, not a file name", bad_name=True)
     if not stat.S_ISREG(found.st_mode):
@@ -78,7 +70,7 @@ def resolve_output(given: str | os.PathLike[str]) -> OutputTarget:
     mode = stat.S_IMODE(found.st_mode)
     if not mode & 0o222:
         raise OutputError(f"{text!r} is read-only; not replacing it")
-    return OutputTarget(given=text, path=real, mode=mode)
+    return OutputTarget(path=real, mode=mode)
 
 
 def _cannot_write(given: str, exc: OSError) -> str:
@@ -91,6 +83,7 @@ def open_output(given: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     only when the block ends without an exception. Errors of the file itself become OutputError
     naming ``given``."""
     target = resolve_output(given)
+    text = os.fspath(given)
     if target.path is None:
         sys.stdout.flush()
         try:
@@ -105,11 +98,7 @@ def open_output(given: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     temporary = target.path.with_name(f".{target.path.name}.{secrets.token_hex(4)}.part")
     try:
         # mode "x" (not mkstemp) so a new file gets the usual permissions from the umask
-        stream = open(temporary, "xb")  # noqa: SIM115 (closed below, before the rename)
-    except OSError as exc:
-        raise OutputError(_cannot_write(target.given, exc)) from exc
-    try:
-        with stream:
+        with open(temporary, "xb") as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
@@ -121,36 +110,30 @@ def open_output(given: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.unlink(temporary)
         # an OSError from the network is the client's business, not the file's
         if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
-            raise OutputError(_cannot_write(target.given, exc)) from exc
+            raise OutputError(_cannot_write(text, exc)) from exc
         raise
 
 
 # -- progress --------------------------------------------------------------------------------
 
 
+@attrs.define(kw_only=True)
 class Progress:
     """A one-line progress bar on a stream (count, share, rate, time left), drawn at most ten
     times a second and only when ``enabled``: the caller decides (a TTY, or asked for)."""
 
-    def __init__(
-        self,
-        *,
-        stream: TextIO | None = None,
-        enabled: bool = True,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.total: int | None = None
-        self.done = 0
-        self._stream = stream if stream is not None else sys.stderr
-        self._enabled = enabled
-        self._clock = clock
-        self._started = clock()
-        self._drawn_at = -1.0
-        self._on_line = False  # the bar is drawn and its line not ended yet
+    stream: TextIO = attrs.field(factory=lambda: sys.stderr)
+    enabled: bool = True
+    clock: Callable[[], float] = time.monotonic
+    total: int | None = attrs.field(default=None, init=False)
+    done: int = attrs.field(default=0, init=False)
+    _started: float = attrs.field(default=0.0, init=False)
+    _drawn_at: float = attrs.field(default=-1.0, init=False)
+    _on_line: bool = attrs.field(default=False, init=False)  # the bar drawn, its line not ended
 
     def start(self, total: int | None) -> None:
         self.total = total
-        self._started = self._clock()
+        self._started = self.clock()
         self._draw(force=True)
 
     def advance(self, n: int) -> None:
@@ -174,7 +157,7 @@ class Progress:
 
     def line(self) -> str:
         """The bar as text (without the carriage return)."""
-        elapsed = max(self._clock() - self._started, 1e-9)
+        elapsed = max(self.clock() - self._started, 1e-9)
         rate = self.done / elapsed
         total = self.total
         if total:
@@ -188,17 +171,17 @@ class Progress:
     def _wipe(self, ending: str) -> None:
         if self._on_line:
             self._on_line = False
-            self._stream.write(ending)
-            self._stream.flush()
+            self.stream.write(ending)
+            self.stream.flush()
 
     def _draw(self, *, force: bool = False) -> None:
-        now = self._clock()
-        if not self._enabled or (not force and now - self._drawn_at < 0.1):
+        now = self.clock()
+        if not self.enabled or (not force and now - self._drawn_at < 0.1):
             return
         self._drawn_at = now
         self._on_line = True
-        self._stream.write("\r" + self.line() + "\x1b[K")
-        self._stream.flush()
+        self.stream.write("\r" + self.line() + "\x1b[K")
+        self.stream.flush()
 
 
 def _clock_text(seconds: float) -> str:
