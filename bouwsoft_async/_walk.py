@@ -296,6 +296,7 @@ async def _fan_in(
         async with contextlib.aclosing(walker):
             async for page in walker:
                 await out.put(page)
+                del page  # not held while the walker waits for its next turn
 
     async def produce() -> None:
         async with asyncio.TaskGroup() as group:
