@@ -105,7 +105,6 @@ class _Call:
     target: str | Sequence[str | int]  # the URL once it is known
     idempotent: bool = True
     sent: Mapping[str, Any] | None = None
-    in_flight: bool = False  # a write of it is on the wire right now
 
     @property
     def path(self) -> str:
@@ -138,9 +137,10 @@ class Core:
         self.policy = policy
         self.tokens = SingleFlightToken(clock=clock)
         self._closed = False
-        # the tasks inside a call, and those aclose() cancelled
+        # the tasks inside a call, those aclose() cancelled, and the write each has on the wire
         self._running: set[asyncio.Task[Any]] = set()
         self._closing: set[asyncio.Task[Any]] = set()
+        self._writing: dict[asyncio.Task[Any] | None, _Call] = {}
 
     async def request(
         self,
@@ -230,7 +230,6 @@ class Core:
         if outermost:
             self._running.add(cast(asyncio.Task[Any], task))
         limit = self.policy.deadline
-        writing = not call.idempotent
         error: BouwsoftError
         timer = asyncio.timeout(limit)
         try:
@@ -241,9 +240,11 @@ class Core:
         except TimeoutError:
             if not timer.expired():
                 raise  # not ours (a transport of the user's raised it)
+            # the write on the wire may be a nested call's (a caller's attempt in ``retrying``)
+            write = self._writing.pop(task, None)
             error = (
-                call.outcome_unknown(f"the call's deadline of {limit:g} s ran out")
-                if writing and call.in_flight
+                write.outcome_unknown(f"the call's deadline of {limit:g} s ran out")
+                if write
                 else DeadlineExceeded(
                     f"no answer within the call's deadline of {limit:g} s",
                     method=call.method,
@@ -256,9 +257,10 @@ class Core:
             self._closing.discard(task)
             if task.uncancel() > 0:
                 raise  # the caller cancelled too
+            write = self._writing.pop(task, None)
             error = (
-                call.outcome_unknown("the client was closed while the write was on its way")
-                if writing and call.in_flight
+                write.outcome_unknown("the client was closed while the write was on its way")
+                if write
                 else ClientClosedError(
                     f"the client was closed during this call ({call.method} {call.path})"
                 )
@@ -266,6 +268,7 @@ class Core:
         finally:
             if outermost:
                 self._running.discard(cast(asyncio.Task[Any], task))
+                self._writing.pop(task, None)  # one the caller's own cancellation left
         raise error  # outside the except blocks: nothing chained
 
     async def _grant(self) -> Grant:
@@ -280,16 +283,18 @@ class Core:
         # a body given as a function is built afresh for every attempt (a form is single-use)
         if data is not None:
             request = attrs.evolve(request, data=data if isinstance(data, Body) else data())
-        call.in_flight = True
+        task = asyncio.current_task()
+        if not call.idempotent:
+            self._writing[task] = call
         try:
             response = await self.transport.send(request)
         except TransportError as exc:
-            call.in_flight = False
+            self._writing.pop(task, None)
             if call.idempotent or isinstance(exc, ConnectError):
                 raise  # a write that never connected was surely not sent
             raise call.outcome_unknown(f"no answer after the write was sent ({exc})") from exc
         # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
-        call.in_flight = False
+        self._writing.pop(task, None)
         if 200 <= response.status < 300:
             return _with_utf8_json(response)
         error = self._error(response, call)

@@ -337,6 +337,23 @@ async def test_the_total_deadline_ends_a_call_with_retries_left() -> None:
                 await client.payments.create(purchaseinvoice_id=884, amount=Decimal("1"))
 
 
+async def test_the_deadline_of_an_idempotent_create_with_its_post_on_the_wire_is_unknown() -> None:
+    # the create's own attempts (look-up, POST) run inside one deadline: when it runs out with
+    # the POST sent and unanswered, the outcome is open, not a plain DeadlineExceeded
+    async with FakeBouwsoft(sales_invoices=1) as fake:
+        fake.add_fault(hang=True, method="POST", path_contains="/Payments")
+        policy = RetryPolicy(max_retries=5, deadline=0.3)
+        async with fake.client(retry_policy=policy, timeout=60) as client:
+            with pytest.raises(WriteOutcomeUnknown) as caught:
+                await client.payments.create(
+                    idempotent=True,
+                    purchaseinvoice_id=884,
+                    amount=Decimal("1"),
+                    externalcode="dl-1",
+                )
+    assert caught.value.sent["externalcode"] == "dl-1"
+
+
 # -- messages, options, errors ---------------------------------------------------------------
 
 
