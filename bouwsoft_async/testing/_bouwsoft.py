@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextvars
 import inspect
-import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,11 +16,8 @@ from aiohttp import web
 
 from ._filters import FilterSyntaxError, Node, conjuncts, fields_of, matches, parse_filter
 from ._invoices import FIELD_NAMES, invoice_field, invoice_ids, render_invoice, varying_fields
-from ._server import FakeServer
+from ._server import FakeServer, Refusal, json_answer
 from ._writes import WritesMixin
-
-# when the request being handled arrived (the handler runs in the middleware's task)
-_arrived: contextvars.ContextVar[float] = contextvars.ContextVar("arrived")
 
 if TYPE_CHECKING:
     from .._client import BouwsoftClient
@@ -43,13 +38,16 @@ _TEXT_PARTS = {
         "\\blue0;}}{{*\\generator Spikesoft 16.02;}}\\ql\\li0\\f0\\fs22\\cf1 {text}}}",
     ),
 }
+_ARRIVED = web.RequestKey("arrived", float)  # when the request came in
 _TEXT_WORDS = {"introduction": "Inleiding", "conclusion": "Slot"}
-
-
-def _json(payload: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        status=status, body=json.dumps(payload).encode(), content_type="application/json"
-    )
+# where ``id <op> N`` cuts the sorted ids: the search for the first kept and the first dropped
+_ID_CUTS = {
+    "gt": (bisect.bisect_right, None),
+    "ge": (bisect.bisect_left, None),
+    "lt": (None, bisect.bisect_left),
+    "le": (None, bisect.bisect_right),
+    "eq": (bisect.bisect_left, bisect.bisect_right),
+}
 
 
 def _matches_invoice(tree: Node, invoice_id: int) -> bool:
@@ -59,10 +57,6 @@ def _matches_invoice(tree: Node, invoice_id: int) -> bool:
         return invoice_field(invoice_id, name, varying)
 
     return matches(tree, value_of)
-
-
-def _error(status: int, message: str) -> web.Response:
-    return _json({"Message": message}, status=status)
 
 
 class FakeBouwsoft(WritesMixin, FakeServer):
@@ -86,6 +80,8 @@ class FakeBouwsoft(WritesMixin, FakeServer):
     records more than ``limit`` asked for; ``total_shortfall`` makes Content-Range's total that
     much too small.
     """
+
+    base_path = API
 
     def __init__(
         self,
@@ -122,16 +118,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         self.before_list: Callable[[Mapping[str, str]], Awaitable[None] | None] | None = None
         self.extra_records = 0
         self.total_shortfall = 0
-        self._listed: tuple[Any, list[int]] | None = None
-        self._listed_version = 0
         self._writes_init()
-
-    # -- for tests -------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The base URL of the API (``http://127.0.0.1:<port>/api/v1``); also the auth URL."""
-        return self.origin + API
 
     def expire_tokens(self) -> None:
         """Make every token issued so far (and the fixed one) stop working, as at ValidUntil."""
@@ -149,8 +136,6 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         kwargs.setdefault("client_nr", self.client_nr)
         return BouwsoftClient(**kwargs)
 
-    # -- app -------------------------------------------------------------------------------
-
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._authorize])
         app.router.add_get(f"{API}/Authorize/AccessToken", self._access_token)
@@ -163,27 +148,33 @@ class FakeBouwsoft(WritesMixin, FakeServer):
 
     @web.middleware
     async def _authorize(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        _arrived.set(time.monotonic())
+        request[_ARRIVED] = time.monotonic()
         if self.latency:
             await asyncio.sleep(self.latency)
-        if request.path == f"{API}/Authorize/AccessToken":
+        if request.path != f"{API}/Authorize/AccessToken" and not self._authorized(request):
+            message = "Authorization has been denied for this request."
+            return json_answer({"Message": message}, status=401)
+        try:
             return cast(web.StreamResponse, await handler(request))
-        if request.headers.get("Clientnr") != str(self.client_nr):
-            return _error(401, "Authorization has been denied for this request.")
+        except Refusal as refusal:
+            return json_answer({"Message": refusal.message}, status=refusal.status)
+
+    def _authorized(self, request: web.Request) -> bool:
         token = request.headers.get("AccessToken", "")
-        if token not in self._valid_tokens:
-            return _error(401, "Authorization has been denied for this request.")
+        if (
+            request.headers.get("Clientnr") != str(self.client_nr)
+            or token not in self._valid_tokens
+        ):
+            return False
         valid_until = self._valid_tokens[token]
-        if valid_until is not None and datetime.now(UTC) >= valid_until:
-            return _error(401, "Authorization has been denied for this request.")
-        return cast(web.StreamResponse, await handler(request))
+        return valid_until is None or datetime.now(UTC) < valid_until
 
     async def _access_token(self, request: web.Request) -> web.Response:
         if (
             request.headers.get("Clientnr") != str(self.client_nr)
             or request.headers.get("RefreshToken") != self.refresh_token
         ):
-            return _error(401, "Invalid RefreshToken.")
+            raise Refusal(401, "Invalid RefreshToken.")
         token = secrets.token_urlsafe(24)
         now = datetime.now(UTC)
         valid_until = now + timedelta(seconds=self.token_lifetime)
@@ -191,7 +182,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         self.tokens_issued += 1
         if self.announced_token_lifetime is not None:
             valid_until = now + timedelta(seconds=self.announced_token_lifetime)
-        return _json(
+        return json_answer(
             {
                 "AccessToken": token,
                 "ServerIP": "127.0.0.1",
@@ -202,71 +193,53 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         )
 
     def _matching_ids(self, filter_text: str | None) -> list[int]:
-        ids = self._listed_ids()
-        if not filter_text:
-            return ids
-        tree = parse_filter(filter_text, strict=self.strict)
-        unknown = fields_of(tree) - {"id"} - set(FIELD_NAMES)
-        if unknown:
-            raise FilterSyntaxError(f"unknown field {sorted(unknown)[0]!r}")
-        low, high = 0, len(ids)
-        rest: list[Node] = []
-        for part in conjuncts(tree):
-            if part[0] == "cond" and part[1] == "id" and part[2] != "ne":
-                _, _, op, value = part
-                bound = int(value) if isinstance(value, Decimal) and value == int(value) else None
-                if bound is None:
+        """The ids a list with this filter shows, in order, without the hidden ones."""
+        ids = self.invoice_ids
+        if filter_text:
+            tree = parse_filter(filter_text, strict=self.strict)
+            unknown = fields_of(tree) - {"id"} - set(FIELD_NAMES)
+            if unknown:
+                raise FilterSyntaxError(f"unknown field {sorted(unknown)[0]!r}")
+            # conditions on the id cut the sorted ids; the rest are looked up in a scan
+            low, high, rest = 0, len(ids), []
+            for part in conjuncts(tree):
+                cuts = _ID_CUTS.get(part[2]) if part[:2] == ("cond", "id") else None
+                if cuts is None or not isinstance(part[3], Decimal) or part[3] != int(part[3]):
                     rest.append(part)
-                elif op == "gt":
-                    low = max(low, bisect.bisect_right(ids, bound))
-                elif op == "ge":
-                    low = max(low, bisect.bisect_left(ids, bound))
-                elif op == "lt":
-                    high = min(high, bisect.bisect_left(ids, bound))
-                elif op == "le":
-                    high = min(high, bisect.bisect_right(ids, bound))
-                else:  # eq
-                    low = max(low, bisect.bisect_left(ids, bound))
-                    high = min(high, bisect.bisect_right(ids, bound))
+                    continue
+                first, end = cuts
+                low = max(low, first(ids, int(part[3]))) if first else low
+                high = min(high, end(ids, int(part[3]))) if end else high
+            if rest and low < high:
+                kept = self._scan(tuple(rest))
+                ids = kept[
+                    bisect.bisect_left(kept, ids[low]) : bisect.bisect_right(kept, ids[high - 1])
+                ]
             else:
-                rest.append(part)
-        if not rest:
-            return ids[low:high] if low < high else []
-        if low >= high:
-            return []
-        # split walks ask the same non-id filter many times over: scan the ids once for it
-        key = (tuple(rest), self._listed_version)
-        kept = self._scans.get(key)
-        if kept is None:
-            rest_tree: Node = ("and", tuple(rest))
-            kept = [invoice_id for invoice_id in ids if _matches_invoice(rest_tree, invoice_id)]
+                ids = ids[low:high]
+        if self.hidden_ids:
+            ids = [i for i in ids if i not in self.hidden_ids]
+        return ids
+
+    def _scan(self, conditions: tuple[Node, ...]) -> list[int]:
+        """The invoice ids that meet all ``conditions``; split walks ask the same filter many
+        times over, so the last few scans are kept."""
+        key = (conditions, id(self.invoice_ids), len(self.invoice_ids))
+        if key not in self._scans:
+            tree = ("and", conditions)
             if len(self._scans) >= 8:
                 self._scans.clear()
-            self._scans[key] = kept
-        start = bisect.bisect_left(kept, ids[low])
-        end = bisect.bisect_right(kept, ids[high - 1])
-        return kept[start:end]
-
-    def _listed_ids(self) -> list[int]:
-        """The invoice ids a list shows now: ``invoice_ids`` without the hidden ones."""
-        key = (id(self.invoice_ids), len(self.invoice_ids), frozenset(self.hidden_ids))
-        if self._listed is None or self._listed[0] != key:
-            kept = [i for i in self.invoice_ids if i not in self.hidden_ids]
-            self._listed = (key, kept)
-            self._listed_version += 1
-        return self._listed[1]
+            self._scans[key] = [i for i in self.invoice_ids if _matches_invoice(tree, i)]
+        return self._scans[key]
 
     async def _list_invoices(self, request: web.Request) -> web.Response:
         query = request.query
         sort = query.get("sort", "id")
         if sort != "id":
-            return _error(400, f"sort on {sort!r} is not supported by this fake")
-        try:
-            limit = int(query.get("limit", "100"))
-            if limit < 1:
-                raise ValueError
-        except ValueError:
-            return _error(400, "limit must be a positive integer")
+            raise Refusal(400, f"sort on {sort!r} is not supported by this fake")
+        limit = int(query.get("limit", "100")) if query.get("limit", "1").isdigit() else 0
+        if limit < 1:
+            raise Refusal(400, "limit must be a positive integer")
         if self.max_page_size is not None:
             limit = min(limit, self.max_page_size)
         if self.before_list is not None:
@@ -275,50 +248,41 @@ class FakeBouwsoft(WritesMixin, FakeServer):
                 await hooked
         try:
             ids = self._matching_ids(query.get("filter"))
-        except (FilterSyntaxError, ValueError) as exc:
-            return _error(400, f"Invalid filter: {exc}")
+        except ValueError as exc:  # FilterSyntaxError is one
+            raise Refusal(400, f"Invalid filter: {exc}") from None
         chosen = ids[: limit + self.extra_records]
         total = max(len(chosen), len(ids) - self.total_shortfall)
         content_range = f"0-{len(chosen) - 1}/{total}" if chosen else "0-0/0"
-        body = (
-            '{"Content-Range":"'
-            + content_range
-            + '","Records":['
-            + ",".join(map(render_invoice, chosen))
-            + "]}"
-        ).encode()
+        records = ",".join(map(render_invoice, chosen))
+        body = f'{{"Content-Range":"{content_range}","Records":[{records}]}}'.encode()
         if self.latency_per_record:
             # the modelled time runs from the request's arrival: building the records, and
             # waiting while this one-threaded fake builds other pages, is part of it, not added
             # to it (a real server builds concurrent pages on several cores)
-            due = _arrived.get() + self.latency + self.latency_per_record * len(chosen)
+            due = request[_ARRIVED] + self.latency + self.latency_per_record * len(chosen)
             await asyncio.sleep(max(0.0, due - time.monotonic()))
         return web.Response(body=body, content_type="application/json")
 
-    def _known_id(self, request: web.Request) -> int | None:
-        try:
-            invoice_id = int(request.match_info["id"])
-        except ValueError:
-            return None
-        index = bisect.bisect_left(self.invoice_ids, invoice_id)
-        if index < len(self.invoice_ids) and self.invoice_ids[index] == invoice_id:
-            return invoice_id
-        return None
+    def _known_id(self, request: web.Request) -> int:
+        invoice_id = request.match_info["id"]
+        index = (
+            bisect.bisect_left(self.invoice_ids, int(invoice_id)) if invoice_id.isdigit() else -1
+        )
+        if index < 0 or self.invoice_ids[index : index + 1] != [int(invoice_id)]:
+            raise Refusal(404, "No record found with that id.")
+        return int(invoice_id)
 
     async def _get_invoice(self, request: web.Request) -> web.Response:
-        invoice_id = self._known_id(request)
-        if invoice_id is None:
-            return _error(404, "No record found with that id.")
-        body = '{"Content-Range":"0-0/1","Records":[' + render_invoice(invoice_id) + "]}"
+        body = (
+            '{"Content-Range":"0-0/1","Records":[' + render_invoice(self._known_id(request)) + "]}"
+        )
         return web.Response(body=body.encode(), content_type="application/json")
 
     async def _invoice_text(self, request: web.Request) -> web.Response:
         part, _, fmt = request.match_info["part"].partition("_")
         if part not in _TEXT_WORDS or fmt not in _TEXT_PARTS:
-            return _error(404, "Unknown resource.")
-        invoice_id = self._known_id(request)
-        if invoice_id is None:
-            return _error(404, "No record found with that id.")
+            raise Refusal(404, "Unknown resource.")
+        number = 20120000 + self._known_id(request)
         content_type, template = _TEXT_PARTS[fmt]
-        text = f"{_TEXT_WORDS[part]} voor factuur {20120000 + invoice_id} (niet aanpassen aub)"
+        text = f"{_TEXT_WORDS[part]} voor factuur {number} (niet aanpassen aub)"
         return web.Response(text=template.format(text=text), content_type=content_type)

@@ -9,22 +9,14 @@ in the vendor's pages and the production clients, ``eq ne gt``, and refuses ``ge
 
 from __future__ import annotations
 
+import ast
 import operator
 import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-__all__ = [
-    "STRICT_OPERATORS",
-    "Condition",
-    "FilterSyntaxError",
-    "Node",
-    "conjuncts",
-    "fields_of",
-    "matches",
-    "parse_filter",
-]
+__all__ = ["FilterSyntaxError", "Node", "conjuncts", "fields_of", "matches", "parse_filter"]
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -36,104 +28,75 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 STRICT_OPERATORS = frozenset({"eq", "ne", "gt"})
 
-_LEXER = re.compile(
-    r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<text>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
+_TOKEN = re.compile(
+    r"\s*(?:(?P<paren>[()])|(?P<text>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<other>\S+))"
 )
 
 # ("cond", field, op, value) | ("and", (node, ...)) | ("or", (node, ...))
 Node = tuple[Any, ...]
-Condition = Node
 
 
 class FilterSyntaxError(ValueError):
     pass
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    text = text.rstrip()
-    while position < len(text):
-        match = _LEXER.match(text, position)
-        if match is None or match.end() == position:
-            raise FilterSyntaxError(f"can't read the filter at {text[position : position + 20]!r}")
-        kind = match.lastgroup
-        assert kind is not None
-        tokens.append((kind, match[kind]))
-        position = match.end()
-    return tokens
+def _condition(tokens: list[tuple[str, str]], operators: frozenset[str]) -> Node:
+    if len(tokens) < 3:
+        raise FilterSyntaxError("the filter ends too early")
+    (field_kind, field), (_, op), (value_kind, raw) = tokens
+    if field_kind != "word":
+        raise FilterSyntaxError(f"expected a field name, not {field!r}")
+    if op not in _OPS:
+        raise FilterSyntaxError(f"unknown operator {op!r}")
+    if op not in operators:
+        raise FilterSyntaxError(f"this server does not know the operator {op!r}")
+    value: Any
+    if value_kind == "text":
+        value = raw[1:-1].replace("''", "'")
+    elif value_kind == "number":
+        value = Decimal(raw)
+    elif value_kind == "word" and raw.lower() in ("true", "false"):
+        value = raw.lower() == "true"
+    else:
+        raise FilterSyntaxError(f"can't read the value {raw!r}")
+    return ("cond", field, op, value)
 
 
-class _Parser:
-    def __init__(self, text: str, operators: frozenset[str]) -> None:
-        self.tokens = _tokens(text)
-        self.index = 0
-        self.operators = operators
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.index] if self.index < len(self.tokens) else None
-
-    def take(self) -> tuple[str, str]:
-        token = self.peek()
-        if token is None:
-            raise FilterSyntaxError("the filter ends too early")
-        self.index += 1
-        return token
-
-    def keyword(self, word: str) -> bool:
-        token = self.peek()
-        if token is not None and token[0] == "word" and token[1].lower() == word:
-            self.index += 1
-            return True
-        return False
-
-    def expression(self) -> Node:
-        parts = [self.conjunction()]
-        while self.keyword("or"):
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else ("or", tuple(parts))
-
-    def conjunction(self) -> Node:
-        parts = [self.operand()]
-        while self.keyword("and"):
-            parts.append(self.operand())
-        return parts[0] if len(parts) == 1 else ("and", tuple(parts))
-
-    def operand(self) -> Node:
-        kind, text = self.take()
-        if kind == "open":
-            inner = self.expression()
-            if self.take()[0] != "close":
-                raise FilterSyntaxError("a parenthesis is not closed")
-            return inner
-        if kind != "word":
-            raise FilterSyntaxError(f"expected a field name, not {text!r}")
-        op_kind, op = self.take()
-        if op_kind != "word" or op not in _OPS:
-            raise FilterSyntaxError(f"unknown operator {op!r}")
-        if op not in self.operators:
-            raise FilterSyntaxError(f"this server does not know the operator {op!r}")
-        value_kind, raw = self.take()
-        value: Any
-        if value_kind == "text":
-            value = raw[1:-1].replace("''", "'")
-        elif value_kind == "number":
-            value = Decimal(raw)
-        elif value_kind == "word" and raw.lower() in ("true", "false"):
-            value = raw.lower() == "true"
-        else:
-            raise FilterSyntaxError(f"can't read the value {raw!r}")
-        return ("cond", text, op, value)
+def _tree(expression: ast.expr, conditions: list[Node]) -> Node:
+    if isinstance(expression, ast.BoolOp):
+        kind = "and" if isinstance(expression.op, ast.And) else "or"
+        return (kind, tuple(_tree(part, conditions) for part in expression.values))
+    if isinstance(expression, ast.Name):
+        return conditions[int(expression.id.removeprefix("c"))]
+    raise FilterSyntaxError("conditions must be joined by and/or")
 
 
 def parse_filter(text: str, *, strict: bool = False) -> Node:
     """The filter as a tree; FilterSyntaxError for anything this server cannot read."""
-    parser = _Parser(text, STRICT_OPERATORS if strict else frozenset(_OPS))
-    tree = parser.expression()
-    if parser.peek() is not None:
-        raise FilterSyntaxError(f"unexpected {parser.peek()[1]!r}")  # type: ignore[index]
-    return tree
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind = str(match.lastgroup)
+        tokens.append((kind, match[kind]))
+    # each condition becomes a name c<i>; Python's own grammar then reads and/or (``and``
+    # first) and the parentheses around them
+    operators = STRICT_OPERATORS if strict else frozenset(_OPS)
+    conditions: list[Node] = []
+    words: list[str] = []
+    while tokens:
+        kind, token = tokens[0]
+        if kind == "paren" or token.lower() in ("and", "or"):
+            words.append(token.lower())
+            del tokens[0]
+        else:
+            conditions.append(_condition(tokens[:3], operators))
+            words.append(f"c{len(conditions) - 1}")
+            del tokens[:3]
+    try:
+        expression = ast.parse(" ".join(words), mode="eval").body
+    except SyntaxError:
+        raise FilterSyntaxError(f"can't read the filter {text!r}") from None
+    return _tree(expression, conditions)
 
 
 def conjuncts(tree: Node) -> list[Node]:

@@ -12,27 +12,20 @@ from typing import Any, Literal
 from aiohttp import web
 
 from ..rambase._client import RamBaseClient
-from ..rambase._payments import MIN_OBJECT_ID, MIN_PAYMENT_ID, encode_json
-from ._server import FakeServer
+from ._server import FakeServer, json_answer
 
-__all__ = ["ERROR_LINK", "FakeRamBase"]
+__all__ = ["FakeRamBase"]
 
-ITEMS_PATH = "/finance/payments/{payment_id}/items"
-TOKEN_PATH = "/oauth2/access_token"
-# the fake's own choice: the vendor page does not show what the link looks like
-ERROR_LINK = "https://api.rambase.net/system/error-messages/{error_id}"
-DEFAULT_COUNTERPARTIES: Mapping[int, tuple[str, str, str | None]] = {
-    10234: ("CUS", "Acme Bygg AS", None),
-    10235: ("SUP", "Nordic Steel", "Ola"),
-}
+# the vendor page: paymentId is at least 100000, a counterparty's objectId at least 100
+MIN_PAYMENT_ID = 100000
+MIN_OBJECT_ID = 100
+# object id: (object type, name, first name)
+COUNTERPARTIES = {10234: ("CUS", "Acme Bygg AS", None), 10235: ("SUP", "Nordic Steel", "Ola")}
+NO_ACCOUNT_ASSIGNMENT = 10999
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _json(payload: Any, status: int) -> web.Response:
-    return web.Response(status=status, body=encode_json(payload), content_type="application/json")
 
 
 def rambase_error(status: int, message: str, error_id: int | None = None) -> web.Response:
@@ -43,11 +36,10 @@ def rambase_error(status: int, message: str, error_id: int | None = None) -> web
         "TranslatedMessage": message,
     }
     if error_id is not None:
-        payload["ErrorMessage"] = {
-            "ErrorMessageId": error_id,
-            "ErrorMessageLink": ERROR_LINK.format(error_id=error_id),
-        }
-    return _json(payload, status)
+        # the fake's own choice: the vendor page does not show what the link looks like
+        link = f"https://api.rambase.net/system/error-messages/{error_id}"
+        payload["ErrorMessage"] = {"ErrorMessageId": error_id, "ErrorMessageLink": link}
+    return json_answer(payload, status)
 
 
 class FakeRamBase(FakeServer):
@@ -58,7 +50,7 @@ class FakeRamBase(FakeServer):
     follow the vendor page: 201 with ``{"paymentItem": {...}}``; 401 for a missing, wrong or
     expired Bearer token; 400 for a body that breaks the documented rules; 404 for an unknown
     payment, and 404 with error 104870 "Default account assignment not found" for a
-    counterparty in ``no_account_assignment``. Amounts are written as bare JSON numbers, or as
+    counterparty 10999. Amounts are written as bare JSON numbers, or as
     strings with ``amounts_as="string"``. ``items`` holds what was added, per payment.
     ``strict=True`` only percent-decodes queries (a ``+`` is a plus sign).
     """
@@ -70,8 +62,6 @@ class FakeRamBase(FakeServer):
         client_secret: str = "fake-client-secret",
         db: str | None = "ACME-NO",
         payments: Iterable[int] = (100123,),
-        counterparties: Mapping[int, tuple[str, str, str | None]] = DEFAULT_COUNTERPARTIES,
-        no_account_assignment: Iterable[int] = (10999,),
         token_lifetime: int = 3600,
         amounts_as: Literal["number", "string"] = "number",
         clock: Callable[[], datetime] = _utc_now,
@@ -82,8 +72,6 @@ class FakeRamBase(FakeServer):
         self.client_secret = client_secret
         self.db = db
         self.payments = set(payments)
-        self.counterparties = dict(counterparties)
-        self.no_account_assignment = set(no_account_assignment)
         self.token_lifetime = token_lifetime
         self.amounts_as = amounts_as
         self.clock = clock
@@ -93,13 +81,6 @@ class FakeRamBase(FakeServer):
         self.token_targets: list[str | None] = []
         self.unauthorized_answers = 0
         self._valid_tokens: dict[str, datetime] = {}
-
-    # -- for tests -------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The base URL (``http://127.0.0.1:<port>``), as ``https://api.rambase.net``."""
-        return self.origin
 
     def expire_tokens(self) -> None:
         """Make every token issued so far stop working, as a server-side revocation would."""
@@ -113,12 +94,10 @@ class FakeRamBase(FakeServer):
         kwargs.setdefault("base_url", self.url)
         return RamBaseClient(**kwargs)
 
-    # -- app -------------------------------------------------------------------------------
-
     def build_app(self) -> web.Application:
         app = web.Application()
-        app.router.add_post(TOKEN_PATH, self._access_token)
-        app.router.add_post(ITEMS_PATH, self._add_item)
+        app.router.add_post("/oauth2/access_token", self._access_token)
+        app.router.add_post("/finance/payments/{payment_id}/items", self._add_item)
         return app
 
     async def _access_token(self, request: web.Request) -> web.Response:
@@ -126,7 +105,7 @@ class FakeRamBase(FakeServer):
         target = form.get("target")
         self.token_targets.append(target if isinstance(target, str) else None)
         if form.get("grant_type") != "client_credentials":
-            return _json({"error": "unsupported_grant_type"}, 400)
+            return json_answer({"error": "unsupported_grant_type"}, 400)
         if (
             form.get("client_id") != self.client_id
             or form.get("client_secret") != self.client_secret
@@ -135,14 +114,13 @@ class FakeRamBase(FakeServer):
         token = secrets.token_urlsafe(24)
         self._valid_tokens[token] = self.clock() + timedelta(seconds=self.token_lifetime)
         self.tokens_issued += 1
-        return _json(
+        return json_answer(
             {
                 "access_token": token,
                 "token_type": "bearer",
                 "expires_in": str(self.token_lifetime),
                 "refresh_token": secrets.token_urlsafe(24),
-            },
-            200,
+            }
         )
 
     def _authorized(self, request: web.Request) -> bool:
@@ -186,11 +164,11 @@ class FakeRamBase(FakeServer):
             return rambase_error(400, f"ObjectId must be at least {MIN_OBJECT_ID}")
         if payment_id not in self.payments:
             return rambase_error(404, f"Payment {payment_id} not found")
-        if object_id in self.no_account_assignment:
+        if object_id == NO_ACCOUNT_ASSIGNMENT:
             return rambase_error(404, "Default account assignment not found", 104870)
         stored = self._stored_item(payment_id, Decimal(amount), party, request)
         self.items.setdefault(payment_id, []).append(stored)
-        return _json({"paymentItem": stored}, 201)
+        return json_answer({"paymentItem": stored}, 201)
 
     def _amount(self, value: Decimal) -> Decimal | str:
         return str(value) if self.amounts_as == "string" else value
@@ -200,7 +178,7 @@ class FakeRamBase(FakeServer):
     ) -> dict[str, Any]:
         item_id = len(self.items.get(payment_id, [])) + 1
         object_id = party.get("objectId")
-        known = self.counterparties.get(object_id) if isinstance(object_id, int) else None
+        known = COUNTERPARTIES.get(object_id) if isinstance(object_id, int) else None
         object_type = party.get("objectType") or (known[0] if known else None)
         api = f"{request.scheme}://{request.host}"
         now = self.clock().replace(microsecond=0, tzinfo=None)

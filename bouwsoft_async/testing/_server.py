@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
-from typing import Any
-from urllib.parse import unquote
+from decimal import Decimal
+from typing import Any, Self
+from urllib.parse import parse_qsl
 
 import attrs
 from aiohttp import web
 
-__all__ = ["FakeServer", "Fault", "RecordedRequest", "parse_query_strictly"]
+__all__ = ["FakeServer", "Fault", "RecordedRequest", "Refusal", "json_answer"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,30 +72,41 @@ class Fault:
         )
 
 
+class Refusal(Exception):
+    """Raised by a handler: the fake answers ``status`` with ``{"Message": message}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _bare_decimal(value: Any) -> str:
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{type(value).__name__} is not JSON")
+    return f"\0{value}"
+
+
+def json_answer(payload: Any, status: int = 200) -> web.Response:
+    """``payload`` as JSON; a Decimal is a bare number written exactly (``250.00``)."""
+    # json.dumps writes a Decimal only through float or str: mark it as a string, then unquote
+    text = re.sub(r'"\\u0000([^"]*)"', r"\1", json.dumps(payload, default=_bare_decimal))
+    return web.Response(status=status, body=text.encode(), content_type="application/json")
+
+
 # what RFC 3986 allows raw in a query: unreserved, sub-delims, ":@/?" and percent escapes
-_QUERY_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_STRICT_QUERY = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
 
 
 def parse_query_strictly(raw: str) -> list[tuple[str, str]]:
     """The pairs of a raw query string, read as a server that only percent-decodes reads it.
 
     A ``+`` stays a ``+`` (it is not a space outside HTML forms); a character RFC 3986 does
-    not allow raw, a broken escape or bytes that are not UTF-8 raise ValueError. Written
-    here on purpose, not taken from the client: the fake is an independent reading.
+    not allow raw, a broken escape or bytes that are not UTF-8 raise ValueError.
     """
-    if not _QUERY_CHARS.fullmatch(raw):
-        raise ValueError("the query has characters that must be percent-encoded")
-    pairs = []
-    for part in raw.split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        for text in (name, value):
-            if _BAD_ESCAPE.search(text):
-                raise ValueError("the query has a broken percent escape")
-        pairs.append((unquote(name, errors="strict"), unquote(value, errors="strict")))
-    return pairs
+    if not _STRICT_QUERY.fullmatch(raw):
+        raise ValueError("the query is not valid percent-encoding")
+    return parse_qsl(raw.replace("+", "%2B"), keep_blank_values=True, errors="strict")
 
 
 class FakeServer:
@@ -104,6 +116,8 @@ class FakeServer:
     vendor's evidence: percent-decoding only, so a ``+`` is a plus sign, never a space, and a
     query that is not valid RFC 3986 percent-encoding is answered with 400.
     """
+
+    base_path = ""
 
     def __init__(self, *, strict: bool = False) -> None:
         self.strict = strict
@@ -117,10 +131,11 @@ class FakeServer:
         raise NotImplementedError
 
     @property
-    def origin(self) -> str:
+    def url(self) -> str:
+        """The base URL, ``http://127.0.0.1:<port>`` and the API's path."""
         if not self.port:
             raise RuntimeError("the fake server is not running")
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.port}{self.base_path}"
 
     def add_fault(self, **kwargs: Any) -> Fault:
         """Queue a Fault (see its fields); returns it so a test can check ``times`` left."""
@@ -155,7 +170,7 @@ class FakeServer:
             )
         )
         if bad_query is not None:
-            return web.json_response({"Message": f"Bad query string: {bad_query}"}, status=400)
+            return json_answer({"Message": f"Bad query string: {bad_query}"}, status=400)
         fault = next((f for f in self.faults if f.matches(request)), None)
         if fault is not None and fault.skip > 0:
             fault.skip -= 1
@@ -167,29 +182,26 @@ class FakeServer:
             fault.reached.set()
         if fault.after_handling:
             await handler(request)
-        if fault.delay:
-            await asyncio.sleep(fault.delay)
-        if fault.raw is not None:
-            assert request.transport is not None
-            request.transport.write(fault.raw)
-            request.transport.close()
-            raise asyncio.CancelledError
+        await asyncio.sleep(fault.delay)
         if fault.body_size is not None:
             return await self._stream(request, fault)
         if fault.hang:
             fault.reached.set()
             await self._stopping.wait()
-            fault = attrs.evolve(fault, status=None)
-        if fault.echo:
-            echoed = (await request.read()) + b" ? " + request.rel_url.raw_query_string.encode()
+        elif fault.echo:
+            echoed = (await request.read()) + b" ? " + raw_query.encode()
             body = b"<html><body><pre>You sent: " + echoed + b"</pre></body></html>"
             return web.Response(status=fault.status or 400, body=body, content_type="text/html")
-        if fault.status is None:
-            if request.transport is not None:
-                request.transport.abort()
-            # the client is gone; answer nothing more on this connection
-            raise asyncio.CancelledError
-        return web.Response(status=fault.status, body=fault.body, headers=dict(fault.headers))
+        elif fault.status is not None and fault.raw is None:
+            return web.Response(status=fault.status, body=fault.body, headers=dict(fault.headers))
+        # no answer, or a malformed one: the client is gone, answer nothing more on this connection
+        assert request.transport is not None
+        if fault.raw is not None:
+            request.transport.write(fault.raw)
+            request.transport.close()
+        else:
+            request.transport.abort()
+        raise asyncio.CancelledError
 
     async def _stream(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         assert fault.body_size is not None
@@ -218,10 +230,8 @@ class FakeServer:
         app.middlewares.insert(0, self._record_and_misbehave)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        address = self._runner.addresses[0]
-        self.port = int(address[1])
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         self._stopping.set()  # hanging answers end (without an answer)
@@ -229,14 +239,9 @@ class FakeServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()

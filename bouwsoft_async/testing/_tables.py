@@ -203,24 +203,26 @@ TABLES: dict[str, dict[str, FieldRow]] = {
 }
 
 
+# FieldInfo's columns: the vendor's table titles and the FieldRow attributes they show
+_INFO_COLUMNS = {
+    "Field Name": "name", "Type Id": "type_id", "Type Name": "type_name", "Length": "length",
+    "Required": "required", "Writeable": "writeable", "Force Write": "force_write", "Link": "link",
+}  # fmt: skip
+
+
+def _yes_no(value: Any) -> Any:
+    return ("Yes" if value else "No") if isinstance(value, bool) else value
+
+
 def field_info_rows(table: dict[str, FieldRow], *, strict: bool) -> list[dict[str, Any]]:
     """A FieldInfo answer's rows. No vendor page shows one: the normal fake spells them as the
     pages' table titles with Yes/No, the strict one as lower-case API names with JSON booleans."""
-    rows: list[dict[str, Any]] = []
-    for column in table.values():
-        if strict:
-            rows.append({
-                "name": column.name, "typeid": column.type_id, "typename": column.type_name,
-                "length": column.length, "required": column.required,
-                "writeable": column.writeable, "forcewrite": column.force_write,
-                "link": column.link,
-            })  # fmt: skip
-        else:
-            yes_no = {True: "Yes", False: "No"}
-            rows.append({
-                "Field Name": column.name, "Type Id": column.type_id,
-                "Type Name": column.type_name, "Length": column.length,
-                "Required": yes_no[column.required], "Writeable": yes_no[column.writeable],
-                "Force Write": yes_no[column.force_write], "Link": column.link,
-            })  # fmt: skip
-    return rows
+    if strict:
+        return [
+            {a.replace("_", ""): getattr(row, a) for a in _INFO_COLUMNS.values()}
+            for row in table.values()
+        ]
+    return [
+        {title: _yes_no(getattr(row, a)) for title, a in _INFO_COLUMNS.items()}
+        for row in table.values()
+    ]
