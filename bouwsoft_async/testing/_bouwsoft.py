@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aiohttp import web
 
 from ._filters import FilterSyntaxError, Node, conjuncts, fields_of, matches, parse_filter
-from ._invoices import FIELD_NAMES, invoice_field, invoice_ids, render_invoice, varying_fields
+from ._invoices import FIELD_NAMES, invoice_dict, invoice_ids, render_invoice
 from ._server import FakeServer, Refusal, json_answer
 from ._writes import WritesMixin
 
@@ -48,15 +48,6 @@ _ID_CUTS = {
     "le": (None, bisect.bisect_right),
     "eq": (bisect.bisect_left, bisect.bisect_right),
 }
-
-
-def _matches_invoice(tree: Node, invoice_id: int) -> bool:
-    varying = varying_fields(invoice_id)
-
-    def value_of(name: str) -> Any:
-        return invoice_field(invoice_id, name, varying)
-
-    return matches(tree, value_of)
 
 
 class FakeBouwsoft(WritesMixin, FakeServer):
@@ -229,7 +220,9 @@ class FakeBouwsoft(WritesMixin, FakeServer):
             tree = ("and", conditions)
             if len(self._scans) >= 8:
                 self._scans.clear()
-            self._scans[key] = [i for i in self.invoice_ids if _matches_invoice(tree, i)]
+            self._scans[key] = [
+                i for i in self.invoice_ids if matches(tree, invoice_dict(i).__getitem__)
+            ]
         return self._scans[key]
 
     async def _list_invoices(self, request: web.Request) -> web.Response:

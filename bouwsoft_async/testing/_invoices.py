@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
+
+import orjson
 
 _encode = json.encoder.encode_basestring_ascii
 
@@ -50,64 +52,20 @@ def invoice_ids(count: int) -> list[int]:
     return ids
 
 
-class _Values:
-    """How ``_varying`` spells what it computes: as Python values."""
-
-    @staticmethod
-    def text(value: str) -> Any:
-        return value
-
-    @staticmethod
-    def number(value: int) -> Any:
-        return value
-
-    @staticmethod
-    def flag(value: bool) -> Any:
-        return value
-
-    @staticmethod
-    def money(cents: int) -> Any:
-        return cents / 100
-
-    @staticmethod
-    def day(k: int) -> Any:
-        return _DAY_TEXT[k]
-
-    rate = staticmethod(number)
+def _money(cents: int) -> str:
+    return _FLOAT_TEXT[cents / 100]
 
 
-class _Wire:
-    """How ``_varying`` spells what it computes: as the vendor's JSON text (the fake's hot loop,
-    so every spelling is a lookup or a call into C where it can be)."""
-
-    text = staticmethod(_encode)
-    number = staticmethod(int.__repr__)
-    flag = staticmethod({True: "true", False: "false"}.__getitem__)
-
-    @staticmethod
-    def money(cents: int) -> Any:
-        return _FLOAT_TEXT[cents / 100]
-
-    day = staticmethod(_DAY_JSON.__getitem__)
-
-    @staticmethod
-    def rate(value: float) -> Any:
-        return wire_value(value)
+_text = _encode
+_number = int.__repr__
+_flag = {True: "true", False: "false"}.__getitem__
+_day = _DAY_JSON.__getitem__
 
 
-def varying_fields(invoice_id: int) -> dict[str, Any]:
-    """The fields that differ between invoices, as Python values."""
-    slot, values = _varying(invoice_id, _Values)
-    fields = dict(zip(_SLOT_ORDER[slot], values, strict=True))
-    for n, keys in _SLOT_KEYS.items():
-        if n != slot:
-            fields.update(dict.fromkeys(keys, 0.0))
-    return fields
-
-
-def _varying(invoice_id: int, spell: Any) -> tuple[int, tuple[Any, ...]]:
-    """The VAT slot that holds the amounts, and the values of the fields that vary (in record
-    order, the other slots' amounts left out: they are always 0.0), spelled by ``spell``."""
+def _varying(invoice_id: int) -> tuple[int, tuple[str, ...]]:
+    """The VAT slot that holds the amounts, and the JSON text of the fields that vary (in record
+    order, the other slots' amounts left out: they are always 0.0); the fake's hot loop, so each
+    spelling is a lookup or a call into C where it can be."""
     h = (invoice_id * 2654435761) & 0xFFFFFFFF
     name, street, zipcode, city, state = _NAMES[h % len(_NAMES)]
     credit = invoice_id % 10 == 0
@@ -123,7 +81,7 @@ def _varying(invoice_id: int, spell: Any) -> tuple[int, tuple[Any, ...]]:
     # the newer vendor table's e-invoice fields: about one invoice in four went out as one
     einvoiced = h % 4 == 1
     structured = f"{invoice_id:010d}"
-    text, number, money = spell.text, spell.number, spell.money
+    text, number, money, day_text, flag = _text, _number, _money, _day, _flag
     no_text = text("")
     basis = money(basis_cents)
     ts = _TS_EPOCH + timedelta(seconds=(invoice_id * 7919 + h % 86_400) % 220_000_000)
@@ -135,11 +93,11 @@ def _varying(invoice_id: int, spell: Any) -> tuple[int, tuple[Any, ...]]:
         text("CREDIT NOTE" if credit else "INVOICE"),  # type_localized
         number(5 if credit else 4),  # type_id
         number(20120000 + invoice_id),  # nr
-        spell.day(day),  # date
-        spell.day(day + 30) if h % 11 else no_text,  # expirationdate
+        day_text(day),  # date
+        day_text(day + 30) if h % 11 else no_text,  # expirationdate
         text(_CONCERNING[(h >> 9) % len(_CONCERNING)]),
-        spell.day(day),  # chargeableevent
-        spell.flag(einvoiced),  # einvoice_sent
+        day_text(day),  # chargeableevent
+        flag(einvoiced),  # einvoice_sent
         text(f"{_DAY_TEXT[day + 1]} 10:{h % 60:02d}:{h % 59:02d}" if einvoiced else ""),
         text("Delivered" if einvoiced else ""),  # einvoice_technical_status
         text(f"peppol-{h:08x}" if einvoiced else ""),  # einvoice_transmissionid
@@ -156,7 +114,7 @@ def _varying(invoice_id: int, spell: Any) -> tuple[int, tuple[Any, ...]]:
         number(h % 900 if h % 3 == 0 else 0),  # project_id
         basis,
         text(vatcode),
-        spell.rate(vatpercent),
+        wire_value(vatpercent),
         money(vat_cents),  # vatamount
         money(incl_cents),  # amountinclvat
         basis,  # basis<slot>
@@ -165,10 +123,10 @@ def _varying(invoice_id: int, spell: Any) -> tuple[int, tuple[Any, ...]]:
         money(incl_cents),  # amountinclvat<slot>
         money(advance_cents),
         money(incl_cents - advance_cents),  # balance
-        spell.flag(approved),
-        spell.day(day + 2) if approved else no_text,  # approved_date
-        spell.flag(h % 7 != 0),  # sent
-        spell.day(day + 1) if h % 7 else no_text,  # sent_date
+        flag(approved),
+        day_text(day + 2) if approved else no_text,  # approved_date
+        flag(h % 7 != 0),  # sent
+        day_text(day + 1) if h % 7 else no_text,  # sent_date
         text(_SOURCELISTS[(h >> 11) % len(_SOURCELISTS)]),  # detail_sourcelist
         text(ts.isoformat(sep=" ")),  # ts_lastupdate
     )
@@ -192,7 +150,7 @@ _SLOT_ORDER = {
 }
 
 
-# the documented record (id 25 of the vendor's page); fields not in varying_fields stay as here
+# the documented record (id 25 of the vendor's page); fields ``_varying`` leaves out stay as here
 _BASE: dict[str, Any] = {
     "id": 25, "company_id": 1, "company_name": "Bouwsoft", "type": "FAKTUUR",
     "type_localized": "INVOICE", "type_id": 4, "nr": 20120003, "nr_add": "",
@@ -299,22 +257,13 @@ _TEMPLATES = {slot: _template(slot) for slot in _SLOT_KEYS}
 
 def render_invoice(invoice_id: int) -> str:
     """The invoice's JSON object, byte for byte as the fake serves it."""
-    slot, texts = _varying(invoice_id, _Wire)
+    slot, texts = _varying(invoice_id)
     return _TEMPLATES[slot] % texts
-
-
-def invoice_field(invoice_id: int, name: str, varying: dict[str, Any] | None = None) -> Any:
-    """One field's value (for filters), without rendering the whole record."""
-    values = varying if varying is not None else varying_fields(invoice_id)
-    if name in values:
-        return values[name]
-    return _BASE[name]
 
 
 def invoice_dict(invoice_id: int) -> dict[str, Any]:
     """The whole record as Python values."""
-    values = varying_fields(invoice_id)
-    return {name: values.get(name, _BASE[name]) for name in FIELD_NAMES}
+    return cast(dict[str, Any], orjson.loads(render_invoice(invoice_id)))
 
 
 def is_money_field(name: str) -> bool:
