@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import bisect
 import inspect
-import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
@@ -15,9 +14,10 @@ from typing import TYPE_CHECKING, Any, cast
 from aiohttp import web
 
 from ._filters import FilterSyntaxError, Node, conjuncts, fields_of, matches, parse_filter
-from ._invoices import FIELD_NAMES, invoice_dict, invoice_ids, render_invoice
+from ._invoices import invoice_dict, invoice_ids, render_invoice
 from ._server import FakeServer, Refusal, json_answer
-from ._writes import WritesMixin
+from ._tables import TABLES
+from ._writes import WritesMixin, render_record
 
 if TYPE_CHECKING:
     from .._client import BouwsoftClient
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["FakeBouwsoft"]
 
 API = "/api/v1"
+_ARRIVED = web.RequestKey("arrived", float)  # when the request came in
 _TEXT_PARTS = {
     "plain": ("text/plain", "{text}"),
     "html": (
@@ -38,7 +39,6 @@ _TEXT_PARTS = {
         "\\blue0;}}{{*\\generator Spikesoft 16.02;}}\\ql\\li0\\f0\\fs22\\cf1 {text}}}",
     ),
 }
-_ARRIVED = web.RequestKey("arrived", float)  # when the request came in
 _TEXT_WORDS = {"introduction": "Inleiding", "conclusion": "Slot"}
 # where ``id <op> N`` cuts the sorted ids: the search for the first kept and the first dropped
 _ID_CUTS = {
@@ -48,6 +48,11 @@ _ID_CUTS = {
     "le": (None, bisect.bisect_right),
     "eq": (bisect.bisect_left, bisect.bisect_right),
 }
+
+
+def _records(content_range: str, records: Iterable[str]) -> web.Response:
+    body = f'{{"Content-Range":"{content_range}","Records":[{",".join(records)}]}}'
+    return web.Response(body=body.encode(), content_type="application/json")
 
 
 class FakeBouwsoft(WritesMixin, FakeServer):
@@ -99,21 +104,15 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         self.latency_per_record = latency_per_record
         self.max_page_size = max_page_size
         self.invoice_ids = invoice_ids(sales_invoices)
-        self._valid_tokens: dict[str, datetime | None] = {}
         if access_token is not None:
             self._valid_tokens[access_token] = None
-        self.tokens_issued = 0
         self._scans: dict[tuple[Any, ...], list[int]] = {}
-        # test hooks for a server that changes or misbehaves under a walk (see ``_list_invoices``)
+        # test hooks for a server that changes or misbehaves under a walk (see the docstring)
         self.hidden_ids: set[int] = set()
         self.before_list: Callable[[Mapping[str, str]], Awaitable[None] | None] | None = None
         self.extra_records = 0
         self.total_shortfall = 0
         self._writes_init()
-
-    def expire_tokens(self) -> None:
-        """Make every token issued so far (and the fixed one) stop working, as at ValidUntil."""
-        self._valid_tokens.clear()
 
     def client(self, **kwargs: Any) -> BouwsoftClient:
         """A BouwsoftClient for this fake: the token flow unless ``access_token=`` is given."""
@@ -130,9 +129,10 @@ class FakeBouwsoft(WritesMixin, FakeServer):
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._authorize])
         app.router.add_get(f"{API}/Authorize/AccessToken", self._access_token)
-        app.router.add_get(f"{API}/SalesInvoices", self._list_invoices)
-        app.router.add_get(f"{API}/SalesInvoices/", self._list_invoices)
-        app.router.add_get(f"{API}/SalesInvoices/{{id}}", self._get_invoice)
+        records = f"{API}/{{resource:SalesInvoices|PurchaseInvoices|Payments}}"
+        app.router.add_get(records, self._list)
+        app.router.add_get(records + "/", self._list)
+        app.router.add_get(records + "/{id}", self._get)
         app.router.add_get(f"{API}/SalesInvoices/{{id}}/{{part}}", self._invoice_text)
         self.add_write_routes(app)
         return app
@@ -142,7 +142,10 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         request[_ARRIVED] = time.monotonic()
         if self.latency:
             await asyncio.sleep(self.latency)
-        if request.path != f"{API}/Authorize/AccessToken" and not self._authorized(request):
+        if request.path != f"{API}/Authorize/AccessToken" and (
+            request.headers.get("Clientnr") != str(self.client_nr)
+            or not self.token_works(request.headers.get("AccessToken", ""))
+        ):
             message = "Authorization has been denied for this request."
             return json_answer({"Message": message}, status=401)
         try:
@@ -150,50 +153,41 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         except Refusal as refusal:
             return json_answer({"Message": refusal.message}, status=refusal.status)
 
-    def _authorized(self, request: web.Request) -> bool:
-        token = request.headers.get("AccessToken", "")
-        if (
-            request.headers.get("Clientnr") != str(self.client_nr)
-            or token not in self._valid_tokens
-        ):
-            return False
-        valid_until = self._valid_tokens[token]
-        return valid_until is None or datetime.now(UTC) < valid_until
-
     async def _access_token(self, request: web.Request) -> web.Response:
         if (
             request.headers.get("Clientnr") != str(self.client_nr)
             or request.headers.get("RefreshToken") != self.refresh_token
         ):
             raise Refusal(401, "Invalid RefreshToken.")
-        token = secrets.token_urlsafe(24)
         now = datetime.now(UTC)
-        valid_until = now + timedelta(seconds=self.token_lifetime)
-        self._valid_tokens[token] = valid_until
-        self.tokens_issued += 1
+        token = self.issue_token(now + timedelta(seconds=self.token_lifetime))
+        announced = self.token_lifetime
         if self.announced_token_lifetime is not None:
-            valid_until = now + timedelta(seconds=self.announced_token_lifetime)
+            announced = self.announced_token_lifetime
         return json_answer(
             {
                 "AccessToken": token,
                 "ServerIP": "127.0.0.1",
                 "ServerName": f"127.0.0.1:{self.port}",
                 "Layout": "B",
-                "ValidUntil": valid_until.strftime("%Y-%m-%dT%H:%MZ"),
+                "ValidUntil": (now + timedelta(seconds=announced)).strftime("%Y-%m-%dT%H:%MZ"),
             }
         )
 
+    def _filter_tree(self, resource: str, filter_text: str) -> Node:
+        tree = parse_filter(filter_text, strict=self.strict)
+        unknown = fields_of(tree) - {"id"} - set(TABLES[resource])
+        if unknown:
+            raise FilterSyntaxError(f"unknown field {sorted(unknown)[0]!r}")
+        return tree
+
     def _matching_ids(self, filter_text: str | None) -> list[int]:
-        """The ids a list with this filter shows, in order, without the hidden ones."""
+        """The sales invoice ids a list with this filter shows, in order."""
         ids = self.invoice_ids
         if filter_text:
-            tree = parse_filter(filter_text, strict=self.strict)
-            unknown = fields_of(tree) - {"id"} - set(FIELD_NAMES)
-            if unknown:
-                raise FilterSyntaxError(f"unknown field {sorted(unknown)[0]!r}")
             # conditions on the id cut the sorted ids; the rest are looked up in a scan
             low, high, rest = 0, len(ids), []
-            for part in conjuncts(tree):
+            for part in conjuncts(self._filter_tree("SalesInvoices", filter_text)):
                 cuts = _ID_CUTS.get(part[2]) if part[:2] == ("cond", "id") else None
                 if cuts is None or not isinstance(part[3], Decimal) or part[3] != int(part[3]):
                     rest.append(part)
@@ -225,7 +219,18 @@ class FakeBouwsoft(WritesMixin, FakeServer):
             ]
         return self._scans[key]
 
-    async def _list_invoices(self, request: web.Request) -> web.Response:
+    def _listing(
+        self, resource: str, filter_text: str | None
+    ) -> tuple[list[int], Callable[[int], str]]:
+        """The ids a list of ``resource`` shows, in order, and how to render each one."""
+        if resource == "SalesInvoices":
+            return self._matching_ids(filter_text), render_invoice
+        records = self.payments if resource == "Payments" else self.purchase_invoices
+        tree = self._filter_tree(resource, filter_text) if filter_text else None
+        ids = [i for i in sorted(records) if tree is None or matches(tree, records[i].__getitem__)]
+        return ids, lambda i: render_record(records[i])
+
+    async def _list(self, request: web.Request) -> web.Response:
         query = request.query
         sort = query.get("sort", "id")
         if sort != "id":
@@ -240,36 +245,36 @@ class FakeBouwsoft(WritesMixin, FakeServer):
             if inspect.isawaitable(hooked):
                 await hooked
         try:
-            ids = self._matching_ids(query.get("filter"))
+            ids, render = self._listing(request.match_info["resource"], query.get("filter"))
         except ValueError as exc:  # FilterSyntaxError is one
             raise Refusal(400, f"Invalid filter: {exc}") from None
         chosen = ids[: limit + self.extra_records]
         total = max(len(chosen), len(ids) - self.total_shortfall)
         content_range = f"0-{len(chosen) - 1}/{total}" if chosen else "0-0/0"
-        records = ",".join(map(render_invoice, chosen))
-        body = f'{{"Content-Range":"{content_range}","Records":[{records}]}}'.encode()
+        answer = _records(content_range, map(render, chosen))
         if self.latency_per_record:
             # the modelled time runs from the request's arrival: building the records, and
             # waiting while this one-threaded fake builds other pages, is part of it, not added
             # to it (a real server builds concurrent pages on several cores)
             due = request[_ARRIVED] + self.latency + self.latency_per_record * len(chosen)
             await asyncio.sleep(max(0.0, due - time.monotonic()))
-        return web.Response(body=body, content_type="application/json")
+        return answer
+
+    async def _get(self, request: web.Request) -> web.Response:
+        if request.match_info["resource"] == "SalesInvoices":
+            return _records("0-0/1", [render_invoice(self._known_id(request))])
+        return _records("0-0/1", [render_record(self.find_record(request))])
 
     def _known_id(self, request: web.Request) -> int:
-        invoice_id = request.match_info["id"]
-        index = (
-            bisect.bisect_left(self.invoice_ids, int(invoice_id)) if invoice_id.isdigit() else -1
-        )
-        if index < 0 or self.invoice_ids[index : index + 1] != [int(invoice_id)]:
+        """The sales invoice id in the path; 404 for one that does not exist."""
+        try:
+            invoice_id = int(request.match_info["id"])
+        except ValueError:
+            raise Refusal(404, "No record found with that id.") from None
+        index = bisect.bisect_left(self.invoice_ids, invoice_id)
+        if self.invoice_ids[index : index + 1] != [invoice_id]:
             raise Refusal(404, "No record found with that id.")
-        return int(invoice_id)
-
-    async def _get_invoice(self, request: web.Request) -> web.Response:
-        body = (
-            '{"Content-Range":"0-0/1","Records":[' + render_invoice(self._known_id(request)) + "]}"
-        )
-        return web.Response(body=body.encode(), content_type="application/json")
+        return invoice_id
 
     async def _invoice_text(self, request: web.Request) -> web.Response:
         part, _, fmt = request.match_info["part"].partition("_")

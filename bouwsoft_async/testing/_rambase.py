@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
 from aiohttp import web
 
 from ..rambase._client import RamBaseClient
-from ._server import FakeServer, json_answer
+from ._server import FakeServer, _utc_now, json_answer
 
 __all__ = ["FakeRamBase"]
 
@@ -22,10 +22,6 @@ MIN_OBJECT_ID = 100
 # object id: (object type, name, first name)
 COUNTERPARTIES = {10234: ("CUS", "Acme Bygg AS", None), 10235: ("SUP", "Nordic Steel", "Ola")}
 NO_ACCOUNT_ASSIGNMENT = 10999
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def rambase_error(status: int, message: str, error_id: int | None = None) -> web.Response:
@@ -67,24 +63,17 @@ class FakeRamBase(FakeServer):
         clock: Callable[[], datetime] = _utc_now,
         strict: bool = False,
     ) -> None:
-        super().__init__(strict=strict)
+        super().__init__(strict=strict, clock=clock)
         self.client_id = client_id
         self.client_secret = client_secret
         self.db = db
         self.payments = set(payments)
         self.token_lifetime = token_lifetime
         self.amounts_as = amounts_as
-        self.clock = clock
         self.items: dict[int, list[dict[str, Any]]] = {}
-        self.tokens_issued = 0
         # the optional ``target`` of each token request (None when it named none)
         self.token_targets: list[str | None] = []
         self.unauthorized_answers = 0
-        self._valid_tokens: dict[str, datetime] = {}
-
-    def expire_tokens(self) -> None:
-        """Make every token issued so far stop working, as a server-side revocation would."""
-        self._valid_tokens.clear()
 
     def client(self, **kwargs: Any) -> RamBaseClient:
         """A RamBaseClient for this fake with its credentials and ``db``."""
@@ -111,9 +100,7 @@ class FakeRamBase(FakeServer):
             or form.get("client_secret") != self.client_secret
         ):
             return rambase_error(401, "Invalid client credentials")
-        token = secrets.token_urlsafe(24)
-        self._valid_tokens[token] = self.clock() + timedelta(seconds=self.token_lifetime)
-        self.tokens_issued += 1
+        token = self.issue_token(self.clock() + timedelta(seconds=self.token_lifetime))
         return json_answer(
             {
                 "access_token": token,
@@ -123,15 +110,11 @@ class FakeRamBase(FakeServer):
             }
         )
 
-    def _authorized(self, request: web.Request) -> bool:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        valid_until = self._valid_tokens.get(token) if scheme == "Bearer" else None
-        return valid_until is not None and self.clock() < valid_until
-
     async def _add_item(self, request: web.Request) -> web.Response:
         if "$access_token" in request.query:
             return rambase_error(400, "Send the access token in the Authorization header")
-        if not self._authorized(request):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Bearer" or not self.token_works(token):
             self.unauthorized_answers += 1
             return rambase_error(401, "Access token is missing, invalid or expired")
         if request.query.get("$format") != "json":

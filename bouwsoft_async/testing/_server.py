@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Self
 from urllib.parse import parse_qsl
@@ -109,6 +111,10 @@ def parse_query_strictly(raw: str) -> list[tuple[str, str]]:
     return parse_qsl(raw.replace("+", "%2B"), keep_blank_values=True, errors="strict")
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class FakeServer:
     """An aiohttp.web app served on 127.0.0.1 at a random port for the life of ``async with``.
 
@@ -119,10 +125,13 @@ class FakeServer:
 
     base_path = ""
 
-    def __init__(self, *, strict: bool = False) -> None:
+    def __init__(self, *, strict: bool = False, clock: Callable[[], datetime] = _utc_now) -> None:
         self.strict = strict
+        self.clock = clock  # now, as the fake judges its tokens
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.tokens_issued = 0
+        self._valid_tokens: dict[str, datetime | None] = {}  # token: until when (None: always)
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self.port = 0
@@ -136,6 +145,22 @@ class FakeServer:
         if not self.port:
             raise RuntimeError("the fake server is not running")
         return f"http://127.0.0.1:{self.port}{self.base_path}"
+
+    def expire_tokens(self) -> None:
+        """Make every token issued so far stop working (a revocation, or their end passed)."""
+        self._valid_tokens.clear()
+
+    def issue_token(self, valid_until: datetime | None) -> str:
+        token = secrets.token_urlsafe(24)
+        self._valid_tokens[token] = valid_until
+        self.tokens_issued += 1
+        return token
+
+    def token_works(self, token: str) -> bool:
+        if token not in self._valid_tokens:
+            return False
+        valid_until = self._valid_tokens[token]
+        return valid_until is None or self.clock() < valid_until
 
     def add_fault(self, **kwargs: Any) -> Fault:
         """Queue a Fault (see its fields); returns it so a test can check ``times`` left."""

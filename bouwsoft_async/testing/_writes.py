@@ -18,12 +18,11 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from ._filters import matches, parse_filter
 from ._invoices import wire_value
 from ._server import Fault, Refusal, json_answer
 from ._tables import PAYMENTS, PAYMENTS_PUT, PURCHASE_INVOICES, TABLES, FieldRow, field_info_rows
 
-__all__ = ["WritesMixin"]
+__all__ = ["WritesMixin", "render_record"]
 
 API = "/api/v1"
 _CENT = Decimal("0.01")
@@ -96,7 +95,7 @@ def _typed(spec: FieldRow, value: Any) -> Any:
     return value
 
 
-def _render(record: dict[str, Any]) -> str:
+def render_record(record: dict[str, Any]) -> str:
     parts = []
     for name, value in record.items():
         if name.startswith("_"):
@@ -108,12 +107,8 @@ def _render(record: dict[str, Any]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def _records(content_range: str, records: list[dict[str, Any]]) -> str:
-    return f'{{"Content-Range":"{content_range}","Records":[{",".join(map(_render, records))}]}}'
-
-
 def _changes(status: int, records: list[dict[str, Any]]) -> web.Response:
-    body = '{"RecordChanges":[' + ",".join(map(_render, records)) + "]}"
+    body = '{"RecordChanges":[' + ",".join(map(render_record, records)) + "]}"
     return web.Response(status=status, body=body.encode(), content_type="application/json")
 
 
@@ -177,10 +172,6 @@ class WritesMixin:
         self._next_payment = 903
 
     def add_write_routes(self, app: web.Application) -> None:
-        records = f"{API}/{{resource:PurchaseInvoices|Payments}}"
-        for path in (records, records + "/"):
-            app.router.add_get(path, self._list)
-        app.router.add_get(records + "/{id}", self._get)
         for path in (f"{API}/PurchaseInvoices", f"{API}/PurchaseInvoices/"):
             app.router.add_post(path, self._create_purchase_invoice)
         for path in (f"{API}/Payments", f"{API}/Payments/"):
@@ -201,39 +192,13 @@ class WritesMixin:
             times=times,
         )  # fmt: skip
 
-    def _stored(self, request: web.Request) -> dict[int, dict[str, Any]]:
-        resource = request.path.split("/")[3]
-        return self.payments if resource == "Payments" else self.purchase_invoices
-
-    def _find(self, request: web.Request) -> dict[str, Any]:
+    def find_record(self, request: web.Request) -> dict[str, Any]:
+        """The stored record the path names; 404 for one that does not exist."""
+        records = self.payments if "/Payments/" in request.path else self.purchase_invoices
         try:
-            return self._stored(request)[int(request.match_info["id"])]
+            return records[int(request.match_info["id"])]
         except (KeyError, ValueError):
             raise Refusal(404, "No record found with that id.") from None
-
-    async def _list(self, request: web.Request) -> web.Response:
-        records = self._stored(request)
-        query = request.query
-        if query.get("sort", "id") != "id":
-            raise Refusal(400, "sort is only supported on id in this fake")
-        try:
-            limit = int(query.get("limit", "100"))
-            tree = (
-                parse_filter(query["filter"], strict=self.strict) if query.get("filter") else None
-            )
-            chosen = [
-                record for _, record in sorted(records.items())
-                if tree is None or matches(tree, record.__getitem__)
-            ]  # fmt: skip
-        except (ValueError, KeyError) as exc:  # FilterSyntaxError is a ValueError
-            raise Refusal(400, f"Invalid filter: {exc}") from None
-        page = chosen[:limit]
-        content_range = f"0-{len(page) - 1}/{len(chosen)}" if page else "0-0/0"
-        return web.Response(body=_records(content_range, page), content_type="application/json")
-
-    async def _get(self, request: web.Request) -> web.Response:
-        body = _records("0-0/1", [self._find(request)])
-        return web.Response(body=body, content_type="application/json")
 
     async def _create_purchase_invoice(self, request: web.Request) -> web.Response:
         values = _read_columns(request, PURCHASE_INVOICES)
@@ -262,7 +227,7 @@ class WritesMixin:
         return _changes(201, [record])
 
     async def _update_purchase_invoice(self, request: web.Request) -> web.Response:
-        record = self._find(request)
+        record = self.find_record(request)
         values = _read_columns(request, PURCHASE_INVOICES)
         before = dict(record)
         record.update(values)
@@ -274,14 +239,14 @@ class WritesMixin:
         return _changes(200, [changed])
 
     async def _delete_purchase_invoice(self, request: web.Request) -> web.Response:
-        invoice_id = self._find(request)["id"]
+        invoice_id = self.find_record(request)["id"]
         del self.purchase_invoices[invoice_id]
         self.uploads.pop(invoice_id, None)
         # the page's text says 200, its examples 204
         return web.Response(status=204) if self.strict else json_answer({})
 
     async def _upload(self, request: web.Request) -> web.Response:
-        invoice_id = self._find(request)["id"]
+        invoice_id = self.find_record(request)["id"]
         if not request.content_type.startswith("multipart/"):
             raise Refusal(400, "expected multipart/form-data with a file")
         async for part in await request.multipart():
@@ -330,7 +295,7 @@ class WritesMixin:
         return _changes(201, [answer])
 
     async def _update_payment(self, request: web.Request) -> web.Response:
-        record = self._find(request)
+        record = self.find_record(request)
         values = _read_columns(request, PAYMENTS, PAYMENTS_PUT)
         record.update(values, ts_lastupdate=_now_stamp())
         if "paymentaccount_id" in values:
