@@ -201,8 +201,10 @@ _BASE: dict[str, Any] = {
 }  # fmt: skip
 
 FIELD_NAMES: tuple[str, ...] = tuple(_BASE)
-_MONEY_FIELDS = frozenset(
-    {"basis", "vatamount", "amountinclvat", "advance", "balance"}
+# the amounts (tpCurrency): the page shows them only as JSON numbers
+MONEY_FIELDS = frozenset(
+    {"basis", "vatamount", "amountinclvat", "advance", "balance", "cashdiscount_amount"}
+    | {"creditlimitation_amount", "distributeddiscount_amount"}
     | {key for keys in _SLOT_KEYS.values() for key in keys}
 )
 
@@ -267,4 +269,4 @@ def invoice_dict(invoice_id: int) -> dict[str, Any]:
 
 
 def is_money_field(name: str) -> bool:
-    return name in _MONEY_FIELDS
+    return name in MONEY_FIELDS

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ._invoices import FIELD_NAMES, invoice_dict
+from ._invoices import MONEY_FIELDS, invoice_dict
 
 __all__ = ["TABLES", "FieldRow", "field_info_rows"]
 
@@ -137,12 +137,6 @@ ts_lastupdate 3 tpDate 0 No No No
 """
 )
 
-_SALES_MONEY = {
-    "basis", "vatamount", "amountinclvat", "cashdiscount_amount", "creditlimitation_amount",
-    "distributeddiscount_amount", "advance", "balance",
-    *(f"{key}{n}" for n in range(1, 6)
-      for key in ("basis", "taxableamount", "vatamount", "amountinclvat")),
-}  # fmt: skip
 _SALES_DOUBLE = {
     "address_latitude", "address_longitude", "shippingaddress_latitude",
     "shippingaddress_longitude", "vatpercent", "cashdiscount_percent",
@@ -159,42 +153,19 @@ _SALES_DATE_OR_EMPTY = {
 }  # fmt: skip
 
 
-# the newer SalesInvoices table adds these after senttoaccountingsoftware_ts
-_SALES_NEWER = {
-    "einvoice_sent": "tpBool", "einvoice_sent_ts": "tpDateNullString",
-    "einvoice_technical_status": "tpString", "einvoice_transmissionid": "tpString",
-    "einvoice_lasterrors": "tpString",
-}  # fmt: skip
-
-
-def _sales_type(name: str, example: Any) -> str:
-    if name in _SALES_NEWER:
-        return _SALES_NEWER[name]
-    if name in _SALES_MONEY:
-        return "tpCurrency"
-    if name in _SALES_DOUBLE:
-        return "tpDouble"
-    if name in _SALES_DATE:
-        return "tpDate"
-    if name in _SALES_DATE_OR_EMPTY:
-        return "tpDateNullString"
-    if isinstance(example, bool):
-        return "tpBool"
-    if isinstance(example, int):
-        return "tpLong"
-    return "tpString"
-
-
-def _sales_invoices() -> dict[str, FieldRow]:
-    example = invoice_dict(24)
-    names = [name for name in FIELD_NAMES if name != "id"]
-    names += [name for name in _SALES_NEWER if name not in names]
-    return {
-        name: FieldRow(name=name, type_name=_sales_type(name, example.get(name))) for name in names
-    }
-
-
-SALES_INVOICES = _sales_invoices()
+# the page shows JSON types only: these are the fake's reading, the rest follow the JSON type
+_SALES_TYPES = {
+    **dict.fromkeys(MONEY_FIELDS, "tpCurrency"),
+    **dict.fromkeys(_SALES_DOUBLE, "tpDouble"),
+    **dict.fromkeys(_SALES_DATE, "tpDate"),
+    **dict.fromkeys(_SALES_DATE_OR_EMPTY, "tpDateNullString"),
+}
+_JSON_TYPES = {bool: "tpBool", int: "tpLong", str: "tpString"}
+SALES_INVOICES = {
+    name: FieldRow(name=name, type_name=_SALES_TYPES.get(name) or _JSON_TYPES[type(value)])
+    for name, value in invoice_dict(24).items()
+    if name != "id"
+}
 
 TABLES: dict[str, dict[str, FieldRow]] = {
     "Payments": PAYMENTS,
