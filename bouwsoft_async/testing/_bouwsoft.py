@@ -56,25 +56,16 @@ def _records(content_range: str, records: Iterable[str]) -> web.Response:
 
 
 class FakeBouwsoft(WritesMixin, FakeServer):
-    """A fake Bouwsoft on 127.0.0.1 for tests and demos: ``async with FakeBouwsoft() as fake``.
+    """A fake Bouwsoft on 127.0.0.1 for tests and demos; the README lists what it serves.
 
-    It serves the token endpoint and ``GET /SalesInvoices`` (list with ``limit``, ``sort=id``,
-    ``filter`` and Content-Range in the body; one by id; the six text sub-resources) with
-    ``sales_invoices`` deterministic invoices computed from their id. It answers 401 for a wrong
-    Clientnr or a wrong or expired token, 404 for an unknown id and 400 for a filter it can't
-    parse. ``latency`` and ``latency_per_record`` model the server's time per request and per
-    record returned. ``add_fault()`` injects misbehaviour; ``requests`` logs what came in.
-    ``announced_token_lifetime`` makes ValidUntil say another lifetime than the real
-    ``token_lifetime`` (a server whose clock differs from the client's; negative: in the past).
-    ``strict=True`` behaves like the most conservative server the evidence allows (queries are
-    only percent-decoded: a ``+`` is a plus sign; filters: only ``eq ne gt`` with ``and``/``or``
-    and parentheses, ``ge lt le`` are a 400).
-
-    Hooks for a server that changes or misbehaves under a walk: ``hidden_ids`` leave every list
-    (paid, credited, deleted); ``before_list(query)`` (a function or a coroutine function) runs
-    as each list request arrives, before it is answered; ``extra_records`` sends that many
-    records more than ``limit`` asked for; ``total_shortfall`` makes Content-Range's total that
-    much too small.
+    ``latency`` and ``latency_per_record`` model the server's time per request and per record
+    returned. ``announced_token_lifetime`` makes ValidUntil say another lifetime than the real
+    ``token_lifetime`` (a skewed clock; negative: in the past). ``strict=True`` is the most
+    conservative server the evidence allows (filters: only ``eq ne gt``, ``and``/``or``, and
+    parentheses). Hooks for a server that changes or misbehaves under a walk: ``hidden_ids``
+    leave every list; ``before_list(query)`` (a function or a coroutine function) runs as each
+    list request arrives; ``extra_records`` sends that many records more than ``limit`` asked
+    for; ``total_shortfall`` makes Content-Range's total that much too small.
     """
 
     base_path = API

@@ -114,7 +114,7 @@ def _varying(invoice_id: int) -> tuple[int, tuple[str, ...]]:
         number(h % 900 if h % 3 == 0 else 0),  # project_id
         basis,
         text(vatcode),
-        wire_value(vatpercent),
+        _RATE_TEXT[vatpercent],
         money(vat_cents),  # vatamount
         money(incl_cents),  # amountinclvat
         basis,  # basis<slot>
@@ -214,18 +214,8 @@ def _float_wire(value: float) -> str:
 
 
 def wire_value(value: Any) -> str:
-    """One JSON value as the vendor prints it."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        return _float_wire(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return str(_encode(value))
-    return json.dumps(value)
+    """One JSON value as the vendor prints it: a float with 15 decimals (a whole one: 1)."""
+    return _float_wire(value) if isinstance(value, float) else json.dumps(value)
 
 
 def _template(slot: int) -> str:
@@ -254,6 +244,7 @@ class _FloatText(dict[float, str]):
 
 
 _FLOAT_TEXT = _FloatText()
+_RATE_TEXT = {percent: wire_value(percent) for _, percent, _ in _VAT}
 _TEMPLATES = {slot: _template(slot) for slot in _SLOT_KEYS}
 
 

@@ -116,11 +116,10 @@ def _utc_now() -> datetime:
 
 
 class FakeServer:
-    """An aiohttp.web app served on 127.0.0.1 at a random port for the life of ``async with``.
+    """An aiohttp.web app on 127.0.0.1 at a random port for the life of ``async with``.
 
-    ``strict=True`` reads query strings as the most conservative server consistent with the
-    vendor's evidence: percent-decoding only, so a ``+`` is a plus sign, never a space, and a
-    query that is not valid RFC 3986 percent-encoding is answered with 400.
+    ``strict=True`` only percent-decodes queries (a ``+`` is a plus sign, never a space) and
+    answers 400 to one that is not valid RFC 3986 percent-encoding.
     """
 
     base_path = ""
