@@ -121,8 +121,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
         app = web.Application(middlewares=[self._authorize])
         app.router.add_get(f"{API}/Authorize/AccessToken", self._access_token)
         records = f"{API}/{{resource:SalesInvoices|PurchaseInvoices|Payments}}"
-        app.router.add_get(records, self._list)
-        app.router.add_get(records + "/", self._list)
+        app.router.add_get(records + "{slash:/?}", self._list)
         app.router.add_get(records + "/{id}", self._get)
         app.router.add_get(f"{API}/SalesInvoices/{{id}}/{{part}}", self._invoice_text)
         self.add_write_routes(app)

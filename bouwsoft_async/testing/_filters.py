@@ -18,13 +18,9 @@ from typing import Any
 
 __all__ = ["FilterSyntaxError", "Node", "conjuncts", "fields_of", "matches", "parse_filter"]
 
+# the comparisons: operator.eq for "eq" and so on
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "lt": operator.lt,
-    "le": operator.le,
+    name: getattr(operator, name) for name in ("eq", "ne", "gt", "ge", "lt", "le")
 }
 STRICT_OPERATORS = frozenset({"eq", "ne", "gt"})
 

@@ -151,10 +151,8 @@ class FakeRamBase(FakeServer):
             return rambase_error(404, "Default account assignment not found", 104870)
         stored = self._stored_item(payment_id, Decimal(amount), party, request)
         self.items.setdefault(payment_id, []).append(stored)
-        return json_answer({"paymentItem": stored}, 201)
-
-    def _amount(self, value: Decimal) -> Decimal | str:
-        return str(value) if self.amounts_as == "string" else value
+        text = self.amounts_as == "string"
+        return json_answer({"paymentItem": stored}, 201, decimals_as_text=text)
 
     def _stored_item(
         self, payment_id: int, amount: Decimal, party: Mapping[str, Any], request: web.Request
@@ -165,7 +163,7 @@ class FakeRamBase(FakeServer):
         object_type = party.get("objectType") or (known[0] if known else None)
         api = f"{request.scheme}://{request.host}"
         now = self.clock().replace(microsecond=0, tzinfo=None)
-        zero = self._amount(Decimal("0.00"))
+        zero = Decimal("0.00")
         return {
             "paymentItemId": item_id,
             "status": 1,
@@ -214,8 +212,8 @@ class FakeRamBase(FakeServer):
                 "totals": {
                     "currency": "NOK",
                     "vATAmount": zero,
-                    "totalAmount": self._amount(amount),
-                    "exchangeRate": self._amount(Decimal("1.0000")),
+                    "totalAmount": amount,
+                    "exchangeRate": Decimal("1.0000"),
                 },
                 "objectLink": f"{api}/finance/accounts-transactions/{400000 + item_id}",
             },
@@ -224,13 +222,13 @@ class FakeRamBase(FakeServer):
                 "vATPostingLink": f"{api}/finance/vat-postings/{600000 + item_id}",
             },
             "totals": {
-                "generalLedgerPostingAmount": self._amount(amount),
+                "generalLedgerPostingAmount": amount,
                 "currency": "NOK",
                 "currencyAdjustmentAmount": zero,
                 "deviationAmount": zero,
-                "documentAmount": self._amount(amount),
+                "documentAmount": amount,
                 "documentQuantity": 1,
                 "paymentAdvanceAmount": zero,
-                "totalAmount": self._amount(amount),
+                "totalAmount": amount,
             },
         }

@@ -89,10 +89,11 @@ def _bare_decimal(value: Any) -> str:
     return f"\0{value}"
 
 
-def json_answer(payload: Any, status: int = 200) -> web.Response:
-    """``payload`` as JSON; a Decimal is a bare number written exactly (``250.00``)."""
+def json_answer(payload: Any, status: int = 200, *, decimals_as_text: bool = False) -> web.Response:
+    """``payload`` as JSON; a Decimal is a bare number written exactly (``250.00``), or text."""
     # json.dumps writes a Decimal only through float or str: mark it as a string, then unquote
-    text = re.sub(r'"\\u0000([^"]*)"', r"\1", json.dumps(payload, default=_bare_decimal))
+    text = json.dumps(payload, default=_bare_decimal)
+    text = re.sub(r'"\\u0000([^"]*)"', r'"\1"' if decimals_as_text else r"\1", text)
     return web.Response(status=status, body=text.encode(), content_type="application/json")
 
 

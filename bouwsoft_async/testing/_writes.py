@@ -172,10 +172,8 @@ class WritesMixin:
         self._next_payment = 903
 
     def add_write_routes(self, app: web.Application) -> None:
-        for path in (f"{API}/PurchaseInvoices", f"{API}/PurchaseInvoices/"):
-            app.router.add_post(path, self._create_purchase_invoice)
-        for path in (f"{API}/Payments", f"{API}/Payments/"):
-            app.router.add_post(path, self._create_payment)
+        app.router.add_post(f"{API}/PurchaseInvoices{{slash:/?}}", self._create_purchase_invoice)
+        app.router.add_post(f"{API}/Payments{{slash:/?}}", self._create_payment)
         app.router.add_put(f"{API}/PurchaseInvoices/{{id}}", self._update_purchase_invoice)
         app.router.add_put(f"{API}/Payments/{{id}}", self._update_payment)
         app.router.add_delete(f"{API}/PurchaseInvoices/{{id}}", self._delete_purchase_invoice)
