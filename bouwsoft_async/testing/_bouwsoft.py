@@ -9,8 +9,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+import attrs
 from aiohttp import web
 
 from ._filters import FilterSyntaxError, Node, conjuncts, fields_of, matches, parse_filter
@@ -55,6 +56,7 @@ def _records(content_range: str, records: Iterable[str]) -> web.Response:
     return web.Response(body=body.encode(), content_type="application/json")
 
 
+@attrs.define(kw_only=True, slots=False, eq=False)
 class FakeBouwsoft(WritesMixin, FakeServer):
     """A fake Bouwsoft on 127.0.0.1 for tests and demos; the README lists what it serves.
 
@@ -68,41 +70,31 @@ class FakeBouwsoft(WritesMixin, FakeServer):
     for; ``total_shortfall`` makes Content-Range's total that much too small.
     """
 
-    base_path = API
+    base_path: ClassVar[str] = API
 
-    def __init__(
-        self,
-        *,
-        sales_invoices: int = 5000,
-        client_nr: int = 115,
-        refresh_token: str = "fake-refresh-token",
-        access_token: str | None = "fake-access-token",
-        token_lifetime: float = 3600.0,
-        latency: float = 0.0,
-        latency_per_record: float = 0.0,
-        max_page_size: int | None = None,
-        strict: bool = False,
-        announced_token_lifetime: float | None = None,
-    ) -> None:
-        super().__init__(strict=strict)
-        # what ValidUntil says, when it is not the truth (a skewed clock): seconds from now
-        self.announced_token_lifetime = announced_token_lifetime
-        self.client_nr = client_nr
-        self.refresh_token = refresh_token
-        self.access_token = access_token
-        self.token_lifetime = token_lifetime
-        self.latency = latency
-        self.latency_per_record = latency_per_record
-        self.max_page_size = max_page_size
-        self.invoice_ids = invoice_ids(sales_invoices)
-        if access_token is not None:
-            self._valid_tokens[access_token] = None
+    sales_invoices: int = 5000
+    client_nr: int = 115
+    refresh_token: str = attrs.field(default="fake-refresh-token", repr=False)
+    access_token: str | None = attrs.field(default="fake-access-token", repr=False)
+    token_lifetime: float = 3600.0
+    latency: float = 0.0
+    latency_per_record: float = 0.0
+    max_page_size: int | None = None
+    # what ValidUntil says, when it is not the truth (a skewed clock): seconds from now
+    announced_token_lifetime: float | None = None
+    # test hooks for a server that changes or misbehaves under a walk (see the docstring)
+    hidden_ids: set[int] = attrs.field(init=False, factory=set)
+    before_list: Callable[[Mapping[str, str]], Awaitable[None] | None] | None = attrs.field(
+        init=False, default=None
+    )
+    extra_records: int = attrs.field(init=False, default=0)
+    total_shortfall: int = attrs.field(init=False, default=0)
+
+    def __attrs_post_init__(self) -> None:
+        self.invoice_ids = invoice_ids(self.sales_invoices)
         self._scans: dict[tuple[Any, ...], list[int]] = {}
-        # test hooks for a server that changes or misbehaves under a walk (see the docstring)
-        self.hidden_ids: set[int] = set()
-        self.before_list: Callable[[Mapping[str, str]], Awaitable[None] | None] | None = None
-        self.extra_records = 0
-        self.total_shortfall = 0
+        if self.access_token is not None:
+            self._valid_tokens[self.access_token] = None
         self._writes_init()
 
     def client(self, **kwargs: Any) -> BouwsoftClient:

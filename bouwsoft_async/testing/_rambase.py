@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+import attrs
 from aiohttp import web
 
 from ..rambase._client import RamBaseClient
-from ._server import FakeServer, _utc_now, json_answer
+from ._server import FakeServer, json_answer
 
 __all__ = ["FakeRamBase"]
 
@@ -38,6 +39,7 @@ def rambase_error(status: int, message: str, error_id: int | None = None) -> web
     return json_answer(payload, status)
 
 
+@attrs.define(kw_only=True, slots=False, eq=False)
 class FakeRamBase(FakeServer):
     """A fake RamBase on 127.0.0.1: ``async with FakeRamBase() as fake``.
 
@@ -51,29 +53,16 @@ class FakeRamBase(FakeServer):
     ``strict=True`` only percent-decodes queries (a ``+`` is a plus sign).
     """
 
-    def __init__(
-        self,
-        *,
-        client_id: str = "fake-client-id",
-        client_secret: str = "fake-client-secret",
-        db: str | None = "ACME-NO",
-        payments: Iterable[int] = (100123,),
-        token_lifetime: int = 3600,
-        amounts_as: Literal["number", "string"] = "number",
-        clock: Callable[[], datetime] = _utc_now,
-        strict: bool = False,
-    ) -> None:
-        super().__init__(strict=strict, clock=clock)
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.db = db
-        self.payments = set(payments)
-        self.token_lifetime = token_lifetime
-        self.amounts_as = amounts_as
-        self.items: dict[int, list[dict[str, Any]]] = {}
-        # the optional ``target`` of each token request (None when it named none)
-        self.token_targets: list[str | None] = []
-        self.unauthorized_answers = 0
+    client_id: str = "fake-client-id"
+    client_secret: str = attrs.field(default="fake-client-secret", repr=False)
+    db: str | None = "ACME-NO"
+    payments: set[int] = attrs.field(default=(100123,), converter=set)
+    token_lifetime: int = 3600
+    amounts_as: Literal["number", "string"] = "number"
+    items: dict[int, list[dict[str, Any]]] = attrs.field(init=False, factory=dict)
+    # the optional ``target`` of each token request (None when it named none)
+    token_targets: list[str | None] = attrs.field(init=False, factory=list)
+    unauthorized_answers: int = attrs.field(init=False, default=0)
 
     def client(self, **kwargs: Any) -> RamBaseClient:
         """A RamBaseClient for this fake with its credentials and ``db``."""

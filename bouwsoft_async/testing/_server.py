@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl
 
 import attrs
@@ -116,6 +116,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@attrs.define(kw_only=True, slots=False, eq=False)
 class FakeServer:
     """An aiohttp.web app on 127.0.0.1 at a random port for the life of ``async with``.
 
@@ -123,18 +124,18 @@ class FakeServer:
     answers 400 to one that is not valid RFC 3986 percent-encoding.
     """
 
-    base_path = ""
+    base_path: ClassVar[str] = ""
 
-    def __init__(self, *, strict: bool = False, clock: Callable[[], datetime] = _utc_now) -> None:
-        self.strict = strict
-        self.clock = clock  # now, as the fake judges its tokens
-        self.requests: list[RecordedRequest] = []
-        self.faults: list[Fault] = []
-        self.tokens_issued = 0
-        self._valid_tokens: dict[str, datetime | None] = {}  # token: until when (None: always)
-        self._runner: web.AppRunner | None = None
-        self._stopping = asyncio.Event()
-        self.port = 0
+    strict: bool = False
+    clock: Callable[[], datetime] = _utc_now  # now, as the fake judges its tokens
+    requests: list[RecordedRequest] = attrs.field(init=False, factory=list, repr=False)
+    faults: list[Fault] = attrs.field(init=False, factory=list, repr=False)
+    tokens_issued: int = attrs.field(init=False, default=0)
+    port: int = attrs.field(init=False, default=0)
+    # token: until when (None: always)
+    _valid_tokens: dict[str, datetime | None] = attrs.field(init=False, factory=dict, repr=False)
+    _runner: web.AppRunner | None = attrs.field(init=False, default=None, repr=False)
+    _stopping: asyncio.Event = attrs.field(init=False, factory=asyncio.Event, repr=False)
 
     def build_app(self) -> web.Application:
         raise NotImplementedError
