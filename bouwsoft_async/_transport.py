@@ -40,10 +40,7 @@ Body = bytes | aiohttp.FormData | aiohttp.MultipartWriter
 
 @attrs.frozen(kw_only=True)
 class Request:
-    """One HTTP request. ``data`` is a body (bytes, a form, or a multipart writer) or None.
-
-    ``url`` has no query string; ``params`` are its query parameters, in order.
-    """
+    """One HTTP request: ``url`` without a query string, ``params`` its query, in order."""
 
     method: str
     url: str
@@ -90,8 +87,7 @@ class AiohttpTransport:
     """The aiohttp transport: one connection pool, at most ``max_concurrency`` requests in flight.
 
     An injected session is used as it is and never closed here; otherwise the transport creates
-    one on first use and closes it in ``aclose()``. An answer longer than
-    ``max_response_bytes`` raises ResponseTooLargeError without being read whole.
+    one on first use and closes it in ``aclose()``.
     """
 
     def __init__(
