@@ -163,7 +163,8 @@ class ListEndpoint(Generic[R]):
         return concurrency
 
     async def count(self, *, filter: str | None = None, since: datetime | None = None) -> int:
-        """How many records match ``filter`` (and ``since``, as in ``list``): one tiny request."""
+        """How many records match ``filter`` (and ``since``, as in ``list``): one tiny request,
+        of which only the Content-Range is read."""
         source = self._source(filter, since)
         body = await source.fetch(source.params(None, 1))
         payload = decode_json(body, self._core.secrets())

@@ -69,6 +69,11 @@ def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], Conten
             f"{len(records)}",
             excerpt=str(payload.get("Content-Range")),
         )
+    if content_range.first != 0:
+        # no offset is sent, so every answer starts at the first record that matches
+        raise DecodeError(
+            f"a list answer should start at position 0, Content-Range says {content_range.first}"
+        )
     return records, content_range
 
 
@@ -90,13 +95,20 @@ class Source(Generic[T]):
     resource: str
     filter: str | None
     reader: Reader[T]
+    # the caller's filter as the start of a narrowed one ("(a or b) and "), worked out once
+    narrowing: str = attrs.field(init=False)
+
+    @narrowing.default
+    def _narrowing(self) -> str:
+        return (and_filters(self.filter, "id gt 0") or "").removesuffix("id gt 0")
 
     def params(self, after: int | None, limit: int) -> dict[str, str]:
         """The query of a page: the filter narrowed to ids after ``after``."""
-        narrowed = and_filters(self.filter, ids_after(after) if after is not None else None)
         params = {"limit": str(limit), "sort": "id"}
-        if narrowed:
-            params["filter"] = narrowed
+        if after is not None:
+            params["filter"] = self.narrowing + ids_after(after)
+        elif self.filter:
+            params["filter"] = self.filter
         return params
 
     async def fetch(self, params: Mapping[str, str]) -> bytes:
@@ -106,24 +118,11 @@ class Source(Generic[T]):
         return response.body
 
     async def probe(self, after: int | None, limit: int = 1) -> tuple[int, list[int]]:
-        """``count(id gt after)`` and the ids of the first ``limit`` records past ``after``
-        (rising, each past the one before; a server that says otherwise is cut short there)."""
-        records, content_range = list_payload(
-            await self.fetch(self.params(after, limit)), self.core.secrets()
-        )
-        if not records and content_range.total:
-            raise DecodeError(
-                f"Content-Range counts {content_range.total} records but the page is empty"
-            )
-        ids: list[int] = []
-        for record in records[:limit]:
-            record_id = record.get("id") if isinstance(record, Mapping) else None
-            if isinstance(record_id, bool) or not isinstance(record_id, int):
-                raise DecodeError("a record without an integer id", excerpt=repr(record_id)[:80])
-            if (ids[-1] if ids else after or 0) >= record_id:
-                break
-            ids.append(record_id)
-        return content_range.total, ids
+        """``count(id gt after)`` and the ids of the first ``limit`` records past ``after``."""
+        body = await self.fetch(self.params(after, limit))
+        records, content_range = list_payload(body, self.core.secrets())
+        ids = [record.get("id") if isinstance(record, Mapping) else None for record in records]
+        return content_range.total, _rising(ids[:limit], after)
 
 
 def _limit(after: int | None, upto: int | None, page_size: int) -> int:
@@ -133,9 +132,8 @@ def _limit(after: int | None, upto: int | None, page_size: int) -> int:
     return max(1, min(page_size, upto - after))
 
 
-def _ids(records: Sequence[T], id_of: Callable[[T], int], after: int | None) -> list[int]:
-    """The records' ids, checked to be integers that rise past ``after``."""
-    ids = list(map(id_of, records))
+def _rising(ids: list[Any], after: int | None) -> list[int]:
+    """``ids``, checked to be integers that rise past ``after``."""
     if not {*map(type, ids)} <= {int}:
         bad = next(record_id for record_id in ids if type(record_id) is not int)
         raise DecodeError("a record without an integer id", excerpt=repr(bad)[:80])
@@ -149,11 +147,30 @@ def _ids(records: Sequence[T], id_of: Callable[[T], int], after: int | None) -> 
     return ids
 
 
-async def _discard(ahead: tuple[dict[str, str], asyncio.Task[bytes]] | None) -> None:
+async def _discard(ahead: tuple[int | None, asyncio.Task[bytes]] | None) -> None:
     """Cancel a read-ahead that is not wanted and wait for it, whatever it ended with."""
     if ahead is not None:
         ahead[1].cancel()
         await asyncio.gather(ahead[1], return_exceptions=True)
+
+
+async def _ask_ahead(
+    source: Source[Any], body: bytes, after: int | None, upto: int | None, page_size: int
+) -> tuple[int, asyncio.Task[bytes]] | None:
+    """The request of the page after ``body``, if its raw bytes say one is needed: the id it
+    asks for records after (a guess), and the request, already on its way."""
+    peek = peek_page(body)
+    if (
+        peek is None
+        or peek.count >= peek.total  # the server says nothing lies ahead
+        or (after is not None and peek.last_id <= after)
+        or (upto is not None and peek.last_id >= upto)
+    ):
+        return None
+    params = source.params(peek.last_id, _limit(peek.last_id, upto, page_size))
+    task = asyncio.create_task(source.fetch(params))
+    await asyncio.sleep(0)  # the request goes out before the decode holds the loop
+    return peek.last_id, task
 
 
 async def walk_piece(
@@ -161,14 +178,14 @@ async def walk_piece(
     piece: IdRange,
     page_size: int,
     *,
-    head: tuple[dict[str, str], asyncio.Task[bytes]] | None = None,
-    gate: contextlib.AbstractAsyncContextManager[Any] | None = None,
+    head: tuple[int | None, asyncio.Task[bytes]] | None = None,
+    gate: asyncio.Lock | None = None,
 ) -> AsyncGenerator[tuple[Sequence[T], ContentRange], None]:
     """Every page of ``piece`` by ascending id, cut to the piece, with its Content-Range.
 
-    ``head``: the first page, already asked for (its query and its request). While a page is
-    decoded and handed over, the next one is on its way: its last id is read from the raw
-    bytes, and a wrong guess costs a cancelled request, never a skipped or repeated record.
+    ``head``: the first page, already asked for (the id it starts after, its request). While a
+    page is decoded and handed over, the next one is on its way: its last id is read from the
+    raw bytes, and a wrong guess costs a cancelled request, never a skipped or repeated record.
     ``gate`` is held from decoding a page until the walker is asked for the next one, so that
     of the walkers that share it only one holds a decoded page that waits to be handed over.
     """
@@ -176,43 +193,24 @@ async def walk_piece(
     ahead = head
     try:
         while True:
-            params = source.params(after, _limit(after, upto, page_size))
-            if ahead is not None and ahead[0] == params:
+            asked = _limit(after, upto, page_size)
+            if ahead is not None and ahead[0] == after:
                 body = await ahead[1]
             else:
                 await _discard(ahead)
-                body = await source.fetch(params)
-            asked = int(params["limit"])
-            ahead = None
-            # the next page is asked for once this one may be decoded, not before waiting for
-            # that: a walker waiting for its turn holds one page's bytes, not two
+                body = await source.fetch(source.params(after, asked))
+            # the next page is asked for at once, unless walkers wait to hand over (the caller
+            # is slower than the server): then only at this walker's turn, so that a waiting
+            # walker holds one page's bytes, not two
+            wait = gate is not None and gate.locked()
+            ahead = None if wait else await _ask_ahead(source, body, after, upto, page_size)
             async with gate or contextlib.nullcontext():
-                peek = peek_page(body)
-                if (
-                    peek is not None
-                    and peek.count < peek.total  # the server says more lie ahead
-                    and (after is None or peek.last_id > after)
-                    and (upto is None or peek.last_id < upto)
-                ):
-                    ahead_params = source.params(
-                        peek.last_id, _limit(peek.last_id, upto, page_size)
-                    )
-                    ahead = (ahead_params, asyncio.create_task(source.fetch(ahead_params)))
-                    await asyncio.sleep(0)  # the request goes out before the decode holds the loop
+                if wait:
+                    ahead = await _ask_ahead(source, body, after, upto, page_size)
                 records, content_range = source.reader.decode(body)
                 del body  # not held while the page waits to be handed over
-                if not records and content_range.total:
-                    raise DecodeError(
-                        f"Content-Range counts {content_range.total} records ahead but the "
-                        "page is empty"
-                    )
-                if content_range.first != 0:
-                    raise DecodeError(
-                        "a narrowed page should start at position 0, Content-Range says "
-                        f"{content_range.first}"
-                    )
                 records = records[:asked]  # never trusted past what was asked for
-                ids = _ids(records, source.reader.id_of, after)
+                ids = _rising(list(map(source.reader.id_of, records)), after)
                 keep = len(ids) if upto is None else bisect_right(ids, upto)
                 if keep:
                     after = ids[keep - 1]
@@ -299,23 +297,20 @@ async def _fan_in(
                 del page  # not held while the walker waits for its next turn
 
     async def produce() -> None:
-        async with asyncio.TaskGroup() as group:
-            # the first page of everything is on its way while the probes find the cuts
-            params = source.params(within.after, _limit(within.after, within.upto, page_size))
-            head = (params, group.create_task(source.fetch(params)))
-            pieces, planned = await _plan_pieces(
-                source,
-                within,
-                parts_wanted=lambda total: _plan.parts_for(total, page_size, concurrency),
-                page_size=page_size,
-            )
-            total.append(planned)
-            for index, piece in enumerate(pieces):
-                group.create_task(feed(piece, head if index == 0 else None))
-
-    async def run() -> None:
         try:
-            await produce()
+            async with asyncio.TaskGroup() as group:
+                # the first page of everything is on its way while the probes find the cuts
+                params = source.params(within.after, _limit(within.after, within.upto, page_size))
+                head = (within.after, group.create_task(source.fetch(params)))
+                pieces, planned = await _plan_pieces(
+                    source,
+                    within,
+                    parts_wanted=lambda total: _plan.parts_for(total, page_size, concurrency),
+                    page_size=page_size,
+                )
+                total.append(planned)
+                for index, piece in enumerate(pieces):
+                    group.create_task(feed(piece, head if index == 0 else None))
         except asyncio.CancelledError:
             raise
         except BaseException as error:
@@ -323,7 +318,7 @@ async def _fan_in(
         else:
             await out.put(None)
 
-    producer = asyncio.create_task(run())
+    producer = asyncio.create_task(produce())
     try:
         while (item := await out.get()) is not None:
             if isinstance(item, BaseException):
