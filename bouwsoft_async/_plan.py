@@ -82,30 +82,31 @@ class IdRange:
         )
 
 
-def parts_for(total: int, page_size: int, concurrency: int) -> int:
-    """How many pieces to walk: one per walker, never more than there are pages, and none at
-    all (one piece) when the list is too short for splitting to pay."""
+def parts_for(total: int, page_size: int | None, concurrency: int) -> int:
+    """How many pieces: one per walker, never more than there are pages (records, without a
+    page size), and one when a walk is too short for splitting to pay."""
+    if page_size is None:
+        return max(1, min(concurrency, total))
     pages = math.ceil(total / page_size)
-    if concurrency <= 1 or pages < MIN_PAGES_TO_SPLIT:
-        return 1
-    return min(concurrency, pages)
+    return 1 if pages < MIN_PAGES_TO_SPLIT else min(concurrency, pages)
 
 
 @attrs.define
 class Plan:
-    """Where to cut ``within`` into ``parts`` pieces, from what the probes measured (no I/O).
+    """Where to cut ``within`` into pieces for ``concurrency`` walkers, from what the probes
+    measured (no I/O): ask ``probes()`` for the next wave and ``measure()`` each answer until
+    there is none, then take ``pieces()``.
 
-    ``ahead`` is ``count(id gt within.after)``, ``total`` how many of them lie within,
-    ``first_id`` the lowest. ``ranks`` maps each measured id to its rank, ``records`` holds the
-    measured ids that are records. Ask ``probes()`` for the next wave, ``measure()`` each
-    answer, until there is none; then ``pieces()``.
+    ``ahead`` is ``count(id gt within.after)``, ``total`` how many of them lie within, the
+    lowest being ``first_id``. ``ranks`` maps each measured id to its rank; ``records`` holds
+    the measured ids that are records.
     """
 
     within: IdRange
     ahead: int
     total: int
     first_id: int
-    parts: int
+    concurrency: int
     page_size: int | None
     ranks: dict[int, int] = attrs.field(init=False)
     records: set[int] = attrs.field(init=False)
@@ -117,14 +118,13 @@ class Plan:
         if self.within.upto is not None:
             self.ranks[self.within.upto] = self.total
         self.records = {self.first_id}
-        if self.page_size is None:
-            wanted = [round(self.total * j / self.parts) for j in range(1, self.parts)]
-        else:
-            pages = math.ceil(self.total / self.page_size)
-            wanted = [round(pages * j / self.parts) * self.page_size for j in range(1, self.parts)]
         # the ranks the cuts aim at: ends of whole pages, as evenly spread as pages allow
         # (equal shares without a page size, for ``partitions``)
-        self.goals = sorted({goal for goal in wanted if 0 < goal < self.total})
+        parts = parts_for(self.total, self.page_size, self.concurrency)
+        step = self.page_size or 1
+        pages = math.ceil(self.total / step)
+        wanted = {round(pages * j / parts) * step for j in range(1, parts)}
+        self.goals = sorted(goal for goal in wanted if 0 < goal < self.total)
 
     def measure(self, x: int, count: int, ids: list[int]) -> None:
         """The answer to the probe at ``x``: ``count(id gt x)`` and the ids after ``x``."""
@@ -136,15 +136,15 @@ class Plan:
     def probes(self) -> list[tuple[int, int]]:
         """The next wave of probes ``(x, limit)``; none once every goal is met.
 
-        First the top: just where a dense id space would end and far above it (most id spaces
-        are nearly dense), then each time 8 times further. Then, with a page size, a goal is met
-        by a record of exactly its rank: a probe asks for a window of ids from a bit before
-        where the goal is estimated to lie, or, once a measured id lies less than a page below
-        it, for the records up to the goal itself. Without one (``partitions``) any measured id
-        within a tenth of a share is near enough, and a probe asks for one id. Estimates
-        interpolate between measured ids; every other wave bisects instead (interpolation alone
-        crawls across a huge gap).
+        First the top: where a dense id space would end and far above it, then 8 times further
+        each wave. Then, with a page size, a goal is met by a record of exactly its rank: a probe
+        asks for a window of ids from a bit before where the goal is estimated to lie, or, once
+        a measured id lies less than a page below it, for the records up to the goal. Without one
+        (``partitions``) a measured id within a tenth of a share will do. Estimates interpolate
+        between measured ids; every other wave bisects (interpolation crawls across huge gaps).
         """
+        if not self.goals:
+            return []
         points = sorted(self.ranks.items())
         if max(self.ranks.values()) < self.total:
             if len(points) <= 2:
@@ -152,7 +152,7 @@ class Plan:
             return [(self.first_id + (points[-1][0] - self.first_id + 1) * 8, 1)]
         page_size = self.page_size
         window = 1 if page_size is None else CUT_WINDOW
-        slack = self.total // (10 * self.parts) if page_size is None else 0
+        slack = self.total // (10 * len(self.goals) + 10) if page_size is None else 0
         met = sorted({rank for x, rank in points if page_size is None or x in self.records})
         wanted: dict[int, int] = {}
         for goal in self.goals:

@@ -235,11 +235,7 @@ def _first_error(error: BaseException) -> BaseException:
 
 
 async def _plan_pieces(
-    source: Source[Any],
-    within: IdRange,
-    *,
-    parts_wanted: Callable[[int], int],
-    page_size: int | None,
+    source: Source[Any], within: IdRange, *, concurrency: int, page_size: int | None
 ) -> tuple[list[IdRange], int]:
     """Cut ``within`` into pieces with count probes, and how many records it held."""
     after, upto = within.after, within.upto
@@ -249,26 +245,22 @@ async def _plan_pieces(
     probes = len(found)
     ahead, first_ids = found[0]
     total = max(0, ahead - found[1][0]) if upto is not None else ahead
-    parts = parts_wanted(total)
-    pieces = [attrs.evolve(within, count=total)]
-    if parts > 1 and first_ids and (upto is None or first_ids[0] <= upto):
-        plan = _plan.Plan(
-            within=within,
-            ahead=ahead,
-            total=total,
-            first_id=first_ids[0],
-            parts=parts,
-            page_size=page_size,
-        )
-        for _ in range(_MAX_WAVES):
-            wanted = plan.probes()
-            if not wanted:
-                break
-            probes += len(wanted)
-            answers = await asyncio.gather(*(source.probe(x, limit) for x, limit in wanted))
-            for (x, _), (count, ids) in zip(wanted, answers, strict=True):
-                plan.measure(x, count, ids)
-        pieces = plan.pieces()
+    plan = _plan.Plan(
+        within=within,
+        ahead=ahead,
+        total=total,
+        first_id=(first_ids or [1])[0],
+        concurrency=concurrency,
+        page_size=page_size,
+    )
+    for _ in range(_MAX_WAVES):
+        if not (wanted := plan.probes()):
+            break
+        probes += len(wanted)
+        answers = await asyncio.gather(*(source.probe(x, limit) for x, limit in wanted))
+        for (x, _), (count, ids) in zip(wanted, answers, strict=True):
+            plan.measure(x, count, ids)
+    pieces = plan.pieces()
     logger.debug(
         "%s: %d records in %d pieces, planned with %d probes",
         source.resource,
@@ -303,10 +295,7 @@ async def _fan_in(
                 params = source.params(within.after, _limit(within.after, within.upto, page_size))
                 head = (within.after, group.create_task(source.fetch(params)))
                 pieces, planned = await _plan_pieces(
-                    source,
-                    within,
-                    parts_wanted=lambda total: _plan.parts_for(total, page_size, concurrency),
-                    page_size=page_size,
+                    source, within, concurrency=concurrency, page_size=page_size
                 )
                 total.append(planned)
                 for index, piece in enumerate(pieces):
@@ -365,7 +354,5 @@ async def walk(
 async def partitions(source: Source[Any], *, n: int, within: IdRange) -> list[IdRange]:
     """At most ``n`` pieces of ``within`` holding about equal shares of the matching records;
     together they cover all of it, so records that appear later still fall in one of them."""
-    pieces, _ = await _plan_pieces(
-        source, within, parts_wanted=lambda total: max(1, min(n, total)), page_size=None
-    )
+    pieces, _ = await _plan_pieces(source, within, concurrency=n, page_size=None)
     return pieces

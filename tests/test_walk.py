@@ -234,15 +234,12 @@ async def test_every_walk_speaks_only_eq_ne_gt_to_a_strict_server() -> None:
 def _simulate(ids: list[int], page_size: int, concurrency: int) -> tuple[list[IdRange], int]:
     """Plan over a known id list (each probe answered here): the pieces and the probes."""
     total = len(ids)
-    parts = parts_for(total, page_size, concurrency)
-    if parts == 1:
-        return [IdRange(count=total)], 1
     plan = Plan(
         within=IdRange(),
         ahead=total,
         total=total,
         first_id=ids[0],
-        parts=parts,
+        concurrency=concurrency,
         page_size=page_size,
     )
     probes = 1
