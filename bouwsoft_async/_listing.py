@@ -7,7 +7,7 @@ import builtins
 import contextlib
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypedDict, TypeVar, Unpack
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 from . import _walk
 from ._convert import decode_json
@@ -28,12 +28,7 @@ __all__ = [
 ]
 
 
-class HasId(Protocol):
-    @property
-    def id(self) -> int: ...
-
-
-R = TypeVar("R", bound=HasId)
+R = TypeVar("R")
 
 MAX_PAGE_SIZE = 10_000
 DEFAULT_PAGE_SIZE = 500
@@ -190,16 +185,16 @@ class ListEndpoint(Generic[R]):
         since: datetime | None = None,
     ) -> AsyncGenerator[Page[Any], None]:
         """The walk of ``pages``, its pages read by ``reader`` (default: the model's)."""
-        source = self._source(filter, since, reader)
-        page_size = validate_id(page_size, "page_size", MAX_PAGE_SIZE)
-        concurrency = self._concurrency(concurrency)
         if id_range is not None and not isinstance(id_range, IdRange):
             raise ValidationError(
                 f"id_range must be an IdRange (from partitions()), not {type(id_range).__name__}",
                 field="id_range",
             )
         walk = _walk.walk(
-            source, page_size=page_size, concurrency=concurrency, within=id_range or IdRange()
+            self._source(filter, since, reader),
+            page_size=validate_id(page_size, "page_size", MAX_PAGE_SIZE),
+            concurrency=self._concurrency(concurrency),
+            within=id_range or IdRange(),
         )
         async with contextlib.aclosing(walk):
             async for page in walk:
