@@ -19,15 +19,16 @@ per field. Unknown keys go to ``extra``.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
-from itertools import repeat
-from operator import itemgetter, setitem
-from types import MappingProxyType, MemberDescriptorType
+from functools import partial
+from itertools import chain, compress, count, repeat
+from operator import is_not, setitem
+from types import MappingProxyType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
@@ -129,25 +130,19 @@ def _tidy(value: Decimal) -> Decimal:
 def exact_decimal(value: object, field: str) -> Decimal:
     """The shortest decimal that the wire value stands for; floats via their shortest repr."""
     cls = value.__class__
-    if cls is float:
-        assert isinstance(value, float)
-        if not math.isfinite(value):
-            raise DecodeError(f"field {field!r} is not a finite number", excerpt=repr(value))
-        return _tidy(Decimal(repr(value)))
     if cls is int:
-        assert isinstance(value, int)
-        return Decimal(value)
-    if cls is str or cls is Decimal:
-        try:
-            result = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise DecodeError(
-                f"field {field!r} is not a number", excerpt=repr(value)[:80]
-            ) from None
-        if not result.is_finite():
-            raise DecodeError(f"field {field!r} is not a finite number", excerpt=repr(value))
-        return _tidy(result)
-    raise DecodeError(f"field {field!r} is not a number", excerpt=repr(value)[:80])
+        return Decimal(cast(int, value))
+    if cls is not float and cls is not str and cls is not Decimal:
+        raise DecodeError(f"field {field!r} is not a number", excerpt=repr(value)[:80])
+    # -0.0 reads as 0.0, as a page that reads each distinct value once (-0.0 == 0.0) does
+    text = repr(cast(float, value) + 0.0) if cls is float else str(value).strip()
+    try:
+        result = Decimal(text)
+    except InvalidOperation:
+        raise DecodeError(f"field {field!r} is not a number", excerpt=repr(value)[:80]) from None
+    if not result.is_finite():
+        raise DecodeError(f"field {field!r} is not a finite number", excerpt=repr(value))
+    return _tidy(result) if "e" in text or "E" in text else result
 
 
 def money_from_wire(value: object, field: str = "amount") -> Decimal:
@@ -157,6 +152,12 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     shortest repr recovers the stored value, and anything finer is rounded half-even to 4
     decimals. Values past the vendor's range are read exactly all the same.
     """
+    if value.__class__ is float:
+        text = repr(value + 0.0)  # -0.0 as 0.0, as exact_decimal reads it
+        point = text.find(".")
+        # plain digits (no exponent, nan or inf) with at most 4 decimals: exact as printed
+        if point > 0 and len(text) - point <= 1 + MAX_CURRENCY_DECIMALS and "e" not in text:
+            return Decimal(text)
     result = exact_decimal(value, field)
     exponent = result.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_CURRENCY_DECIMALS:
@@ -206,8 +207,9 @@ def read_bool(value: object, field: str) -> bool:
 
 
 def read_float(value: object, field: str) -> float:
-    if isinstance(value, float | int | Decimal) and value.__class__ is not bool:
-        return float(value)
+    cls = value.__class__
+    if cls is float or cls is int or cls is Decimal:
+        return float(cast(float, value))
     raise _wrong(field, "a number", value)
 
 
@@ -262,61 +264,45 @@ def loose(value: Any) -> Any:
     return value
 
 
-# a float's repr that is not plain digits with at most 4 decimals (an exponent, nan, inf, or a
-# fifth decimal): such amounts take the value-by-value path
-_NOT_PLAIN_MONEY = re.compile(r"[^-.0-9\n]|\.\d{5}")
-_NOT_PLAIN_NUMBER = re.compile(r"[^-.0-9\n]")
+FastConvert = Callable[[type, list[Any]], list[Any] | None]
+# a fifth decimal in a float's repr: such an amount is rounded (the value-by-value path)
+_FIFTH_DECIMAL = re.compile(r"\.\d{5}")
 
 
-FastConvert = Callable[[type, list[Any], bool], list[Any] | None]
+def _numbers(*, money: bool) -> FastConvert:
+    """Distinct wire numbers of one class converted in C loops as the value-by-value reader
+    converts them, or None (then that reader runs): floats whose reprs are all plain (no
+    exponent, nan or inf; for money no fifth decimal) become ``Decimal(repr)``, ints
+    ``Decimal(int)``."""
 
-
-def _plain_numbers(not_plain: re.Pattern[str]) -> FastConvert:
-    """Distinct wire numbers of one class converted in C loops, as the value-by-value reader
-    converts them, or None (then that reader runs): floats whose reprs are all plain become
-    ``Decimal(repr)``, ints ``Decimal(int)``. ``written``: their exact text instead (a plain
-    float's repr and an int's str are already the text of their Decimal)."""
-
-    def convert(cls: type, values: list[Any], written: bool) -> list[Any] | None:
+    def convert(cls: type, values: list[Any]) -> list[Any] | None:
         if cls is int:
-            return list(map(str, values)) if written else list(map(Decimal, values))
+            return list(map(Decimal, values))
         if cls is not float:
             return None
-        texts = list(map(repr, values))
-        if not_plain.search("\n".join(texts)) is not None:
+        texts = list(map(repr, map(float.__add__, values, repeat(0.0))))  # -0.0 as 0.0
+        joined = " ".join(texts)
+        if "e" in joined or "n" in joined or (money and _FIFTH_DECIMAL.search(joined)):
             return None
-        return texts if written else list(map(Decimal, texts))
+        return list(map(Decimal, texts))
 
     return convert
 
 
-# the canonical texts of a date and a timestamp: what ``isoformat`` writes back (ASCII digits
-# only: ``\d`` would take other scripts' digits, which ``fromisoformat`` may read)
-_DATE_TEXT = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_TIMESTAMP_TEXT = _DATE_TEXT + " [0-9]{2}:[0-9]{2}:[0-9]{2}"
+def _texts(parse: Callable[[str], Any], *, optional: bool) -> FastConvert:
+    """Distinct wire texts (``""`` too, as None, if ``optional``) parsed in a C loop as the
+    value-by-value reader parses them, or None (then that reader runs and names the bad one):
+    a text ``parse`` takes has no spaces to strip."""
 
-
-def _canonical_texts(parse: Callable[[str], Any], text: str, *, optional: bool) -> FastConvert:
-    """Distinct wire texts that are all canonical (``""`` too, as None, if ``optional``),
-    parsed in a C loop; else None (then the value-by-value reader runs and names the bad one).
-    ``written``: the texts themselves, which is what ``isoformat`` writes of what they parse to."""
-    one = f"(?:{text})?" if optional else text
-    every = re.compile(f"{one}(?:\n{one})*")
-
-    def convert(cls: type, values: list[Any], written: bool) -> list[Any] | None:
-        if cls is not str or every.fullmatch("\n".join(values)) is None:
+    def convert(cls: type, values: list[Any]) -> list[Any] | None:
+        if cls is not str:
             return None
-        present = [value for value in values if value] if optional else values
         try:
-            parsed = list(map(parse, present))  # still refuses 2012-02-30
+            if optional:
+                return [parse(value) if value else None for value in values]
+            return list(map(parse, values))
         except ValueError:
             return None
-        if written:
-            return [value or None for value in values] if optional else values
-        if len(present) == len(values):
-            return parsed
-        found = iter(parsed)
-        return [next(found) if value else None for value in values]
 
     return convert
 
@@ -324,13 +310,11 @@ def _canonical_texts(parse: Callable[[str], Any], text: str, *, optional: bool) 
 @attrs.frozen
 class Scalar:
     """How a wire value becomes one Python type: ``read`` one value (strict, DecodeError);
-    ``exact`` is the wire class that needs no conversion; ``distinct`` says whether a column
-    of it is converted once per distinct value (amounts and dates repeat); ``fast`` converts
-    the distinct values of one wire class in C loops (written as text, if asked), or says None."""
+    ``exact`` is the wire class that needs no conversion; ``fast`` converts the distinct
+    values of one wire class in C loops, or says None."""
 
     read: Callable[[Any, str], Any]
     exact: type | None = None
-    distinct: bool = False
     fast: FastConvert | None = None
 
 
@@ -340,29 +324,15 @@ SCALARS: dict[Any, Scalar] = {
     int: Scalar(read_int, exact=int),
     str: Scalar(read_text, exact=str),
     bool: Scalar(read_bool, exact=bool),
-    float: Scalar(read_float, exact=float, distinct=True),
-    Money: Scalar(money_from_wire, distinct=True, fast=_plain_numbers(_NOT_PLAIN_MONEY)),
-    Rate: Scalar(rate_from_wire, distinct=True, fast=_plain_numbers(_NOT_PLAIN_NUMBER)),
-    Decimal: Scalar(exact_decimal, distinct=True, fast=_plain_numbers(_NOT_PLAIN_NUMBER)),
-    date: Scalar(
-        read_date,
-        distinct=True,
-        fast=_canonical_texts(date.fromisoformat, _DATE_TEXT, optional=False),
-    ),
-    date | None: Scalar(
-        read_optional_date,
-        distinct=True,
-        fast=_canonical_texts(date.fromisoformat, _DATE_TEXT, optional=True),
-    ),
-    datetime: Scalar(
-        read_timestamp,
-        distinct=True,
-        fast=_canonical_texts(datetime.fromisoformat, _TIMESTAMP_TEXT, optional=False),
-    ),
+    float: Scalar(read_float, exact=float),
+    Money: Scalar(money_from_wire, fast=_numbers(money=True)),
+    Rate: Scalar(rate_from_wire, fast=_numbers(money=False)),
+    Decimal: Scalar(exact_decimal, fast=_numbers(money=False)),
+    date: Scalar(read_date, fast=_texts(date.fromisoformat, optional=False)),
+    date | None: Scalar(read_optional_date, fast=_texts(date.fromisoformat, optional=True)),
+    datetime: Scalar(read_timestamp, fast=_texts(datetime.fromisoformat, optional=False)),
     datetime | None: Scalar(
-        read_optional_timestamp,
-        distinct=True,
-        fast=_canonical_texts(datetime.fromisoformat, _TIMESTAMP_TEXT, optional=True),
+        read_optional_timestamp, fast=_texts(datetime.fromisoformat, optional=True)
     ),
 }
 
@@ -380,87 +350,6 @@ def _scalar_of(tp: Any) -> Scalar | None:
         if scalar is None and len(args) == 2 and type(None) in args:
             scalar = SCALARS.get(args[0] if args[1] is type(None) else args[1])
     return scalar
-
-
-Plain = Mapping[type, Callable[[Any], Any]]
-
-
-def _convert_columns(
-    scalar: Scalar, columns: list[tuple[Any, ...]], names: list[str], plain: Plain | None
-) -> list[list[Any] | tuple[Any, ...]]:
-    """The wire values of a page's fields of one type, converted; DecodeError names the first
-    bad value. A column of one wire class is converted once per distinct value of the whole
-    group (``basis`` and ``basis1`` repeat each other's amounts); others value by value.
-
-    With ``plain`` (a row's writers by the converted value's class), the values come out
-    written: each distinct one written once."""
-    exact = scalar.exact
-    read = scalar.read
-    results: list[list[Any] | tuple[Any, ...] | None] = []
-    # per wire class (0 == 0.0 == False, but they read differently): the distinct values
-    pending: dict[type, set[Any]] = {}
-    uniform: list[type | None] = []
-    for column, name in zip(columns, names, strict=True):
-        classes = set(map(type, column))
-        cls = classes.pop() if len(classes) == 1 else None
-        if cls is not None and cls is exact:
-            results.append(column)
-            uniform.append(None)
-            continue
-        if cls is not None and scalar.distinct:
-            try:
-                pending.setdefault(cls, set()).update(column)
-            except TypeError:  # unhashable (a list): read one by one, for the error
-                pass
-            else:
-                results.append(None)
-                uniform.append(cls)
-                continue
-        one_by_one = [read(value, name) for value in column]
-        if plain is not None:
-            one_by_one = [_written(value, plain) for value in one_by_one]
-            if cls is str and _same_text(list(column), one_by_one):
-                one_by_one = column  # type: ignore[assignment]
-        results.append(one_by_one)
-        uniform.append(None)
-    tables: dict[type, dict[Any, Any]] = {}
-    for cls, values in pending.items():
-        distinct = list(values)
-        fast = scalar.fast
-        converted = fast(cls, distinct, plain is not None) if fast is not None else None
-        if converted is None:
-            try:
-                converted = [read(value, names[0]) for value in distinct]
-            except DecodeError:
-                # read again column by column, so that the error names the right field
-                for column, name, kind in zip(columns, names, uniform, strict=True):
-                    if kind is cls:
-                        for value in column:
-                            read(value, name)
-                raise
-            if plain is not None:
-                converted = [_written(value, plain) for value in converted]
-        if plain is not None and cls is str and _same_text(distinct, converted):
-            # written as it came (a date already YYYY-MM-DD): the wire column is the row's
-            tables[cls] = {}
-            continue
-        tables[cls] = dict(zip(distinct, converted, strict=True))
-    return [
-        result
-        if result is not None
-        else (list(map(table.__getitem__, column)) if (table := tables[cls]) else column)  # type: ignore[index]
-        for result, cls, column in zip(results, uniform, columns, strict=True)
-    ]
-
-
-def _same_text(wire: list[Any], written: list[Any]) -> bool:
-    """Whether each written value is the very text its wire value was."""
-    return wire == written and all(value.__class__ is str for value in written)
-
-
-def _written(value: Any, plain: Plain) -> Any:
-    write = plain.get(value.__class__)
-    return value if write is None else write(value)
 
 
 def _scalar_hook(read: Callable[[Any, str], Any]) -> Callable[[Any, Any], Any]:
@@ -483,187 +372,211 @@ def is_record(cls: Any) -> bool:
     return attrs.has(cls) and any(a.name == "extra" for a in attrs.fields(cls))
 
 
+Plain = Mapping[type, Callable[[Any], Any]]
+# a page of fewer records is read record by record: columns cost more than they save
+_SMALL_PAGE = 8
 _new = object.__new__
 
 
+def _all_text(column: Sequence[Any]) -> bool:
+    """Whether every value is a str (a parser's texts are str itself), in one C loop."""
+    try:
+        "".join(column)
+    except TypeError:
+        return False
+    return True
+
+
 class _RecordStructurer:
-    """Builds one record model from a page of wire dicts, column by column (see the module
-    docstring for why this is not cattrs' generated hook)."""
+    """Builds one record model from a page of wire dicts (see the module docstring for why
+    this is not cattrs' generated hook)."""
 
     def __init__(self, cls: type) -> None:
         attrs.resolve_types(cls)
         fields = [a for a in attrs.fields(cls) if a.name != "extra"]
+        # a record stores only its fields: no hooks of its own in __init__
+        assert not any(a.validator or a.converter for a in fields), cls
         self.cls = cls
-        self.required = tuple(a.name for a in fields if a.default is attrs.NOTHING)
-        self.optional = {
-            a.name: a.default for a in fields if a.default is not attrs.NOTHING
-        }  # left out by older servers
-        self.names = (*self.required, *self.optional)
+        self.names = tuple(a.name for a in fields)
         self.known = frozenset(self.names)
-        scalars = {}
+        self.required = frozenset(a.name for a in fields if a.default is attrs.NOTHING)
+        # the value of a field an older server leaves out
+        self.defaults = tuple(None if a.default is attrs.NOTHING else a.default for a in fields)
+        self.scalars: dict[str, Scalar] = {}
         for a in fields:
             scalar = _scalar_of(a.type)
             if scalar is None:
                 raise TypeError(f"{cls.__name__}.{a.name}: no rule for {a.type!r} in SCALARS")
-            scalars[a.name] = scalar
-        self.scalars = scalars
-        # the fields of each type, converted together
-        groups: dict[int, tuple[Scalar, list[int]]] = {}
-        for index, name in enumerate(self.names):
-            groups.setdefault(id(scalars[name]), (scalars[name], []))[1].append(index)
-        self.groups = list(groups.values())
-        self.get_required = itemgetter(*self.required) if len(self.required) > 1 else None
-        # a record stores only its fields: no hooks of its own in __init__
-        assert not any(a.validator or a.converter for a in fields), cls
-        # a slotted model (the style's) is filled column by column through its slots'
-        # descriptors, which write past the frozen ``__setattr__`` as attrs' own ``__init__``
-        # does; a model without slots through each instance's ``__dict__``
-        slots: list[Any] = [getattr(cls, name, None) for name in (*self.names, "extra")]
-        self.setters = (
-            [slot.__set__ for slot in slots]
-            if all(isinstance(slot, MemberDescriptorType) for slot in slots)
-            else None
+            self.scalars[a.name] = scalar
+        self.exacts = tuple(scalar.exact for scalar in self.scalars.values())
+        self.reads = tuple(scalar.read for scalar in self.scalars.values())
+        # records are built as this subclass, whose fields are set as plain attributes in C
+        # loops, then given the model's class: what attrs' frozen ``__init__`` does through
+        # ``object.__setattr__``, without a bytecode per field
+        self.twin = type(
+            cls.__name__,
+            (cls,),
+            {"__slots__": (), "__setattr__": object.__setattr__, "__delattr__": object.__delattr__},
         )
 
-    def _wire_columns(self, records: list[Any]) -> list[tuple[Any, ...]]:
-        """Every field's wire values, in ``names`` order (an absent optional field: its
-        default)."""
-        cls_name = self.cls.__name__
-        for record in records:
-            if record.__class__ is not dict:
-                raise DecodeError(
-                    f"a {cls_name} should be a JSON object", excerpt=repr(record)[:80]
-                )
-        if records:
-            # a server sends every record of a page with the same keys in the same order (and
-            # orjson gives equal keys as one object): then each record's values are its row
-            layout = tuple(records[0])
-            if all(map(layout.__eq__, map(tuple, records))):
-                return self._columns_of_layout(layout, records)
-        try:
-            if self.get_required is not None:
-                rows = list(map(self.get_required, records))
-            else:
-                rows = [(record[self.required[0]],) for record in records]
-        except KeyError as exc:
+    def _check(self, record: Any) -> None:
+        if record.__class__ is not dict:
             raise DecodeError(
-                f"a {cls_name} is missing field {exc.args[0]!r}",
-                excerpt=repr(sorted(records[0]))[:80],
-            ) from None
-        columns = list(zip(*rows, strict=True))
-        for name, default in self.optional.items():
-            columns.append(tuple([record.get(name, default) for record in records]))
-        return columns
+                f"a {self.cls.__name__} should be a JSON object", excerpt=repr(record)[:80]
+            )
 
-    def _columns_of_layout(
-        self, layout: tuple[str, ...], records: list[Any]
-    ) -> list[tuple[Any, ...]]:
-        """``_wire_columns`` of records whose keys are all ``layout``, in that order."""
-        where = {key: index for index, key in enumerate(layout)}
-        missing = [name for name in self.required if name not in where]
-        if missing:
+    def _require(self, keys: AbstractSet[str]) -> None:
+        if not keys >= self.required:
+            missing = [name for name in self.names if name in self.required - keys]
             raise DecodeError(
                 f"a {self.cls.__name__} is missing field {missing[0]!r}",
-                excerpt=repr(sorted(layout))[:80],
+                excerpt=repr(sorted(keys))[:80],
             )
-        by_key = list(zip(*map(dict.values, records), strict=True))
-        columns = [by_key[where[name]] for name in self.required]
-        for name, default in self.optional.items():
-            index = where.get(name)
-            columns.append(by_key[index] if index is not None else (default,) * len(records))
-        return columns
 
-    def columns(
-        self, records: list[Any], plain: Plain | None = None
-    ) -> list[list[Any] | tuple[Any, ...]]:
-        """The converted values of every field, one column per field in ``names`` order
-        (written by ``plain``, if given)."""
-        return self._converted(self._wire_columns(records), plain) if records else []
+    def _record(self, record: Any) -> list[Any]:
+        """A record's fields read one by one, in ``names`` order."""
+        self._check(record)
+        self._require(record.keys())
+        values = list(map(record.get, self.names, self.defaults))
+        # the values that are not of the class they read as: read (in a C loop, the others)
+        for index in compress(count(), map(is_not, map(type, values), self.exacts)):
+            values[index] = self.reads[index](values[index], self.names[index])
+        return values
 
-    def _converted(
-        self, wire: list[tuple[Any, ...]], plain: Plain | None
-    ) -> list[list[Any] | tuple[Any, ...]]:
-        """``wire`` converted; a column that needs no conversion is returned as it is."""
-        converted: list[list[Any] | tuple[Any, ...]] = [()] * len(wire)
-        for scalar, indexes in self.groups:
-            done = _convert_columns(
-                scalar, [wire[i] for i in indexes], [self.names[i] for i in indexes], plain
-            )
-            for i, column in zip(indexes, done, strict=True):
-                converted[i] = column
-        return converted
-
-    def rows(self, records: list[Any], plain: Plain) -> list[dict[str, Any]]:
-        """``records`` (fresh from the parser) made rows in place: each value that reads or
-        writes differently from the wire is replaced, absent optional fields are added."""
-        if not records:
-            return records
-        wire = self._wire_columns(records)
-        converted = self._converted(wire, plain)
-        optional = self.optional
-        for name, before, after in zip(self.names, wire, converted, strict=True):
-            if after is not before or name in optional:
-                # record[name] = value for each record, in a C loop
-                deque(map(setitem, records, repeat(name), after), maxlen=0)
-        for record, extra in zip(records, self.extras(records), strict=True):
-            if extra:
-                for key, value in extra.items():
-                    record[key] = _plain_value(value, plain)
-        return records
-
-    def extras(self, records: list[Any]) -> list[Mapping[str, Any]]:
-        """Each record's unknown fields (floats as exact Decimals)."""
-        known = self.known
-        if self.optional:
-            base = len(self.required)
-            optional = tuple(self.optional)
-            # every required field is there (``columns`` checked): count the optional ones
-            counts = [
-                len(record) - base - sum(map(record.__contains__, optional)) for record in records
-            ]
+    def _columns(
+        self, records: list[Any], write: Callable[[Any], Any] | None
+    ) -> tuple[dict[str, tuple[Any, ...]], list[Sequence[Any]], bool]:
+        """A page's fields read column by column, in ``names`` order (written by ``write``,
+        if given): the wire columns by key; the read columns, where a column of values that
+        read as they are is the wire column itself and the others are converted once per
+        distinct value; whether any record may have unknown fields."""
+        for record in records:
+            self._check(record)
+        # a server sends every record of a page with the same keys in the same order (and
+        # orjson gives equal keys as one object): then each record's values are its row
+        layout = tuple(records[0])
+        uniform = all(map(layout.__eq__, map(tuple, records)))
+        if uniform:
+            self._require(set(layout))
         else:
-            size = len(known)
-            counts = [len(record) - size for record in records]
-        return [
-            MappingProxyType({k: loose(v) for k, v in record.items() if k not in known})
-            if count
-            else NO_EXTRA
-            for record, count in zip(records, counts, strict=True)
-        ]
+            for record in records:
+                self._require(record.keys())
+            names, defaults = self.names, self.defaults
+            records = [
+                dict(zip(names, map(record.get, names, defaults), strict=True))
+                for record in records
+            ]
+            layout = names
+        wire = dict(zip(layout, zip(*map(dict.values, records), strict=True), strict=True))
+        columns: list[Sequence[Any]] = []
+        # the fields to convert, per scalar and wire class (None: several classes)
+        pending: dict[tuple[Scalar, type | None], list[int]] = {}
+        for index, (name, default) in enumerate(zip(self.names, self.defaults, strict=True)):
+            column = wire.get(name)
+            if column is None:  # left out by an older server
+                column = (default,) * len(records)
+            columns.append(column)
+            scalar = self.scalars[name]
+            if scalar.exact is str and _all_text(column):
+                continue
+            kinds = set(map(type, column))
+            if kinds == {scalar.exact}:
+                continue
+            if Decimal in kinds:  # equal Decimals may differ in digits: read one by one
+                columns[index] = [scalar.read(value, name) for value in column]
+                continue
+            cls = kinds.pop() if len(kinds) == 1 else None
+            pending.setdefault((scalar, cls), []).append(index)
+        for (scalar, cls), indexes in pending.items():
+            group = [columns[i] for i in indexes]
+            # 0 == 0.0 == False, but they read differently: mixed classes keyed apart
+            keyed = (
+                group
+                if cls is not None
+                else [list(zip(c, map(type, c), strict=True)) for c in group]
+            )
+            fields = [self.names[i] for i in indexes]
+            try:
+                distinct = list(set(chain.from_iterable(keyed)))  # TypeError: unhashable
+                converted = scalar.fast(cls, distinct) if scalar.fast and cls else None
+                if converted is None:
+                    values = distinct if cls is not None else [value for value, _ in distinct]
+                    converted = [scalar.read(value, fields[0]) for value in values]
+            except (TypeError, DecodeError):
+                # read again field by field, so that the error names the right one
+                for name, column in zip(fields, group, strict=True):
+                    for value in column:
+                        scalar.read(value, name)
+                raise
+            if write is not None:
+                converted = list(map(write, converted))
+            table = dict(zip(distinct, converted, strict=True))
+            for i, column in zip(indexes, keyed, strict=True):
+                columns[i] = list(map(table.__getitem__, column))
+        unknown = not uniform or not self.known.issuperset(layout)
+        return wire if uniform else {}, columns, unknown
+
+    def _extra(self, record: dict[str, Any]) -> Mapping[str, Any]:
+        """A record's unknown fields (floats as exact Decimals)."""
+        known = self.known
+        if known.issuperset(record):
+            return NO_EXTRA
+        return MappingProxyType({k: loose(v) for k, v in record.items() if k not in known})
 
     def many(self, records: list[Any]) -> list[Any]:
-        if not records:
-            return []
-        columns = self.columns(records)
-        extras = self.extras(records)
-        cls = self.cls
-        if self.setters is not None:
-            built: list[Any] = list(map(_new, repeat(cls, len(records))))
-            for set_field, column in zip(self.setters, (*columns, extras), strict=True):
-                # instance.<field> = value for each instance, in a C loop
-                deque(map(set_field, built, column), maxlen=0)
-            return built
-        names = (*self.names, "extra")
-        built = []
-        for row, extra in zip(zip(*columns, strict=True), extras, strict=True):
-            instance: Any = _new(cls)
-            # what attrs' __init__ of a frozen class without slots does, in one call
-            instance.__dict__.update(zip(names, (*row, extra), strict=True))
-            built.append(instance)
+        built: list[Any] = list(map(_new, repeat(self.twin, len(records))))
+        if len(records) < _SMALL_PAGE:
+            for instance, record in zip(built, records, strict=True):
+                # instance.<name> = value for each field, in a C loop
+                deque(map(setattr, repeat(instance), self.names, self._record(record)), maxlen=0)
+            extras: Iterable[Mapping[str, Any]] = map(self._extra, records)
+        else:
+            _, columns, unknown = self._columns(records, None)
+            for name, column in zip(self.names, columns, strict=True):
+                # instance.<name> = value for each instance, in a C loop
+                deque(map(setattr, built, repeat(name), column), maxlen=0)
+            extras = map(self._extra, records) if unknown else repeat(NO_EXTRA)
+        deque(map(setattr, built, repeat("extra"), extras), maxlen=0)
+        deque(map(setattr, built, repeat("__class__"), repeat(self.cls)), maxlen=0)
         return built
+
+    def rows(self, records: list[Any], plain: Plain) -> list[dict[str, Any]]:
+        """``records`` (fresh from the parser) made rows in place: each value that reads
+        differently from the wire is replaced by what it reads as written by ``plain``,
+        absent optional fields are added."""
+        if not records:
+            return records
+        wire, columns, unknown = self._columns(records, partial(_plain_value, plain=plain))
+        for name, column in zip(self.names, columns, strict=True):
+            if column is not wire.get(name):
+                # record[name] = value for each record, in a C loop
+                deque(map(setitem, records, repeat(name), column), maxlen=0)
+        if unknown:
+            for record in records:
+                extra = self._extra(record)
+                record.update({key: _plain_value(value, plain) for key, value in extra.items()})
+        return records
 
     def one(self, record: Any, _: Any = None) -> Any:
         return self.many([record])[0]
 
 
-converter.register_structure_hook_factory(is_record, lambda cls: _RecordStructurer(cls).one)
+_STRUCTURERS: dict[type, _RecordStructurer] = {}
+
+
+def _record_hook(cls: type) -> Callable[[Any, Any], Any]:
+    structurer = _STRUCTURERS[cls] = _RecordStructurer(cls)
+    return structurer.one
+
+
+converter.register_structure_hook_factory(is_record, _record_hook)
 
 
 def _structurer(cls: type) -> _RecordStructurer:
-    """The structurer of a record model, from the converter's own cache of hooks."""
-    structurer = converter.get_structure_hook(cls).__self__  # type: ignore[attr-defined]
-    assert isinstance(structurer, _RecordStructurer)
-    return structurer
+    """The structurer of a record model, without the converter's dispatch on every page."""
+    if cls not in _STRUCTURERS:
+        converter.get_structure_hook(cls)
+    return _STRUCTURERS[cls]
 
 
 # -- entry points ----------------------------------------------------------------------------
@@ -690,7 +603,7 @@ def structure(data: Any, cls: type[T], secrets: Iterable[str] = ()) -> T:
 
 def structure_many(items: list[Any], cls: type[T]) -> list[T]:
     """Build a list of ``cls`` (a page's records) in one pass per field."""
-    if not is_record(cls):
+    if cls not in _STRUCTURERS and not is_record(cls):
         return [structure(item, cls) for item in items]
     try:
         return _structurer(cls).many(items)
