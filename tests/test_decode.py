@@ -811,6 +811,67 @@ def test_a_page_reads_each_value_as_its_field_reader_does() -> None:
                         assert got.as_tuple().exponent == alone.as_tuple().exponent
 
 
+def _fields_of(invoice: SalesInvoice) -> list[tuple[type, str]]:
+    # each value's class and repr: Decimal("100.05") and Decimal("100.050") differ here
+    return [(type(v), repr(v)) for v in (*attrs.astuple(invoice, recurse=False), invoice.extra)]
+
+
+_BAD_VALUES: list[dict[str, Any]] = [
+    {"id": "x"},
+    {"id": True},
+    {"id": 24.5},
+    {"company_name": True},
+    {"company_name": [5]},
+    {"approved": 1},
+    {"approved": "true"},
+    {"address_latitude": "51.19"},
+    {"balance": "lots"},
+    {"balance": None},
+    {"balance": float("nan")},
+    {"vatpercent": [21]},
+    {"date": "2012/03/08"},
+    {"date": 20120308},
+    {"date": "2012-02-30"},
+    {"approved_date": "\uff12\uff10\uff11\uff12-03-08"},  # fullwidth digits
+    {"ts_lastupdate": ""},
+    {"ts_lastupdate": "2019-13-26 09:43:03"},
+    {"einvoice_sent_ts": 5},
+]
+
+
+def test_a_page_of_one_reads_as_a_page_of_many() -> None:
+    # a small page is read record by record, a larger one column by column: the same records
+    # give the same models and the same errors either way (issue 10, request overhead)
+    edges = [*_EDGES, {"sent_date": None, "senttoaccountingsoftware_ts": None}]
+    records = _edge_records(300)
+    uniform = [json.loads(render_invoice(invoice_ids(1)[0])) | edge for edge in edges]
+    pages = [records, *([record] * 20 for record in uniform)]
+    for page in pages:
+        many = structure_many(page, SalesInvoice)
+        for record, invoice in zip(page, many, strict=True):
+            (alone,) = structure_many([record], SalesInvoice)
+            assert _fields_of(alone) == _fields_of(invoice)
+    good = records[:20]
+    for bad in _BAD_VALUES:
+        record = {**good[1], **bad}
+        with pytest.raises(DecodeError) as alone:
+            structure_many([record], SalesInvoice)
+        for page in ([*good, record], [record] * 20):
+            with pytest.raises(DecodeError) as in_page:
+                structure_many(page, SalesInvoice)
+            assert (str(in_page.value), in_page.value.excerpt) == (
+                str(alone.value),
+                alone.value.excerpt,
+            )
+    missing = {k: v for k, v in good[0].items() if k != "balance"}
+    for page in ([missing], [*good, missing], [missing] * 20):
+        with pytest.raises(DecodeError, match="missing field 'balance'"):
+            structure_many(page, SalesInvoice)
+    for page in ([5], [*good, 5]):
+        with pytest.raises(DecodeError, match="should be a JSON object"):
+            structure_many(page, SalesInvoice)
+
+
 def test_rows_raise_what_the_models_raise() -> None:
     good = _edge_records(3)
     bads: list[dict[str, Any]] = [
