@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
-from functools import partial
 from itertools import chain, compress, count, repeat
 from operator import is_not, setitem
 from types import MappingProxyType
@@ -387,6 +386,15 @@ def _all_text(column: Sequence[Any]) -> bool:
     return True
 
 
+def _written(values: list[Any], plain: Plain | None) -> list[Any]:
+    """``values`` written by ``plain`` (keyed by class; None: as they are)."""
+    if plain is None:
+        return values
+    return [
+        value if (write := plain.get(value.__class__)) is None else write(value) for value in values
+    ]
+
+
 class _RecordStructurer:
     """Builds one record model from a page of wire dicts (see the module docstring for why
     this is not cattrs' generated hook)."""
@@ -444,9 +452,9 @@ class _RecordStructurer:
         return values
 
     def _columns(
-        self, records: list[Any], write: Callable[[Any], Any] | None
+        self, records: list[Any], plain: Plain | None
     ) -> tuple[dict[str, tuple[Any, ...]], list[Sequence[Any]], bool]:
-        """A page's fields read column by column, in ``names`` order (written by ``write``,
+        """A page's fields read column by column, in ``names`` order (written by ``plain``,
         if given): the wire columns by key; the read columns, where a column of values that
         read as they are is the wire column itself and the others are converted once per
         distinct value; whether any record may have unknown fields."""
@@ -483,7 +491,7 @@ class _RecordStructurer:
             if kinds == {scalar.exact}:
                 continue
             if Decimal in kinds:  # equal Decimals may differ in digits: read one by one
-                columns[index] = [scalar.read(value, name) for value in column]
+                columns[index] = _written([scalar.read(value, name) for value in column], plain)
                 continue
             cls = kinds.pop() if len(kinds) == 1 else None
             pending.setdefault((scalar, cls), []).append(index)
@@ -508,8 +516,9 @@ class _RecordStructurer:
                     for value in column:
                         scalar.read(value, name)
                 raise
-            if write is not None:
-                converted = list(map(write, converted))
+            converted = _written(converted, plain)
+            if cls is str and converted == distinct:
+                continue  # written as they came (dates YYYY-MM-DD): the wire columns
             table = dict(zip(distinct, converted, strict=True))
             for i, column in zip(indexes, keyed, strict=True):
                 columns[i] = list(map(table.__getitem__, column))
@@ -546,7 +555,7 @@ class _RecordStructurer:
         absent optional fields are added."""
         if not records:
             return records
-        wire, columns, unknown = self._columns(records, partial(_plain_value, plain=plain))
+        wire, columns, unknown = self._columns(records, plain)
         for name, column in zip(self.names, columns, strict=True):
             if column is not wire.get(name):
                 # record[name] = value for each record, in a C loop

@@ -42,10 +42,7 @@ NullTimestamp = Annotated[datetime | None, Wire("tpDateNullString")]
 
 class _Record:
     """Base of the record models: pickles ``extra`` as a plain dict, which a read-only mapping
-    proxy can't be, so records travel between processes (and ``copy`` them) like plain data.
-
-    Record models are frozen slotted attrs classes: the converter fills a page of them field by
-    field through their slot descriptors (see ``_convert``)."""
+    proxy can't be, so records travel between processes (and ``copy`` them) like plain data."""
 
     __slots__ = ()
 
@@ -206,23 +203,10 @@ class SalesInvoice(_Record):
 
 @attrs.frozen(kw_only=True)
 class Page(Generic[T]):
-    """One page of a walk: its records, where they stand in the walk, and its Content-Range.
-
-    Where the page stands in the walk (use these for progress):
-
-    - ``walk_position``: how many records the walk handed out before this page; its records
-      are numbers ``walk_position`` to ``walk_position + len(records) - 1`` of the walk, in the
-      order the walk yields them (by ascending id only when ``concurrency=1``).
-    - ``walk_total``: how many records the walk's filter matched when the walk began, where
-      known (None otherwise, e.g. a sequential walk of a bounded ``id_range``). Records that
-      change during the walk can make the final count differ.
-
-    The page's own Content-Range, as the server sent it for the page's own request (kept for
-    code written against it): ``first`` and ``last`` are zero-based positions within what that
-    request matched, and ``total`` is how many records that request matched. During a walk each
-    request asks for the ids after the last one seen, so ``total`` is what was still ahead of
-    the page (page 2 of a 20,000 list of pages of 500 says 19,500), not the list's total. When
-    a page is cut to its piece of a parallel walk, ``last`` counts only the records kept.
+    """One page of a walk: its records, where they stand in the walk (``walk_position``,
+    ``walk_total``) and the page's own Content-Range (``first``, ``last``, ``total``); the
+    README's "Pages" says what each counts. A page cut to its piece of a parallel walk counts
+    only the records kept in ``last``.
     """
 
     records: tuple[T, ...]
