@@ -7,7 +7,7 @@ import bisect
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -141,7 +141,7 @@ class FakeBouwsoft(WritesMixin, FakeServer):
             or request.headers.get("RefreshToken") != self.refresh_token
         ):
             raise Refusal(401, "Invalid RefreshToken.")
-        now = datetime.now(UTC)
+        now = self.clock()
         token = self.issue_token(now + timedelta(seconds=self.token_lifetime))
         announced = self.token_lifetime
         if self.announced_token_lifetime is not None:

@@ -47,10 +47,10 @@ class FakeRamBase(FakeServer):
     seconds, judged by ``clock``) and adds payment items to the ``payments`` it knows. Answers
     follow the vendor page: 201 with ``{"paymentItem": {...}}``; 401 for a missing, wrong or
     expired Bearer token; 400 for a body that breaks the documented rules; 404 for an unknown
-    payment, and 404 with error 104870 "Default account assignment not found" for a
-    counterparty 10999. Amounts are written as bare JSON numbers, or as
-    strings with ``amounts_as="string"``. ``items`` holds what was added, per payment.
-    ``strict=True`` only percent-decodes queries (a ``+`` is a plus sign).
+    payment, and 404 with error 104870 "Default account assignment not found" for the
+    counterparty 10999. Amounts are written as bare JSON numbers, or as strings with
+    ``amounts_as="string"``. ``items`` holds what was added, per payment. ``strict=True`` only
+    percent-decodes queries (a ``+`` is a plus sign).
     """
 
     client_id: str = "fake-client-id"
