@@ -1,12 +1,9 @@
-"""Where to cut a list into pieces: ``IdRange``, and pure functions of measured ranks, no I/O.
+"""Where to cut a list into pieces: ``IdRange``, and a plan made of measured ranks, no I/O.
 
-A probe ``id gt x`` with ``limit=w`` tells ``count(id gt x)`` (its Content-Range total) and the
-ids of the next ``w`` records. With ``ahead`` records past the start of the walk, ``x`` has rank
-``ahead - count`` (the matching records at or below it) and the j-th id of the answer that rank
-plus j. The plan aims every cut at a rank that ends a whole page and probes until a measured id
-has exactly that rank, so each piece but the last is whole pages. The pieces are disjoint id
-ranges covering the range asked for: every record is in exactly one, whatever the counts were or
-became.
+A probe ``id gt x`` with ``limit=w`` tells ``count(id gt x)`` and the next ``w`` ids: ``x`` has
+rank ``ahead - count`` (the matching records at or below it), the j-th id that rank plus j. Each
+cut is a record whose rank ends a whole page; the pieces are disjoint and cover the range asked
+for, so every record is in exactly one whatever the counts were or became.
 """
 
 from __future__ import annotations

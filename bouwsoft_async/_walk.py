@@ -2,14 +2,9 @@
 
 The API has no offset: a walk asks for ``sort=id`` and ``limit`` and narrows the caller's filter
 with ``id gt <last id seen>`` for every next page. A parallel walk first cuts the id space into
-disjoint pieces from a few count probes (``_plan``), fixed before any page is read; then one
-walker per piece walks it like the sequential walk, and every page is cut to its piece, so a
-record is handed out by exactly one walker whatever the server does meanwhile.
-
-Concurrency has one limit: the number of walkers, each with at most one request in flight (it
-asks for its next page while the current one is decoded); the probes of a wave number at most
-one per walker. Memory: each walker holds the next page's bytes besides its own, and one at a
-time decodes its page and waits until it is handed over.
+disjoint pieces with a few count probes (``_plan``); one walker per piece walks it like the
+sequential walk, every page cut to its piece, so each record is handed out exactly once. One
+limit: the number of walkers, each with one request in flight.
 """
 
 from __future__ import annotations
