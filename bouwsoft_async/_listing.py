@@ -9,6 +9,8 @@ from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
+import attrs
+
 from . import _walk
 from ._convert import decode_json
 from ._core import Core
@@ -110,24 +112,16 @@ class WalkOptions(TypedDict, total=False):
     since: datetime | None
 
 
+@attrs.define(eq=False, repr=False)
 class ListEndpoint(Generic[R]):
     """The read side every Bouwsoft list resource shares: one by id, count, the walk (in
     parallel too), partitions for other processes."""
 
-    def __init__(
-        self,
-        core: Core,
-        resource: str,
-        model: type[R],
-        *,
-        id_name: str,
-        max_concurrency: int | None = None,
-    ) -> None:
-        self._core = core
-        self._resource = resource
-        self._model = model
-        self._id_name = id_name
-        self._max_concurrency = max_concurrency
+    _core: Core
+    _resource: str
+    _model: type[R]
+    _id_name: str = attrs.field(kw_only=True)
+    _max_concurrency: int | None = attrs.field(default=None, kw_only=True)
 
     def _source(self, filter: object, since: object, reader: Any = None) -> Any:
         return _walk.Source(
