@@ -6,14 +6,12 @@ amounts must be exact from the first character). ``SCALARS`` is the one table of
 becomes a field's Python type; it is registered on the cattrs ``converter`` once, and serves
 records, ``RecordChanges`` and RamBase's models alike.
 
-Record models (attrs classes with an ``extra`` field) are the one place where cattrs' generated
-hooks are not used: ``benchmarks/decode_cost.py`` measures them at about 4x stdlib ``json.loads``
-for a page of invoices, and the target is 1x with orjson in front. ``_RecordStructurer`` (the hook
-factory registered for them) converts a page column by column instead: a column of 500 strings
-is checked with one ``set(map(type, ...))``, a column of amounts converts each distinct value
-once, and the page's records are filled one field at a time through the slot descriptors (what
-attrs' ``__init__`` of a frozen slotted class writes with), so almost no Python bytecode runs
-per field. Unknown keys go to ``extra``.
+Record models (attrs classes with an ``extra`` field) are not built by cattrs' generated hooks,
+which ``benchmarks/decode_cost.py`` measures at about 4x stdlib ``json.loads`` for a page of
+invoices: ``_RecordStructurer`` reads a page column by column (a column of values already of the
+class they read as is kept as it is, the others are read once per distinct value) and sets the
+page's fields in C loops. A page of a few records is read record by record. Unknown keys go to
+``extra``.
 """
 
 from __future__ import annotations
@@ -57,6 +55,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 converter = cattrs.Converter()
 
@@ -453,7 +452,7 @@ class _RecordStructurer:
 
     def _columns(
         self, records: list[Any], plain: Plain | None
-    ) -> tuple[dict[str, tuple[Any, ...]], list[Sequence[Any]], bool]:
+    ) -> tuple[dict[str, tuple[Any, ...]], list[Iterable[Any]], bool]:
         """A page's fields read column by column, in ``names`` order (written by ``plain``,
         if given): the wire columns by key; the read columns, where a column of values that
         read as they are is the wire column itself and the others are converted once per
@@ -476,7 +475,7 @@ class _RecordStructurer:
             ]
             layout = names
         wire = dict(zip(layout, zip(*map(dict.values, records), strict=True), strict=True))
-        columns: list[Sequence[Any]] = []
+        columns: list[Iterable[Any]] = []
         # the fields to convert, per scalar and wire class (None: several classes)
         pending: dict[tuple[Scalar, type | None], list[int]] = {}
         for index, (name, default) in enumerate(zip(self.names, self.defaults, strict=True)):
@@ -521,7 +520,7 @@ class _RecordStructurer:
                 continue  # written as they came (dates YYYY-MM-DD): the wire columns
             table = dict(zip(distinct, converted, strict=True))
             for i, column in zip(indexes, keyed, strict=True):
-                columns[i] = list(map(table.__getitem__, column))
+                columns[i] = map(table.__getitem__, column)
         unknown = not uniform or not self.known.issuperset(layout)
         return wire if uniform else {}, columns, unknown
 
@@ -614,8 +613,13 @@ def structure_many(items: list[Any], cls: type[T]) -> list[T]:
     """Build a list of ``cls`` (a page's records) in one pass per field."""
     if cls not in _STRUCTURERS and not is_record(cls):
         return [structure(item, cls) for item in items]
+    return _on_page(cls, lambda structurer: structurer.many(items))
+
+
+def _on_page(cls: type, read: Callable[[_RecordStructurer], R]) -> R:
+    """``read`` with the structurer of ``cls``; any failure is a DecodeError."""
     try:
-        return _structurer(cls).many(items)
+        return read(_structurer(cls))
     except DecodeError:
         raise
     except Exception as exc:
@@ -647,12 +651,7 @@ def record_rows(items: list[Any], cls: type, plain: Plain) -> list[dict[str, Any
     fields stay in the order the server sent them; a model field the server left out is added
     with its default; unknown fields are written by ``plain`` too (floats as exact text).
     """
-    try:
-        return _structurer(cls).rows(items, plain)
-    except DecodeError:
-        raise
-    except Exception as exc:
-        raise DecodeError(f"the answer does not fit {cls.__name__}: {_summary(exc)}") from exc
+    return _on_page(cls, lambda structurer: structurer.rows(items, plain))
 
 
 def _plain_value(value: Any, plain: Mapping[type, Callable[[Any], Any]]) -> Any:
