@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args
 import attrs
 import orjson
 
-from ._convert import ROW_TEXT, _plain_value, record_rows
+from ._convert import ROW_TEXT, record_rows
 from ._models import SalesInvoice
 from ._output import Progress, open_output
 
@@ -26,7 +26,6 @@ __all__ = [
     "Format",
     "export_sales_invoices",
     "first_invoices",
-    "invoice_row",
     "sales_invoice_rows",
 ]
 
@@ -40,18 +39,8 @@ _KNOWN = frozenset(FIELD_NAMES)
 Rows = Sequence[dict[str, Any]]
 
 
-def invoice_row(invoice: SalesInvoice) -> dict[str, Any]:
-    """An invoice as the export writes it: its fields under their wire names, then the fields
-    the model does not know (Decimal as exact text, dates as ISO)."""
-    row = attrs.asdict(invoice, recurse=False)
-    row.update(row.pop("extra"))
-    plain: dict[str, Any] = _plain_value(row, ROW_TEXT)
-    return plain
-
-
 def sales_invoice_rows(records: list[Any]) -> list[dict[str, Any]]:
-    """A page's raw invoices (parsed JSON) as the rows ``invoice_row`` makes of their models,
-    without building the models."""
+    """A page's raw invoices (parsed JSON) as the export's rows, without building models."""
     return record_rows(records, SalesInvoice, ROW_TEXT)
 
 

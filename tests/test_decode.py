@@ -25,6 +25,8 @@ from bouwsoft_async import (
     ValidationError,
 )
 from bouwsoft_async._convert import (
+    ROW_TEXT,
+    _plain_value,
     _structurer,
     decode_json,
     money_from_wire,
@@ -36,12 +38,7 @@ from bouwsoft_async._convert import (
     try_decode_json,
     unstructure,
 )
-from bouwsoft_async._export import (
-    _LAYOUTS,
-    export_sales_invoices,
-    invoice_row,
-    sales_invoice_rows,
-)
+from bouwsoft_async._export import _LAYOUTS, export_sales_invoices, sales_invoice_rows
 from bouwsoft_async._fields import (
     PAYMENT_FIELDS,
     PURCHASE_INVOICE_FIELDS,
@@ -777,6 +774,15 @@ def _edge_records(count: int) -> list[dict[str, Any]]:
                 del record[key]
         records.append(record)
     return records
+
+
+def invoice_row(invoice: SalesInvoice) -> dict[str, Any]:
+    """The typed path: an invoice's model as a row (its fields under their wire names, then the
+    fields the model does not know; Decimal as exact text, dates as ISO)."""
+    row = attrs.asdict(invoice, recurse=False)
+    row.update(row.pop("extra"))
+    plain: dict[str, Any] = _plain_value(row, ROW_TEXT)
+    return plain
 
 
 @pytest.mark.parametrize(("count", "page_size"), [(3000, 500), (1000, 37), (120, 1)])
