@@ -262,7 +262,7 @@ def loose(value: Any) -> Any:
     return value
 
 
-FastConvert = Callable[[type, list[Any]], list[Any] | None]
+FastConvert = Callable[[type, list[Any], bool], list[Any] | None]
 # a fifth decimal in a float's repr: such an amount is rounded (the value-by-value path)
 _FIFTH_DECIMAL = re.compile(r"\.\d{5}")
 
@@ -271,18 +271,18 @@ def _numbers(*, money: bool) -> FastConvert:
     """Distinct wire numbers of one class converted in C loops as the value-by-value reader
     converts them, or None (then that reader runs): floats whose reprs are all plain (no
     exponent, nan or inf; for money no fifth decimal) become ``Decimal(repr)``, ints
-    ``Decimal(int)``."""
+    ``Decimal(int)``; ``written``: their text, which is what ``decimal_text`` writes of those."""
 
-    def convert(cls: type, values: list[Any]) -> list[Any] | None:
+    def convert(cls: type, values: list[Any], written: bool) -> list[Any] | None:
         if cls is int:
-            return list(map(Decimal, values))
+            return list(map(str if written else Decimal, values))
         if cls is not float:
             return None
         texts = list(map(repr, map(float.__add__, values, repeat(0.0))))  # -0.0 as 0.0
         joined = " ".join(texts)
         if "e" in joined or "n" in joined or (money and _FIFTH_DECIMAL.search(joined)):
             return None
-        return list(map(Decimal, texts))
+        return texts if written else list(map(Decimal, texts))
 
     return convert
 
@@ -292,7 +292,7 @@ def _texts(parse: Callable[[str], Any], *, optional: bool) -> FastConvert:
     value-by-value reader parses them, or None (then that reader runs and names the bad one):
     a text ``parse`` takes has no spaces to strip."""
 
-    def convert(cls: type, values: list[Any]) -> list[Any] | None:
+    def convert(cls: type, values: list[Any], _: bool) -> list[Any] | None:
         if cls is not str:
             return None
         try:
@@ -505,7 +505,11 @@ class _RecordStructurer:
             fields = [self.names[i] for i in indexes]
             try:
                 distinct = list(set(chain.from_iterable(keyed)))  # TypeError: unhashable
-                converted = scalar.fast(cls, distinct) if scalar.fast and cls else None
+                fast, written = (
+                    scalar.fast,
+                    plain is not None and plain.get(Decimal) is decimal_text,
+                )
+                converted = fast(cls, distinct, written) if fast and cls else None
                 if converted is None:
                     values = distinct if cls is not None else [value for value, _ in distinct]
                     converted = [scalar.read(value, fields[0]) for value in values]
