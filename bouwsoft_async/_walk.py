@@ -175,6 +175,7 @@ async def walk_piece(
     *,
     head: tuple[int | None, asyncio.Task[bytes]] | None = None,
     gate: asyncio.Lock | None = None,
+    caller_behind: Callable[[], bool] | None = None,
 ) -> AsyncGenerator[tuple[Sequence[T], ContentRange], None]:
     """Every page of ``piece`` by ascending id, cut to the piece, with its Content-Range.
 
@@ -183,6 +184,7 @@ async def walk_piece(
     raw bytes, and a wrong guess costs a cancelled request, never a skipped or repeated record.
     ``gate`` is held from decoding a page until the walker is asked for the next one, so that
     of the walkers that share it only one holds a decoded page that waits to be handed over.
+    ``caller_behind`` says whether the caller has yet to take the last page handed over.
     """
     after, upto = piece.after, piece.upto
     ahead = head
@@ -194,10 +196,11 @@ async def walk_piece(
             else:
                 await _discard(ahead)
                 body = await source.fetch(source.params(after, asked))
-            # the next page is asked for at once, unless walkers wait to hand over (the caller
-            # is slower than the server): then only at this walker's turn, so that a waiting
-            # walker holds one page's bytes, not two
-            wait = gate is not None and gate.locked()
+            # the next page is asked for at once, unless the caller is behind (slower than the
+            # server): then only at this walker's turn, so that a waiting walker holds one
+            # page's bytes, not two. Walkers that only wait for each other's decode ask at once:
+            # their requests overlap the decode instead of queueing behind it
+            wait = caller_behind is not None and caller_behind()
             ahead = None if wait else await _ask_ahead(source, body, after, upto, page_size)
             async with gate or contextlib.nullcontext():
                 if wait:
@@ -277,7 +280,7 @@ async def _fan_in(
     gate = asyncio.Lock()
 
     async def feed(piece: IdRange, head: Any = None) -> None:
-        walker = walk_piece(source, piece, page_size, head=head, gate=gate)
+        walker = walk_piece(source, piece, page_size, head=head, gate=gate, caller_behind=out.full)
         async with contextlib.aclosing(walker):
             async for page in walker:
                 await out.put(page)
