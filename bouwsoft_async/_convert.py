@@ -10,8 +10,8 @@ Record models (attrs classes with an ``extra`` field) are not built by cattrs' g
 which ``benchmarks/decode_cost.py`` measures at about 4x stdlib ``json.loads`` for a page of
 invoices: ``_RecordStructurer`` reads a page column by column (a column of values already of the
 class they read as is kept as it is, the others are read once per distinct value) and sets the
-page's fields in C loops. A page of a few records is read record by record. Unknown keys go to
-``extra``.
+page's fields through the model's own slot descriptors in C loops. A page of a few records is
+read record by record. Unknown keys go to ``extra``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from itertools import chain, compress, count, repeat
 from operator import is_not, setitem
-from types import MappingProxyType
+from types import MappingProxyType, MemberDescriptorType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
@@ -374,6 +374,7 @@ Plain = Mapping[type, Callable[[Any], Any]]
 # a page of fewer records is read record by record: columns cost more than they save
 _SMALL_PAGE = 8
 _new = object.__new__
+_set_slot = MemberDescriptorType.__set__
 
 
 def _all_text(column: Sequence[Any]) -> bool:
@@ -417,14 +418,15 @@ class _RecordStructurer:
             self.scalars[a.name] = scalar
         self.exacts = tuple(scalar.exact for scalar in self.scalars.values())
         self.reads = tuple(scalar.read for scalar in self.scalars.values())
-        # records are built as this subclass, whose fields are set as plain attributes in C
-        # loops, then given the model's class: what attrs' frozen ``__init__`` does through
-        # ``object.__setattr__``, without a bytecode per field
-        self.twin = type(
-            cls.__name__,
-            (cls,),
-            {"__slots__": (), "__setattr__": object.__setattr__, "__delattr__": object.__delattr__},
-        )
+        # a model's fields are filled through its slots' descriptors, in C loops: what attrs'
+        # frozen ``__init__`` writes with (past the frozen ``__setattr__``), without a bytecode
+        # per field
+        *slots, self.extra_slot = (getattr(cls, name) for name in (*self.names, "extra"))
+        self.slots = tuple(slots)
+        if not all(
+            isinstance(slot, MemberDescriptorType) for slot in (*self.slots, self.extra_slot)
+        ):
+            raise TypeError(f"{cls.__name__}: a record model is slotted (attrs' default)")
 
     def _check(self, record: Any) -> None:
         if record.__class__ is not dict:
@@ -536,20 +538,19 @@ class _RecordStructurer:
         return MappingProxyType({k: loose(v) for k, v in record.items() if k not in known})
 
     def many(self, records: list[Any]) -> list[Any]:
-        built: list[Any] = list(map(_new, repeat(self.twin, len(records))))
+        built: list[Any] = list(map(_new, repeat(self.cls, len(records))))
         if len(records) < _SMALL_PAGE:
             for instance, record in zip(built, records, strict=True):
-                # instance.<name> = value for each field, in a C loop
-                deque(map(setattr, repeat(instance), self.names, self._record(record)), maxlen=0)
+                # slot.__set__(instance, value) for each field, in a C loop
+                deque(map(_set_slot, self.slots, repeat(instance), self._record(record)), maxlen=0)
             extras: Iterable[Mapping[str, Any]] = map(self._extra, records)
         else:
             _, columns, unknown = self._columns(records, None)
-            for name, column in zip(self.names, columns, strict=True):
-                # instance.<name> = value for each instance, in a C loop
-                deque(map(setattr, built, repeat(name), column), maxlen=0)
+            for slot, column in zip(self.slots, columns, strict=True):
+                # slot.__set__(instance, value) for each instance, in a C loop
+                deque(map(slot.__set__, built, column), maxlen=0)
             extras = map(self._extra, records) if unknown else repeat(NO_EXTRA)
-        deque(map(setattr, built, repeat("extra"), extras), maxlen=0)
-        deque(map(setattr, built, repeat("__class__"), repeat(self.cls)), maxlen=0)
+        deque(map(self.extra_slot.__set__, built, extras), maxlen=0)
         return built
 
     def rows(self, records: list[Any], plain: Plain) -> list[dict[str, Any]]:
