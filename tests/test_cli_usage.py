@@ -250,19 +250,21 @@ def test_the_progress_bar_ends_before_the_interrupted_message(tmp_path: Path) ->
 # -- messages and exit codes -------------------------------------------------------------------
 
 
-def _dead_port() -> int:
+def _dead_server() -> tuple[int, dict[str, str]]:
+    """A port nothing listens on, and credentials that point the command at it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_a_dead_server_is_one_line_naming_where_and_what_to_check(tmp_path: Path) -> None:
-    port = _dead_port()
+        port = int(sock.getsockname()[1])
     env = {
         "BOUWSOFT_CLIENTNR": "115",
         "BOUWSOFT_ACCESS_TOKEN": "t0ken",
         "BOUWSOFT_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
     }
+    return port, env
+
+
+def test_a_dead_server_is_one_line_naming_where_and_what_to_check(tmp_path: Path) -> None:
+    port, env = _dead_server()
     done = bouwsoft("export", "sales-invoices", "--out", "a.jsonl", env=env, cwd=tmp_path)
     assert done.returncode == 1
     line = one_error_line(done.stderr)
@@ -281,12 +283,7 @@ def test_a_dead_server_is_one_line_naming_where_and_what_to_check(tmp_path: Path
 
 def test_check_schema_against_a_dead_server_is_one_line_too(tmp_path: Path) -> None:
     # it asks for three tables at once: the first failure is told, not a group of them
-    port = _dead_port()
-    env = {
-        "BOUWSOFT_CLIENTNR": "115",
-        "BOUWSOFT_ACCESS_TOKEN": "t0ken",
-        "BOUWSOFT_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
-    }
+    port, env = _dead_server()
     done = bouwsoft("check-schema", env=env, cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     line = one_error_line(done.stderr)
