@@ -121,6 +121,31 @@ class _Call:
         )
 
 
+def api_error(
+    status: int,
+    *,
+    method: str,
+    path: str,
+    body: bytes,
+    secrets: list[str],
+    message: str | None,
+    request_id: str | None,
+    error_id: int | None = None,
+    retry_after: float | None = None,
+) -> APIError:
+    """An error answer as its exception, every secret redacted and each text bounded."""
+    return error_for_status(
+        status,
+        method=method,
+        path=path,
+        excerpt=excerpt(body, secrets),
+        message=redact(message, secrets)[:200] if message else None,
+        error_id=error_id,
+        retry_after=retry_after,
+        request_id=redact(request_id, secrets)[:120] if request_id else None,
+    )
+
+
 class Core:
     """Sends requests for one API through one transport with its retry policy."""
 
@@ -305,23 +330,24 @@ class Core:
         raise error
 
     def _error(self, response: Response, call: _Call) -> APIError:
-        """The one place an error answer becomes an exception, every secret redacted."""
+        """The exception for an error status, its details read in the profile's error format."""
         secrets = self.secrets()
         # an error body in its declared charset too; unreadable text does not hide the status
         with contextlib.suppress(DecodeError):
             response = _with_utf8_json(response)
         message, error_id, request_id = self.profile.error_details(try_decode_json(response.body))
-        return error_for_status(
+        return api_error(
             response.status,
             method=call.method,
             path=call.path,
-            excerpt=excerpt(response.body, secrets),
-            message=redact(message, secrets)[:200] if message else None,
+            body=response.body,
+            secrets=secrets,
+            message=message,
             error_id=error_id,
             retry_after=parse_retry_after(
                 response.headers.get("Retry-After"), now=datetime.now(UTC)
             ),
-            request_id=redact(request_id, secrets)[:120] if request_id else None,
+            request_id=request_id,
         )
 
     def secrets(self) -> list[str]:

@@ -19,11 +19,11 @@ import aiohttp
 import attrs
 
 from ._convert import decode_json, structure, structure_changes
-from ._core import Core
+from ._core import Core, api_error
 from ._errors import DecodeError, NotFoundError, ValidationError, WriteAppliedError
 from ._fields import encode_write
 from ._models import RecordChanges
-from ._protocol import check_upload_filename, error_for_status, excerpt, redact, vendor_error_of
+from ._protocol import check_upload_filename, redact, vendor_error_of
 from ._transport import Response
 from ._types import Wire
 
@@ -72,13 +72,14 @@ class Answer:
         vendor = vendor_error_of(payload)
         if vendor is not None:
             # an error record is an error whatever the HTTP status: never read as a created record
-            raise error_for_status(
+            raise api_error(
                 vendor.code,
                 method=self.method,
                 path=self.path,
-                excerpt=excerpt(self.response.body, self.secrets),
-                message=redact(vendor.description, self.secrets)[:200],
-                request_id=redact(vendor.request_id or "", self.secrets)[:120] or None,
+                body=self.response.body,
+                secrets=self.secrets,
+                message=vendor.description,
+                request_id=vendor.request_id,
             )
         records = payload.get("RecordChanges") if isinstance(payload, Mapping) else None
         if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
