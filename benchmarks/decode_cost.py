@@ -29,7 +29,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from bouwsoft_async import SalesInvoice
 from bouwsoft_async._convert import SCALARS, converter
-from bouwsoft_async._export import sales_invoice_rows
+from bouwsoft_async._sales_invoices import sales_invoice_rows
 from bouwsoft_async._walk import list_payload, model_reader
 from bouwsoft_async.testing._invoices import invoice_ids, render_invoice
 

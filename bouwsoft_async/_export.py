@@ -16,7 +16,6 @@ from typing import Any, Literal, get_args
 import attrs
 import orjson
 
-from ._convert import ROW_TEXT, record_rows
 from ._models import SalesInvoice
 from ._output import Progress, open_output
 
@@ -26,7 +25,6 @@ __all__ = [
     "Format",
     "export_sales_invoices",
     "first_invoices",
-    "sales_invoice_rows",
 ]
 
 Format = Literal["jsonl", "json", "csv"]
@@ -37,11 +35,6 @@ FIELD_NAMES: tuple[str, ...] = tuple(
 _row_values = operator.itemgetter(*FIELD_NAMES)
 _KNOWN = frozenset(FIELD_NAMES)
 Rows = Sequence[dict[str, Any]]
-
-
-def sales_invoice_rows(records: list[Any]) -> list[dict[str, Any]]:
-    """A page's raw invoices (parsed JSON) as the export's rows, without building models."""
-    return record_rows(records, SalesInvoice, ROW_TEXT)
 
 
 def _json(row: dict[str, Any]) -> bytes:

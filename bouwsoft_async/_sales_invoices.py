@@ -12,11 +12,16 @@ from ._core import Core
 from ._errors import ValidationError
 from ._models import Page, SalesInvoice
 
-__all__ = ["SalesInvoices", "TextFormat"]
+__all__ = ["SalesInvoices", "TextFormat", "sales_invoice_rows"]
 
 TextFormat = Literal["plain", "html", "rtf"]
 _TEXT_FORMATS = ("plain", "html", "rtf")
 RESOURCE = "SalesInvoices"
+
+
+def sales_invoice_rows(records: list[Any]) -> list[dict[str, Any]]:
+    """A page's raw invoices (parsed JSON) as the rows of ``rows()``, without building models."""
+    return record_rows(records, SalesInvoice, ROW_TEXT)
 
 
 class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
@@ -48,7 +53,7 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
 
         def decode(body: bytes) -> tuple[list[dict[str, Any]], Any]:
             records, content_range = _walk.list_payload(body, secrets)
-            return record_rows(records, SalesInvoice, ROW_TEXT), content_range
+            return sales_invoice_rows(records), content_range
 
         return self._walk_pages(
             _walk.Reader(decode=decode, id_of=operator.itemgetter("id")), **options

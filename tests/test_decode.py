@@ -38,7 +38,7 @@ from bouwsoft_async._convert import (
     try_decode_json,
     unstructure,
 )
-from bouwsoft_async._export import _LAYOUTS, export_sales_invoices, sales_invoice_rows
+from bouwsoft_async._export import _LAYOUTS, export_sales_invoices
 from bouwsoft_async._fields import (
     PAYMENT_FIELDS,
     PURCHASE_INVOICE_FIELDS,
@@ -46,6 +46,7 @@ from bouwsoft_async._fields import (
     encode_write,
 )
 from bouwsoft_async._protocol import parse_content_range
+from bouwsoft_async._sales_invoices import sales_invoice_rows
 from bouwsoft_async._transport import Request, Response
 from bouwsoft_async._types import FIELD_TYPES
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict, render_invoice
