@@ -56,8 +56,9 @@ def with_since(filter: object, since: object) -> str | None:
         raise ValidationError(
             f"filter must be a string, not {type(filter).__name__}", field="filter"
         )
+    checked = None if filter is None else check_utf8(filter, field="filter")
     if since is None:
-        return None if filter is None else check_utf8(filter, field="filter")
+        return checked
     if not isinstance(since, datetime):
         raise ValidationError(
             f"since must be a datetime, not {type(since).__name__}", field="since"
@@ -68,7 +69,7 @@ def with_since(filter: object, since: object) -> str | None:
             "since must be a naive datetime in the server's clock (ts_lastupdate has no zone)",
             field="since",
         )
-    return and_filters(filter and check_utf8(filter, field="filter"), changed_since(since))
+    return and_filters(checked, changed_since(since))
 
 
 async def fetch_page(
