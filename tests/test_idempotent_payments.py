@@ -11,6 +11,7 @@ import pytest
 from bouwsoft_async import (
     AiohttpTransport,
     BouwsoftClient,
+    Payment,
     Request,
     Response,
     ServerError,
@@ -164,18 +165,26 @@ class HeldPosts:
         await self.inner.aclose()
 
 
+async def owner_and_waiter(
+    client: BouwsoftClient, transport: HeldPosts, externalcode: str
+) -> tuple[asyncio.Task[Payment], asyncio.Task[Payment]]:
+    """Two idempotent creates of one payment: the owner's POST held, the waiter in its flight."""
+    create = client.payments.create
+    owner = asyncio.create_task(
+        create(amount=Decimal("5"), externalcode=externalcode, idempotent=True)
+    )
+    await transport.posted.wait()
+    waiter = asyncio.create_task(
+        create(amount=Decimal("5"), externalcode=externalcode, idempotent=True)
+    )
+    await asyncio.sleep(0)  # let the waiter join the flight
+    return owner, waiter
+
+
 async def test_a_cancelled_waiter_leaves_the_shared_create_running(fake: FakeBouwsoft) -> None:
     transport = HeldPosts()
     async with fake.client(transport=transport) as client:
-        create = client.payments.create
-        owner = asyncio.create_task(
-            create(amount=Decimal("5"), externalcode="sync-c", idempotent=True)
-        )
-        await transport.posted.wait()
-        waiter = asyncio.create_task(
-            create(amount=Decimal("5"), externalcode="sync-c", idempotent=True)
-        )
-        await asyncio.sleep(0)  # let the waiter join the flight
+        owner, waiter = await owner_and_waiter(client, transport, "sync-c")
         waiter.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiter
@@ -190,15 +199,7 @@ async def test_waiters_learn_the_outcome_is_unknown_when_the_creator_is_cancelle
 ) -> None:
     transport = HeldPosts()
     async with fake.client(transport=transport) as client:
-        create = client.payments.create
-        owner = asyncio.create_task(
-            create(amount=Decimal("5"), externalcode="sync-d", idempotent=True)
-        )
-        await transport.posted.wait()
-        waiter = asyncio.create_task(
-            create(amount=Decimal("5"), externalcode="sync-d", idempotent=True)
-        )
-        await asyncio.sleep(0)
+        owner, waiter = await owner_and_waiter(client, transport, "sync-d")
         owner.cancel()
         with pytest.raises(WriteOutcomeUnknown) as info:
             await waiter
