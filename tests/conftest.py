@@ -50,3 +50,16 @@ async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeBouwsoft]:
 async def client(fake: FakeBouwsoft) -> AsyncIterator[BouwsoftClient]:
     async with fake.client() as c:
         yield c
+
+
+# every spelling of an empty list the server may answer: a count of 0, a look-up finding nothing
+@pytest.fixture(
+    params=[
+        b'{"Content-Range":"*/0","Records":[]}',
+        b'{"Content-Range":"0-0/0","Records":[]}',
+        b'{"Content-Range":"0--1/0","Records":[]}',
+        b'{"Records":[]}',
+    ]
+)
+def empty(request: pytest.FixtureRequest) -> bytes:
+    return request.param  # type: ignore[no-any-return]

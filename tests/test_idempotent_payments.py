@@ -209,15 +209,6 @@ async def test_waiters_learn_the_outcome_is_unknown_when_the_creator_is_cancelle
     assert len(fake.requests_to("POST", "/Payments")) == 0
 
 
-@pytest.mark.parametrize(
-    "empty",
-    [
-        b'{"Content-Range":"*/0","Records":[]}',
-        b'{"Content-Range":"0-0/0","Records":[]}',
-        b'{"Content-Range":"0--1/0","Records":[]}',
-        b'{"Records":[]}',
-    ],
-)
 async def test_every_spelling_of_an_empty_look_up_means_not_there(
     client: BouwsoftClient, fake: FakeBouwsoft, empty: bytes
 ) -> None:

@@ -626,15 +626,6 @@ async def test_a_failed_token_fetch_fails_every_waiter_once() -> None:
         assert len(fake.requests_to("GET", "AccessToken")) == 1
 
 
-@pytest.mark.parametrize(
-    "empty",
-    [
-        b'{"Content-Range":"*/0","Records":[]}',
-        b'{"Content-Range":"0-0/0","Records":[]}',
-        b'{"Content-Range":"0--1/0","Records":[]}',
-        b'{"Records":[]}',
-    ],
-)
 async def test_every_spelling_of_an_empty_list_counts_and_walks_as_nothing(
     fake: FakeBouwsoft, client: BouwsoftClient, empty: bytes
 ) -> None:
