@@ -8,6 +8,7 @@ request's headers) is chained to one of ours.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -188,3 +189,11 @@ class ResponseTooLargeError(DecodeError):
         super().__init__(message)
         self.limit = limit
         self.status = status
+
+
+def first_error(error: BaseException) -> BaseException:
+    """The error to raise from a TaskGroup's group: the first that is not a cancellation."""
+    while isinstance(error, BaseExceptionGroup):
+        errors = [e for e in error.exceptions if not isinstance(e, asyncio.CancelledError)]
+        error = (errors or list(error.exceptions))[0]
+    return error

@@ -19,7 +19,7 @@ import attrs
 
 from ._convert import decode_json
 from ._core import Core
-from ._errors import DecodeError, ValidationError
+from ._errors import DecodeError, ValidationError, first_error
 from ._fields import FIELD_TABLES
 from ._types import FIELD_TYPES, Wire
 
@@ -205,7 +205,7 @@ async def check_schema(core: Core) -> list[SchemaDifference]:
             tasks = {name: group.create_task(fetch_field_info(core, name)) for name in FIELD_TABLES}
     except ExceptionGroup as errors:
         # the caller gets one of our errors, as from any other call, not a group of them
-        raise errors.exceptions[0] from None
+        raise first_error(errors) from None
     return [
         difference
         for resource, table in FIELD_TABLES.items()

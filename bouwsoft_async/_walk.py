@@ -22,7 +22,7 @@ import attrs
 from . import _plan
 from ._convert import decode_json, structure_many
 from ._core import Core
-from ._errors import DecodeError
+from ._errors import DecodeError, first_error
 from ._models import Page
 from ._plan import IdRange
 from ._protocol import ContentRange, and_filters, excerpt, ids_after, list_content_range, peek_page
@@ -224,14 +224,6 @@ async def walk_piece(
         await _discard(ahead)
 
 
-def _first_error(error: BaseException) -> BaseException:
-    """The error to raise from a TaskGroup's group: the first that is not a cancellation."""
-    while isinstance(error, BaseExceptionGroup):
-        errors = [e for e in error.exceptions if not isinstance(e, asyncio.CancelledError)]
-        error = (errors or list(error.exceptions))[0]
-    return error
-
-
 async def _plan_pieces(
     source: Source[Any], within: IdRange, *, concurrency: int, page_size: int | None
 ) -> tuple[list[IdRange], int]:
@@ -301,7 +293,7 @@ async def _fan_in(
         except asyncio.CancelledError:
             raise
         except BaseException as error:
-            await out.put(_first_error(error))
+            await out.put(first_error(error))
         else:
             await out.put(None)
 
