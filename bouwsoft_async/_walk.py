@@ -149,11 +149,12 @@ async def _discard(ahead: tuple[int | None, asyncio.Task[bytes]] | None) -> None
         await asyncio.gather(ahead[1], return_exceptions=True)
 
 
-async def _ask_ahead(
+def _ask_ahead(
     source: Source[Any], body: bytes, after: int | None, upto: int | None, page_size: int
 ) -> tuple[int, asyncio.Task[bytes]] | None:
     """The request of the page after ``body``, if its raw bytes say one is needed: the id it
-    asks for records after (a guess), and the request, already on its way."""
+    asks for records after (a guess), and the request, started. The caller holds it before
+    anything can cancel the caller, and lets it go out (``_let_go``) before decoding."""
     peek = peek_page(body)
     if (
         peek is None
@@ -163,9 +164,13 @@ async def _ask_ahead(
     ):
         return None
     params = source.params(peek.last_id, _limit(peek.last_id, upto, page_size))
-    task = asyncio.create_task(source.fetch(params))
-    await asyncio.sleep(0)  # the request goes out before the decode holds the loop
-    return peek.last_id, task
+    return peek.last_id, asyncio.create_task(source.fetch(params))
+
+
+async def _let_go(ahead: tuple[int, asyncio.Task[bytes]] | None) -> None:
+    """Let a request asked for ahead go out before the decode holds the loop."""
+    if ahead is not None:
+        await asyncio.sleep(0)
 
 
 async def walk_piece(
@@ -201,10 +206,12 @@ async def walk_piece(
             # page's bytes, not two. Walkers that only wait for each other's decode ask at once:
             # their requests overlap the decode instead of queueing behind it
             wait = caller_behind is not None and caller_behind()
-            ahead = None if wait else await _ask_ahead(source, body, after, upto, page_size)
+            ahead = None if wait else _ask_ahead(source, body, after, upto, page_size)
+            await _let_go(ahead)
             async with gate or contextlib.nullcontext():
                 if wait:
-                    ahead = await _ask_ahead(source, body, after, upto, page_size)
+                    ahead = _ask_ahead(source, body, after, upto, page_size)
+                    await _let_go(ahead)
                 records, content_range = source.reader.decode(body)
                 del body  # not held while the page waits to be handed over
                 records = records[:asked]  # never trusted past what was asked for

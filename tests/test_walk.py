@@ -19,8 +19,11 @@ import pytest
 import yarl
 
 from bouwsoft_async import (
+    AiohttpTransport,
     BouwsoftClient,
     IdRange,
+    Request,
+    Response,
     ValidationError,
     and_filters,
     condition,
@@ -461,3 +464,35 @@ async def test_payments_and_purchase_invoices_walk_like_sales_invoices() -> None
             past = datetime(2000, 1, 1)
             assert await endpoint.count(since=past) == 45
             assert [r.id async for r in endpoint.list(since=datetime(2999, 1, 1))] == []
+
+
+async def test_a_walk_cancelled_as_it_asks_ahead_leaves_no_request_running() -> None:
+    # the next page's request has started when the walk is cancelled: the walk must still own
+    # it and end it, not leave it running (to fail later as "never retrieved")
+    walking: list[asyncio.Task[Any]] = []
+    read_ahead: list[asyncio.Task[Any]] = []
+
+    class CancelledAsItAsksAhead(AiohttpTransport):
+        async def send(self, request: Request) -> Response:
+            if "filter" not in (request.params or {}):
+                return await super().send(request)
+            task = asyncio.current_task()
+            assert task is not None
+            read_ahead.append(task)
+            walking[0].cancel()
+            await asyncio.Event().wait()  # a server that never answers
+            raise AssertionError("not reached")
+
+    async def walk_all(client: BouwsoftClient) -> None:
+        async for _ in client.sales_invoices.pages(page_size=2):
+            pass
+
+    async with (
+        FakeBouwsoft(sales_invoices=10) as fake,
+        _client(fake, transport=CancelledAsItAsksAhead()) as client,
+    ):
+        walking.append(asyncio.create_task(walk_all(client)))
+        with pytest.raises(asyncio.CancelledError):
+            await walking[0]
+        assert len(read_ahead) == 1
+        assert read_ahead[0].done()
