@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Unpack
 
-import attrs
-
 from . import _schema
 from ._auth import Grant
-from ._convert import decode_json, structure
+from ._convert import try_decode_json
 from ._core import ClientBase, ClientOptions, Core, check_text
 from ._errors import DecodeError, ValidationError
 from ._payments import Payments
@@ -26,27 +24,15 @@ from ._purchase_invoices import PurchaseInvoices
 from ._sales_invoices import SalesInvoices
 from ._schema import FieldInfo, SchemaDifference
 
-__all__ = ["DEFAULT_AUTH_URL", "BouwsoftClient", "BouwsoftProfile", "one_token_message"]
+__all__ = ["DEFAULT_AUTH_URL", "ONE_TOKEN", "BouwsoftClient", "BouwsoftProfile"]
 
 DEFAULT_AUTH_URL = "https://charon.bouwsoft.be/api/v1"
 
 
-def one_token_message(access: str = "access_token", refresh: str = "refresh_token") -> str:
-    """The words for "give exactly one of the two tokens", shared by the library and the CLI
-    (which passes its variable names, e.g. ``BOUWSOFT_ACCESS_TOKEN``)."""
-    return (
-        f"give exactly one of {access} (with the data server's base URL) and {refresh}, "
-        "not both and not neither"
-    )
-
-
-@attrs.frozen(kw_only=True)
-class TokenAnswer:
-    """The JSON of ``GET /Authorize/AccessToken``."""
-
-    AccessToken: str = attrs.field(repr=False)
-    ServerName: str
-    ValidUntil: str
+ONE_TOKEN = (
+    "give exactly one of access_token (with the data server's base URL) and refresh_token, "
+    "not both and not neither"
+)
 
 
 class BouwsoftProfile:
@@ -88,25 +74,18 @@ class BouwsoftProfile:
             idempotent=True,  # asking for a token changes nothing on the server
             extra_headers=token_headers(self.client_nr, self._refresh_token),
         )
-        failure: DecodeError | None = None
-        try:
-            payload = decode_json(response.body)
-            token = payload.get("AccessToken") if isinstance(payload, Mapping) else None
-            # checked before structuring, which would turn a null or a number into text
-            if not isinstance(token, str) or not token:
-                raise DecodeError("the token answer has no AccessToken (a non-empty string)")
-            answer = structure(payload, TokenAnswer)
-        except DecodeError as exc:
-            # the body carries the new AccessToken: no excerpt of it in the message, and
-            # nothing chained (raised outside the except block: no __context__)
-            failure = DecodeError(str(exc).removesuffix(f": {exc.excerpt!r}"))
-        if failure is not None:
-            raise failure
+        # no excerpt of this body in any message: it holds the new AccessToken
+        payload = try_decode_json(response.body)
+        if payload is None:
+            raise DecodeError(f"the token answer is not JSON ({len(response.body)} bytes)")
+        token = payload.get("AccessToken") if isinstance(payload, Mapping) else None
+        if not isinstance(token, str) or not token:
+            raise DecodeError("the token answer has no AccessToken (a non-empty string)")
         return Grant(
-            token=answer.AccessToken,
-            headers=data_headers(self.client_nr, answer.AccessToken),
-            valid_until=parse_valid_until(answer.ValidUntil),
-            base_url=self._base_url or data_server_url(self._auth_url, answer.ServerName),
+            token=token,
+            headers=data_headers(self.client_nr, token),
+            valid_until=parse_valid_until(payload.get("ValidUntil")),
+            base_url=self._base_url or data_server_url(self._auth_url, payload.get("ServerName")),
         )
 
     @staticmethod
@@ -145,7 +124,7 @@ class BouwsoftClient(ClientBase):
         if isinstance(client_nr, bool) or not isinstance(client_nr, int) or client_nr < 1:
             raise ValidationError("client_nr must be a positive integer", field="client_nr")
         if (access_token is None) == (refresh_token is None):
-            raise ValidationError(one_token_message())
+            raise ValidationError(ONE_TOKEN)
         if access_token is not None and not base_url:
             raise ValidationError(
                 "an access_token needs the data server's base_url", field="base_url"

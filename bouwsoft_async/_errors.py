@@ -69,9 +69,8 @@ class DeadlineExceeded(TransportError):
 class WriteOutcomeUnknown(TransportError):
     """A write was sent but no answer came back: it may or may not have been applied.
 
-    ``sent`` holds what was sent (the fields, in order), so the caller can look the record up
-    before deciding to send it again. ``lookup_error`` is set when the client tried that look-up
-    itself (an idempotent payment) and it failed; it is also the ``__cause__``.
+    ``sent``: the fields sent, in order; ``lookup_error``: the failed look-up of an idempotent
+    payment (also the ``__cause__``).
     """
 
     def __init__(
@@ -89,14 +88,8 @@ class WriteOutcomeUnknown(TransportError):
 
 
 class APIError(BouwsoftError):
-    """The server answered with an error status.
-
-    ``excerpt`` is a short, redacted piece of the body as it came (JSON, HTML or nothing);
-    ``message`` and ``error_id`` are filled when the API's error format carries them;
-    ``request_id`` is the server's id for the failed request (Bouwsoft's ``RequestId``, what
-    the vendor's support asks for), when it sent one; ``retry_after`` the seconds of a
-    ``Retry-After`` header (429, 5xx), when the server sent one.
-    """
+    """The server answered with an error status; ``excerpt`` is a short, redacted piece of
+    the body, the other attributes are None when the answer did not carry them."""
 
     def __init__(
         self,
@@ -157,12 +150,8 @@ class DecodeError(BouwsoftError):
 
 
 class WriteAppliedError(BouwsoftError):
-    """The server answered a write with 2xx, so the write WAS applied, but the answer can't be
-    read at all (not JSON, no record, no id). Do not send the write again.
-
-    ``body`` is the raw answer (secrets redacted), ``status`` its HTTP status and ``sent`` the
-    fields that were sent, so the caller can find the record (e.g. by a key it sent).
-    """
+    """A write WAS applied (2xx) but its answer can't be read at all: do not send it again.
+    ``body`` is the raw answer (secrets redacted), ``sent`` the fields that were sent."""
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -60,41 +60,20 @@ FIELD_TABLES: Mapping[str, Mapping[str, Wire]] = MappingProxyType(
     }
 )
 
-# what a write accepts for each vendor type; money never travels through float
-_TEXT = ((str,), "a str")
-_DATE = ((date,), "a datetime.date")
-_NUMBER = ((int, Decimal), "a Decimal or an int (floats are refused: use Decimal)")
-_ACCEPTS: dict[str, tuple[tuple[type, ...], str]] = {
-    "tpLong": ((int,), "an int"),
-    "tpBool": ((bool,), "a bool"),
-    "tpDate": _DATE,
-    "tpDateNullString": _DATE,
-    **dict.fromkeys(("tpString", "tpTime", "tpTelefoon", "tpEmail", "tpFax"), _TEXT),
-    **dict.fromkeys(
-        ("tpCurrency", "tpDouble", "tpPercent", "tpCurrencyHD", "tpTimeDouble"), _NUMBER
-    ),
-}
-# the vendor's (Delphi) types: tpLong is a 32-bit signed integer, tpCurrency Delphi's Currency,
-# a 64-bit integer of ten-thousandths
-_RANGES: dict[str, tuple[Any, Any, str]] = {
-    "tpLong": (-(2**31), 2**31 - 1, "32-bit"),
-    "tpCurrency": (Decimal("-922337203685477.5808"), Decimal("922337203685477.5807"), "64-bit"),
-}
-
 
 def _check_type(name: str, wire: Wire, value: Any) -> None:
     if value is None:
         raise ValidationError(
             f"{name}: None can't be sent (leave the field out to keep it as it is)", field=name
         )
-    accepted, expected = _ACCEPTS[wire.kind]
+    rule = FIELD_TYPES[wire.kind]
     if (
-        not isinstance(value, accepted)
+        not isinstance(value, rule.accepts)
         or isinstance(value, datetime)
         or (isinstance(value, bool) and wire.kind != "tpBool")
     ):
         raise ValidationError(
-            f"{name} ({wire.kind}) must be {expected}, not {type(value).__name__} {value!r}",
+            f"{name} ({wire.kind}) must be {rule.expected}, not {type(value).__name__} {value!r}",
             field=name,
         )
     if isinstance(value, str) and wire.length and len(value) > wire.length:
@@ -103,8 +82,8 @@ def _check_type(name: str, wire: Wire, value: Any) -> None:
         )
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValidationError(f"{name} must be a finite number, not {value}", field=name)
-    if wire.kind in _RANGES:
-        low, high, size = _RANGES[wire.kind]
+    if rule.bounds is not None:
+        low, high, size = rule.bounds
         if not low <= value <= high:
             raise ValidationError(
                 f"{name} ({wire.kind}, {size}) must be from {low} to {high}, not {value}",

@@ -2,11 +2,8 @@
 
 Field names are the wire names. Each field's annotation carries its row of the vendor's field
 table (``Annotated[Money, Wire("tpCurrency", writeable=True)]``, or an alias below for the
-common read-only rows): the write validation, the export columns and the schema check all read
-it from here (``_fields.field_table``). Every record model keeps the fields it does not know yet
-in ``extra`` (floats there become exact Decimals), so an export loses nothing when the vendor adds
-a field. Money is ``Decimal``; dates are ``datetime.date`` (``None`` for the empty string the
-vendor sends for "no date"); ``ts_lastupdate`` is a naive ``datetime`` in the server's clock.
+common read-only rows), read by ``_fields.field_table``. Fields a model does not know yet are
+kept in ``extra``; the README's "Money, dates, unknown fields" says how each type is read.
 """
 
 from __future__ import annotations
@@ -41,8 +38,7 @@ NullTimestamp = Annotated[datetime | None, Wire("tpDateNullString")]
 
 
 class _Record:
-    """Base of the record models: pickles ``extra`` as a plain dict, which a read-only mapping
-    proxy can't be, so records travel between processes (and ``copy`` them) like plain data."""
+    """Base of the record models: pickles ``extra`` (a read-only mapping proxy) as a dict."""
 
     __slots__ = ()
 
@@ -357,12 +353,8 @@ class UploadedFile(_Record):
 
 @attrs.frozen(kw_only=True)
 class RecordChanges(Generic[T]):
-    """What a write changed: ``id``, ``ts_lastupdate`` and the changed ``fields``, typed as in
-    ``T`` (money as Decimal). Derived fields the server recomputed are included.
-
-    ``ts_lastupdate`` is None when the answer has none (the vendor's PUT /Payments example);
-    ``extra`` holds, raw, any changed value the client could not read as its type.
-    """
+    """What a write changed: ``id``, ``ts_lastupdate`` (None if the answer has none) and the
+    changed ``fields`` typed as in ``T``; ``extra`` holds, raw, a value that could not be read."""
 
     record_type: type[T] = attrs.field(repr=False)
     id: int
@@ -371,11 +363,8 @@ class RecordChanges(Generic[T]):
     extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
 
     def apply_to(self, record: T) -> T:
-        """A copy of ``record`` (which must be the same id) with these changes applied.
-
-        Without a ``ts_lastupdate`` in the answer the record keeps its own; unreadable values
-        go to the copy's ``extra``.
-        """
+        """A copy of ``record`` (the same id) with these changes applied; unreadable values
+        go to the copy's ``extra``."""
         if getattr(record, "id", None) != self.id:
             raise ValueError(
                 f"these changes are for id {self.id}, not {getattr(record, 'id', None)}"

@@ -35,8 +35,7 @@ def _externalcode(value: object) -> str:
 
 
 class Payments(_listing.ListEndpoint[Payment]):
-    """Payments of purchase and sales invoices: create safely; ``get``, ``count``, ``pages``
-    and ``list`` walk ``GET /Payments`` like the sales invoices."""
+    """Payments of purchase and sales invoices: create safely, read like the other lists."""
 
     def __init__(self, core: Core, *, max_concurrency: int | None = None) -> None:
         super().__init__(
@@ -46,15 +45,10 @@ class Payments(_listing.ListEndpoint[Payment]):
         self._flights: dict[str, tuple[str, asyncio.Future[Payment]]] = {}
 
     async def create(self, *, idempotent: bool = False, **fields: Unpack[PaymentFields]) -> Payment:
-        """Create a payment (``POST``), fields sent in the order given.
+        """Create a payment (``POST``), fields sent in the order given; never sent twice.
 
-        A plain create is never sent twice: when its outcome is unknown (timeout, dropped
-        connection, 502/504) it raises WriteOutcomeUnknown. With ``idempotent=True`` the
-        payment must carry a unique ``externalcode``: the client looks it up by that code
-        before sending and after ANY failure once sent, returns the payment if it exists, and
-        sends again only when the look-up says it does not (within the retry budget). Creates
-        with one code in one client share one request. See the README, "Writes that never
-        duplicate money".
+        With ``idempotent=True`` its unique ``externalcode`` is looked up before sending and
+        after any failure once sent (the README's "Writes that never duplicate money").
         """
         if not isinstance(idempotent, bool):
             raise ValidationError("idempotent must be True or False", field="idempotent")
@@ -151,9 +145,8 @@ class Payments(_listing.ListEndpoint[Payment]):
     async def update(
         self, payment_id: int, **fields: Unpack[PaymentUpdateFields]
     ) -> RecordChanges[Payment]:
-        """Change a payment (``PUT``): only ``amount``, ``paymentaccount_id``, ``iban`` and
-        ``bic`` may be changed. Returns what changed; the vendor's answer carries no
-        ``ts_lastupdate``, so ``changes.ts_lastupdate`` is usually None."""
+        """Change a payment's ``amount``, ``paymentaccount_id``, ``iban`` or ``bic`` (``PUT``);
+        returns what changed (``ts_lastupdate`` usually None: the vendor's answer has none)."""
         payment_id = _listing.validate_id(payment_id, "payment_id")
         answer = await _writes.write(
             self._core, "PUT", (RESOURCE, payment_id), UPDATE_FIELDS, fields

@@ -16,8 +16,7 @@ RESOURCE = "PurchaseInvoices"
 
 
 class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
-    """Purchase invoices. Field names and types are those of the vendor's field table;
-    ``get``, ``count``, ``pages`` and ``list`` read them like the sales invoices."""
+    """Purchase invoices: create, update, delete, attach files; read like the other lists."""
 
     def __init__(self, core: Core, *, max_concurrency: int | None = None) -> None:
         super().__init__(
@@ -25,10 +24,8 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
         )
 
     async def create(self, **fields: Unpack[PurchaseInvoiceFields]) -> PurchaseInvoice:
-        """Create a purchase invoice (``POST``), fields sent in the order given.
-
-        Not retried once it may have reached the server: WriteOutcomeUnknown then.
-        """
+        """Create a purchase invoice (``POST``), fields sent in the order given; never sent
+        twice (WriteOutcomeUnknown when it may have arrived)."""
         answer = await _writes.write(
             self._core, "POST", (RESOURCE,), PURCHASE_INVOICE_FIELDS, fields
         )
@@ -45,12 +42,7 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
         return answer.changes(PurchaseInvoice)
 
     async def delete(self, invoice_id: int) -> bool:
-        """Delete a purchase invoice (``DELETE``; the server answers 200 or 204).
-
-        Returns True when the server removed it, False when it answered that there is no such
-        invoice (404): already deleted, by someone else or by an earlier try of this call whose
-        answer was lost (a DELETE is retried like a PUT). Either way it is gone afterwards.
-        """
+        """Delete a purchase invoice (``DELETE``): True if removed, False if already gone."""
         invoice_id = _listing.validate_id(invoice_id, "invoice_id")
         return await _writes.delete_record(self._core, (RESOURCE, invoice_id))
 

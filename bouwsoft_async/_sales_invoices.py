@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import typing
 from collections.abc import AsyncGenerator
 from typing import Any, Literal, Unpack
 
@@ -15,7 +16,7 @@ from ._models import Page, SalesInvoice
 __all__ = ["SalesInvoices", "TextFormat", "sales_invoice_rows"]
 
 TextFormat = Literal["plain", "html", "rtf"]
-_TEXT_FORMATS = ("plain", "html", "rtf")
+_TEXT_FORMATS = typing.get_args(TextFormat)
 RESOURCE = "SalesInvoices"
 
 
@@ -25,8 +26,7 @@ def sales_invoice_rows(records: list[Any]) -> list[dict[str, Any]]:
 
 
 class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
-    """Sales invoices: read one, count, walk the list (in parallel too), read the introduction
-    and conclusion."""
+    """Sales invoices: the list walk, plain rows, the introduction and conclusion texts."""
 
     def __init__(self, core: Core, *, max_concurrency: int | None = None) -> None:
         super().__init__(
@@ -34,21 +34,13 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
         )
 
     def rows(self, **options: Unpack[_listing.WalkOptions]) -> AsyncGenerator[dict[str, Any], None]:
-        """Every matching invoice once as a plain row, for jobs that write rows, not models.
-
-        The arguments are those of ``list``. A row is a dict under the wire names, in the
-        order the server sent them (a model field it left out added with its default, as in
-        ``list``), unknown fields included: money and rates as exact text
-        (``"4571.4"``), dates ``"YYYY-MM-DD"``, timestamps ``"YYYY-MM-DD HH:MM:SS"``, empty
-        dates None, booleans and numbers as JSON has them. Each value is read by the same rules
-        as ``list`` reads it (a bad one raises DecodeError), without building the models.
-        """
+        """Every matching invoice once as a plain dict under the wire names (money as exact
+        text), read by the rules of ``list`` without building models; README, "Rows"."""
         return _listing.records_of(self._row_pages(**options))
 
     def _row_pages(
         self, **options: Unpack[_listing.WalkOptions]
     ) -> AsyncGenerator[Page[dict[str, Any]], None]:
-        """The pages of ``rows``: the walk of ``pages`` with rows for records."""
         secrets = self._core.secrets()
 
         def decode(body: bytes) -> tuple[list[dict[str, Any]], Any]:

@@ -8,7 +8,7 @@ form. Both are ``Decimal`` at run time.
 A record model declares each field's vendor type beside its Python type
 (``basis1: Annotated[Money, Wire("tpCurrency", writeable=True)]``): the model is the one field
 table of its resource. The write validation (``_fields``), the export columns and the schema check
-read that table; ``FIELD_TYPES`` below says which Python types each vendor type allows.
+read that table; ``FIELD_TYPES`` below is the one rule per vendor type, read and written.
 """
 
 from __future__ import annotations
@@ -53,37 +53,50 @@ class Wire:
     kind: Kind
     length: int = 0
     writeable: bool = False
-    required: bool = False
 
 
 @attrs.frozen
 class FieldType:
-    """One row of ``FIELD_TYPES``: a vendor type, its id, the Python types a model may give it."""
+    """One row of ``FIELD_TYPES``: a vendor type, its id, the Python types a model may give it,
+    the types a write accepts (``expected`` says them) and the range of a bounded type."""
 
     name: Kind
     type_id: int
     python: tuple[Any, ...]
+    accepts: tuple[type, ...]
+    expected: str
+    bounds: tuple[Any, Any, str] | None = None
 
 
+# money never travels through float
+_TEXT = ((str,), "a str")
+_DATE = ((date,), "a datetime.date")
+_NUMBER = ((int, Decimal), "a Decimal or an int (floats are refused: use Decimal)")
 # One row per vendor type (type ids as the vendor's newer tables number them); how each is read
-# and written is the README's "Field types" table. Tests check that every model field's Python
-# type is one its vendor type allows.
+# and written is the README's "Field types" table. The vendor's types are Delphi's: tpLong is a
+# 32-bit signed integer, tpCurrency Delphi's Currency, a 64-bit integer of ten-thousandths.
 FIELD_TYPES: dict[str, FieldType] = {
     row.name: row
     for row in [
-        FieldType("tpLong", 1, (int,)),
-        FieldType("tpString", 2, (str,)),
-        FieldType("tpDate", 3, (date | None, date, datetime)),
-        FieldType("tpDouble", 4, (Rate, float)),
-        FieldType("tpBool", 5, (bool,)),
-        FieldType("tpDateNullString", 6, (date | None, datetime | None)),
-        FieldType("tpTime", 7, (str,)),
-        FieldType("tpCurrency", 8, (Money,)),
-        FieldType("tpTelefoon", 9, (str,)),
-        FieldType("tpEmail", 10, (str,)),
-        FieldType("tpPercent", 13, (Rate,)),
-        FieldType("tpCurrencyHD", 14, (Decimal,)),
-        FieldType("tpFax", 15, (str,)),
-        FieldType("tpTimeDouble", 20, (float,)),
+        FieldType("tpLong", 1, (int,), (int,), "an int", (-(2**31), 2**31 - 1, "32-bit")),
+        FieldType("tpString", 2, (str,), *_TEXT),
+        FieldType("tpDate", 3, (date | None, date, datetime), *_DATE),
+        FieldType("tpDouble", 4, (Rate, float), *_NUMBER),
+        FieldType("tpBool", 5, (bool,), (bool,), "a bool"),
+        FieldType("tpDateNullString", 6, (date | None, datetime | None), *_DATE),
+        FieldType("tpTime", 7, (str,), *_TEXT),
+        FieldType(
+            "tpCurrency",
+            8,
+            (Money,),
+            *_NUMBER,
+            (Decimal("-922337203685477.5808"), Decimal("922337203685477.5807"), "64-bit"),
+        ),
+        FieldType("tpTelefoon", 9, (str,), *_TEXT),
+        FieldType("tpEmail", 10, (str,), *_TEXT),
+        FieldType("tpPercent", 13, (Rate,), *_NUMBER),
+        FieldType("tpCurrencyHD", 14, (Decimal,), *_NUMBER),
+        FieldType("tpFax", 15, (str,), *_TEXT),
+        FieldType("tpTimeDouble", 20, (float,), *_NUMBER),
     ]
 }

@@ -153,22 +153,18 @@ async def write(
     *,
     retry: bool = True,
 ) -> Answer:
-    """Validate ``fields`` against ``table`` and send them as ``columns`` (POST or PUT).
-
-    ``retry=False`` sends one attempt, for a caller that drives its attempts through
-    ``Core.retrying``; a POST that may have reached the server raises WriteOutcomeUnknown.
-    """
+    """Validate ``fields`` against ``table`` and send them as ``columns`` (POST or PUT);
+    ``retry=False`` sends one attempt, for a caller driving ``Core.retrying``."""
     columns, sent = encode_write(table, fields, resource=str(path[0]))
     return await _send(core, method, path, sent, params={"columns": columns}, retry=retry)
 
 
 async def delete_record(core: Core, path: Sequence[str | int]) -> bool:
-    """``DELETE`` a record: True if the server said it removed it (any 2xx, body ignored),
-    False if it said there is no such record (404).
+    """``DELETE`` a record: True on any 2xx, False on 404 (already gone, perhaps by an earlier
+    try of this call: a DELETE is retried like a PUT).
 
-    A DELETE is retried like a PUT, and a retry after a try that was applied gets 404: hence
-    "already gone" is False, not an error. ASSUMPTION (see the README): Bouwsoft never reuses
-    an id, so a repeated DELETE can't remove another record.
+    ASSUMPTION (see the README): Bouwsoft never reuses an id, so a repeated DELETE can't
+    remove another record.
     """
     try:
         await core.request("DELETE", path, idempotent=True)

@@ -22,7 +22,7 @@ import pytest
 
 from bouwsoft_async import BouwsoftClient, ValidationError
 from bouwsoft_async._cli import MAX_CONCURRENCY, VARIABLE_OF_ARGUMENT
-from bouwsoft_async._client import one_token_message
+from bouwsoft_async._client import ONE_TOKEN
 from bouwsoft_async._listing import validate_concurrency
 from bouwsoft_async._output import OutputError, resolve_output
 from bouwsoft_async.testing import FakeBouwsoft
@@ -362,8 +362,11 @@ def test_both_tokens_are_refused_in_the_librarys_words(tmp_path: Path) -> None:
     # one sentence for both, told with the names each one's user knows
     with pytest.raises(ValidationError) as library:
         BouwsoftClient(client_nr=115, access_token="a", refresh_token="r", base_url="http://x")
-    assert str(library.value) == one_token_message()
-    words = one_token_message("BOUWSOFT_ACCESS_TOKEN", "BOUWSOFT_REFRESH_TOKEN")
+    assert str(library.value) == ONE_TOKEN
+    words = (
+        "give exactly one of BOUWSOFT_ACCESS_TOKEN (with the data server's base URL) and "
+        "BOUWSOFT_REFRESH_TOKEN, not both and not neither"
+    )
     env = {
         "BOUWSOFT_CLIENTNR": "115",
         "BOUWSOFT_ACCESS_TOKEN": "a",

@@ -400,7 +400,7 @@ async def test_bad_refresh_token(mock: aioresponses) -> None:
 @pytest.mark.parametrize(
     ("payload", "match"),
     [
-        ({"AccessToken": NEW_TOKENS[2], "ServerName": "Osiris.bouwsoft.be"}, "TokenAnswer"),
+        ({"AccessToken": NEW_TOKENS[2], "ServerName": "Osiris.bouwsoft.be"}, "ValidUntil"),
         (
             {"AccessToken": "", "ServerName": "a.b", "ValidUntil": "2030-01-01T00:00Z"},
             "no AccessToken",
