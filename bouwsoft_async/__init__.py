@@ -21,6 +21,7 @@ from ._errors import (
     WriteAppliedError,
     WriteOutcomeUnknown,
 )
+from ._fields import PaymentFields, PaymentUpdateFields, PurchaseInvoiceFields
 from ._models import Page, Payment, PurchaseInvoice, RecordChanges, SalesInvoice, UploadedFile
 from ._payments import Payments
 from ._plan import IdRange
@@ -31,7 +32,6 @@ from ._sales_invoices import SalesInvoices, TextFormat
 from ._schema import FieldInfo, SchemaDifference
 from ._transport import AiohttpTransport, Request, Response, Transport
 from ._types import Money, Rate
-from ._write_types import PaymentFields, PaymentUpdateFields, PurchaseInvoiceFields
 
 __all__ = [
     "DEFAULT_AUTH_URL",

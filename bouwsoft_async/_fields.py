@@ -1,20 +1,20 @@
-"""The field tables of the resources, and the validation and encoding of writes against them.
+"""The field tables of the resources, the writes' typed keyword arguments, and the validation
+and encoding of writes against the tables.
 
 A resource's field table is its model (``_models``): each field's annotation carries its row of
 the vendor's table (``_types.Wire``: type, length, writeable). A write is checked field by field
-against its table before anything is sent: unknown field, read-only field, wrong type, text too
-long, a number out of the vendor type's range, money with more than 4 decimals all raise
-ValidationError.
+before anything is sent (the README's "Validation before sending").
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import typing
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 
@@ -28,6 +28,9 @@ __all__ = [
     "PAYMENT_FIELDS",
     "PURCHASE_INVOICE_FIELDS",
     "SALES_INVOICE_FIELDS",
+    "PaymentFields",
+    "PaymentUpdateFields",
+    "PurchaseInvoiceFields",
     "encode_write",
     "field_table",
 ]
@@ -59,6 +62,87 @@ FIELD_TABLES: Mapping[str, Mapping[str, Wire]] = MappingProxyType(
         "Payments": PAYMENT_FIELDS,
     }
 )
+
+
+# The keyword arguments of the writes, typed for mypy: the writeable fields of the field table,
+# typed as the validation accepts them (tests/test_write_types.py checks both).
+class PaymentFields(TypedDict, total=False):
+    """What ``payments.create`` sends (``POST /Payments``)."""
+
+    purchaseinvoice_id: int
+    salesinvoice_id: int
+    address_id: int
+    paymentaccount_id: int
+    date: _dt.date
+    amount: Decimal | int
+    iban: str
+    bic: str
+    note: str
+    docnr: str
+    statementnr: str
+    externalcode: str
+
+
+class PaymentUpdateFields(TypedDict, total=False):
+    """What ``payments.update`` may change (``PUT /Payments/{id}``)."""
+
+    amount: Decimal | int
+    paymentaccount_id: int
+    iban: str
+    bic: str
+
+
+class PurchaseInvoiceFields(TypedDict, total=False):
+    """What ``purchase_invoices.create`` and ``update`` send (POST/PUT ``/PurchaseInvoices``)."""
+
+    company_id: int
+    nr: int
+    date: _dt.date
+    expirationdate: _dt.date
+    nr_supplier: str
+    concerning: str
+    paymentnotification: str
+    ledger: int
+    depreciation: Decimal | int
+    accountnumber: str
+    address_id: int
+    address_name: str
+    address_address: str
+    address_countrycode: str
+    address_zipcode: str
+    address_vatnr: str
+    commercialdiscount: Decimal | int
+    cashdiscount: Decimal | int
+    cashdiscount_amount: Decimal | int
+    cashdiscount_approved: bool
+    basis1: Decimal | int
+    vatid1: int
+    vatcode1: str
+    vatpercent1: Decimal | int
+    vatcocontractor1: bool
+    basis2: Decimal | int
+    vatid2: int
+    vatcode2: str
+    vatpercent2: Decimal | int
+    vatcocontractor2: bool
+    basis3: Decimal | int
+    vatid3: int
+    vatcode3: str
+    vatpercent3: Decimal | int
+    vatcocontractor3: bool
+    basis4: Decimal | int
+    vatid4: int
+    vatcode4: str
+    vatpercent4: Decimal | int
+    vatcocontractor4: bool
+    basis5: Decimal | int
+    vatid5: int
+    vatcode5: str
+    vatpercent5: Decimal | int
+    vatcocontractor5: bool
+    amountexclvat_total: Decimal | int
+    vatamount_total: Decimal | int
+    paid: bool
 
 
 def _check_type(name: str, wire: Wire, value: Any) -> None:

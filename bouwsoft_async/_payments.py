@@ -9,19 +9,16 @@ from typing import Any, Unpack
 from . import _listing, _writes
 from ._core import Core
 from ._errors import BouwsoftError, ConnectError, ServerError, ValidationError, WriteOutcomeUnknown
-from ._fields import PAYMENT_FIELDS, encode_write
+from ._fields import PAYMENT_FIELDS, PaymentFields, PaymentUpdateFields, encode_write
 from ._models import Payment, RecordChanges
 from ._protocol import check_utf8, condition
-from ._write_types import PaymentFields, PaymentUpdateFields
 
 __all__ = ["Payments"]
 
 RESOURCE = "Payments"
 # v1_PUT_Payments (the older vendor page) lists id, paymentaccount_id, paymentaccount_nr,
-# paymentaccount_name, amount, iban and bic; of these only the following are writeable
-UPDATE_FIELDS = {
-    name: PAYMENT_FIELDS[name] for name in ("amount", "paymentaccount_id", "iban", "bic")
-}
+# paymentaccount_name, amount, iban and bic; of these only PaymentUpdateFields' are writeable
+UPDATE_FIELDS = {name: PAYMENT_FIELDS[name] for name in PaymentUpdateFields.__annotations__}
 logger = logging.getLogger("bouwsoft_async")
 
 

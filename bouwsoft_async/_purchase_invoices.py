@@ -6,9 +6,8 @@ from typing import Unpack
 
 from . import _listing, _writes
 from ._core import Core
-from ._fields import PURCHASE_INVOICE_FIELDS
+from ._fields import PURCHASE_INVOICE_FIELDS, PurchaseInvoiceFields
 from ._models import PurchaseInvoice, RecordChanges, UploadedFile
-from ._write_types import PurchaseInvoiceFields
 
 __all__ = ["PurchaseInvoices"]
 

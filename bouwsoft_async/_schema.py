@@ -82,7 +82,7 @@ _KEYS = {
 # str() of a flag, lower-cased: JSON booleans and 0/1 read like the words
 _YES = frozenset({"yes", "true", "1", "y", "ja"})
 _NO = frozenset({"no", "false", "0", "n", "nee", ""})
-_TYPE_NAMES = {row.type_id: row.name for row in FIELD_TYPES.values()}
+_TYPE_NAMES: dict[int | None, str] = {row.type_id: row.name for row in FIELD_TYPES.values()}
 
 
 def _flag(value: object) -> bool | None:
@@ -104,7 +104,7 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value).strip() or None
 
 
-def _row(raw: object, type_names: Mapping[int, str]) -> FieldInfo:
+def _row(raw: object) -> FieldInfo:
     if not isinstance(raw, Mapping):
         raise DecodeError("a FieldInfo row is not an object", excerpt=repr(raw)[:120])
     known: dict[str, Any] = {}
@@ -127,7 +127,7 @@ def _row(raw: object, type_names: Mapping[int, str]) -> FieldInfo:
     type_id = _number(known.get("type_id"))
     return FieldInfo(
         name=name,
-        type=_text(known.get("type")) or (type_names.get(type_id) if type_id is not None else None),
+        type=_text(known.get("type")) or _TYPE_NAMES.get(type_id),
         type_id=type_id,
         length=_number(known.get("length")),
         required=_flag(known.get("required")),
@@ -138,15 +138,14 @@ def _row(raw: object, type_names: Mapping[int, str]) -> FieldInfo:
     )
 
 
-def read_field_info(payload: object, type_names: Mapping[int, str]) -> list[FieldInfo]:
-    """A FieldInfo answer as typed rows (pure: no I/O). ``type_names`` names a type by its id
-    when a row gives only the id. An answer that is no list of rows raises DecodeError."""
+def read_field_info(payload: object) -> list[FieldInfo]:
+    """A FieldInfo answer as typed rows (pure: no I/O); no list of rows raises DecodeError."""
     rows = payload.get("Records") if isinstance(payload, Mapping) else payload
     if not isinstance(rows, list):
         raise DecodeError(
             "expected a list of fields, bare or as Records", excerpt=repr(payload)[:120]
         )
-    return [_row(row, type_names) for row in rows]
+    return [_row(row) for row in rows]
 
 
 def compare_tables(
@@ -195,7 +194,7 @@ async def fetch_field_info(core: Core, resource: str) -> list[FieldInfo]:
             f"{resource!r} is not a resource name such as 'SalesInvoices'", field="resource"
         )
     response = await core.request("GET", (resource, "FieldInfo", ""), idempotent=True)
-    return read_field_info(decode_json(response.body, core.secrets()), _TYPE_NAMES)
+    return read_field_info(decode_json(response.body, core.secrets()))
 
 
 async def check_schema(core: Core) -> list[SchemaDifference]:

@@ -21,8 +21,6 @@ from bouwsoft_async import (
 from bouwsoft_async._schema import read_field_info
 from bouwsoft_async.testing import FakeBouwsoft, FieldRow
 
-TYPE_NAMES = {1: "tpLong", 8: "tpCurrency"}
-
 
 async def test_field_info_is_typed_whatever_the_spelling(
     client: BouwsoftClient, fake: FakeBouwsoft
@@ -92,18 +90,18 @@ async def test_check_schema_reports_drift(client: BouwsoftClient, fake: FakeBouw
     ],
 )  # fmt: skip
 def test_field_info_rows_read_tolerantly(payload: Any) -> None:
-    (row,) = read_field_info(payload, TYPE_NAMES)
+    (row,) = read_field_info(payload)
     assert (row.name, row.type, row.type_id, row.length) == ("amount", "tpCurrency", 8, 0)
     assert (row.required, row.writeable, row.force_write, row.link) == (False, True, False, None)
 
 
 def test_field_info_keeps_what_it_does_not_know() -> None:
     (row,) = read_field_info(
-        {"Records": [{"Field Name": "id", "Type": "Number", "Comment": "key"}]}, TYPE_NAMES
+        {"Records": [{"Field Name": "id", "Type": "Number", "Comment": "key"}]}
     )
     assert row.type is None
     assert row.extra == {"Type": "Number", "Comment": "key"}
-    assert read_field_info({"Content-Range": "*/0", "Records": []}, TYPE_NAMES) == []
+    assert read_field_info({"Content-Range": "*/0", "Records": []}) == []
 
 
 @pytest.mark.parametrize(
@@ -111,7 +109,7 @@ def test_field_info_keeps_what_it_does_not_know() -> None:
 )
 def test_field_info_that_is_no_table_is_a_decode_error(payload: Any) -> None:
     with pytest.raises(DecodeError):
-        read_field_info(payload, TYPE_NAMES)
+        read_field_info(payload)
 
 
 # -- the command ---------------------------------------------------------------------------------
