@@ -51,9 +51,8 @@ class FieldInfo:
 
 @attrs.frozen(kw_only=True)
 class SchemaDifference:
-    """How the server's table of ``resource`` differs from the client's at ``field``:
-    ``"added"`` (only the server has it), ``"removed"`` (only the client) or ``"changed"``
-    (``detail`` says what, as ``client -> server``)."""
+    """How the server's table of ``resource`` differs from the client's at ``field``
+    (``detail``, for a change, says ``client -> server``)."""
 
     resource: str
     field: str
@@ -151,12 +150,8 @@ def read_field_info(payload: object) -> list[FieldInfo]:
 def compare_tables(
     resource: str, client: Mapping[str, Wire], server: Iterable[FieldInfo]
 ) -> list[SchemaDifference]:
-    """The differences between the client's table of ``resource`` and the server's (pure).
-
-    ``id`` (the key, not listed by every page) is left out. A type is compared wherever the
-    server names one; length and writeability only for fields the client writes, where they
-    decide what the client sends.
-    """
+    """The differences between the client's table of ``resource`` and the server's (pure);
+    ``id`` (the key, not listed by every page) is left out."""
     theirs = {row.name: row for row in server if row.name != "id"}
     differences = [
         SchemaDifference(resource=resource, field=name, change="removed")

@@ -46,11 +46,8 @@ def _wire(name: str) -> dict[str, str]:
 
 @attrs.frozen(kw_only=True)
 class Counterparty(_CamelCaseWire):
-    """The customer or supplier of a payment item.
-
-    Give ``object_id`` (>= 100) and ``object_type`` (e.g. ``"CUS"``, ``"SUP"``) when adding an
-    item; an answer also fills ``name``, ``first_name`` and ``object_link``.
-    """
+    """The customer or supplier of a payment item: ``object_id`` (>= 100) and ``object_type``
+    (e.g. ``"CUS"``, ``"SUP"``) are sent when adding an item."""
 
     object_id: int | None = None
     object_type: str | None = None
@@ -114,11 +111,8 @@ class JournalEntry(_CamelCaseWire):
 
 @attrs.frozen(kw_only=True)
 class AccountsTransactionTotals(_CamelCaseWire):
-    """Totals of the accounts transaction.
-
-    The vendor page lists ``currency``, ``vATAmount`` and ``totalAmount`` twice in one object
-    (object currency, then company currency); a JSON object keeps one value per key, the last.
-    """
+    """Totals of the accounts transaction. The vendor page lists ``currency``, ``vATAmount`` and
+    ``totalAmount`` twice in one object; a JSON object keeps one value per key, the last."""
 
     currency: str | None = None
     vat_amount: Decimal | None = attrs.field(default=None, metadata=_wire("vATAmount"))
