@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any, Unpack
 
-from . import _schema
 from ._auth import Grant
-from ._convert import try_decode_json
+from ._convert import decode_json, try_decode_json
 from ._core import ClientBase, ClientOptions, Core, check_text
-from ._errors import DecodeError, ValidationError
+from ._errors import DecodeError, ValidationError, first_error
+from ._fields import FIELD_TABLES
 from ._payments import Payments
 from ._protocol import (
     check_base_url,
@@ -22,7 +24,7 @@ from ._protocol import (
 )
 from ._purchase_invoices import PurchaseInvoices
 from ._sales_invoices import SalesInvoices
-from ._schema import FieldInfo, SchemaDifference
+from ._schema import FieldInfo, SchemaDifference, compare_tables, read_field_info
 
 __all__ = ["DEFAULT_AUTH_URL", "ONE_TOKEN", "BouwsoftClient", "BouwsoftProfile"]
 
@@ -104,12 +106,8 @@ class BouwsoftProfile:
 
 
 class BouwsoftClient(ClientBase):
-    """An asyncio client for one Bouwsoft customer (``client_nr``), see the README.
-
-    Give a fixed ``access_token`` and its ``base_url``, or a ``refresh_token`` (AccessTokens are
-    then fetched from ``auth_url``; the data server comes from the token answer unless
-    ``base_url`` is given). The options are ``ClientOptions``, the same for both clients.
-    """
+    """An asyncio client for one Bouwsoft customer (``client_nr``): a fixed ``access_token``
+    and its ``base_url``, or a ``refresh_token`` (the data server from the token answer)."""
 
     def __init__(
         self,
@@ -150,12 +148,27 @@ class BouwsoftClient(ClientBase):
     async def field_info(self, resource: str) -> list[FieldInfo]:
         """The server's field table of ``resource`` (``"SalesInvoices"``, ``"Payments"``, ...):
         ``GET /<resource>/FieldInfo/``, one typed entry per field."""
-        return await _schema.fetch_field_info(self._core, resource)
+        if not isinstance(resource, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", resource):
+            raise ValidationError(
+                f"{resource!r} is not a resource name such as 'SalesInvoices'", field="resource"
+            )
+        response = await self._core.request("GET", (resource, "FieldInfo", ""), idempotent=True)
+        return read_field_info(decode_json(response.body, self._core.secrets()))
 
     async def check_schema(self) -> list[SchemaDifference]:
         """How the server's field tables differ from the client's, for every resource the client
         models (empty when they agree): learn of drift before an export loses precision."""
-        return await _schema.check_schema(self._core)
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = {name: group.create_task(self.field_info(name)) for name in FIELD_TABLES}
+        except ExceptionGroup as errors:
+            # the caller gets one of our errors, as from any other call, not a group of them
+            raise first_error(errors) from None
+        return [
+            difference
+            for resource, table in FIELD_TABLES.items()
+            for difference in compare_tables(resource, table, tasks[resource].result())
+        ]
 
     def __repr__(self) -> str:
         return f"<BouwsoftClient client_nr={self.client_nr}>"

@@ -1,4 +1,5 @@
-"""The server's field tables (``GET /<Resource>/FieldInfo/``) and the check against the client's.
+"""The server's field tables (``GET /<Resource>/FieldInfo/``) read, and compared with the client's
+(pure; ``BouwsoftClient.field_info`` and ``check_schema`` fetch them).
 
 No vendor page shows a FieldInfo answer, so it is read tolerantly, here and nowhere else: the
 usual ``{"Content-Range", "Records"}`` wrapper or a bare list; each row's keys spelled as the
@@ -9,7 +10,6 @@ vendor's table titles (``Field Name``, ``Type Id``, ``Type Name``, ``Length``, `
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -17,20 +17,10 @@ from typing import Any, Literal
 
 import attrs
 
-from ._convert import decode_json
-from ._core import Core
-from ._errors import DecodeError, ValidationError, first_error
-from ._fields import FIELD_TABLES
+from ._errors import DecodeError
 from ._types import FIELD_TYPES, Wire
 
-__all__ = [
-    "FieldInfo",
-    "SchemaDifference",
-    "check_schema",
-    "compare_tables",
-    "fetch_field_info",
-    "read_field_info",
-]
+__all__ = ["FieldInfo", "SchemaDifference", "compare_tables", "read_field_info"]
 
 
 @attrs.frozen(kw_only=True)
@@ -180,28 +170,3 @@ def compare_tables(
                 )
             )
     return differences
-
-
-async def fetch_field_info(core: Core, resource: str) -> list[FieldInfo]:
-    """``GET /<resource>/FieldInfo/``: the server's field table of ``resource``."""
-    if not isinstance(resource, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", resource):
-        raise ValidationError(
-            f"{resource!r} is not a resource name such as 'SalesInvoices'", field="resource"
-        )
-    response = await core.request("GET", (resource, "FieldInfo", ""), idempotent=True)
-    return read_field_info(decode_json(response.body, core.secrets()))
-
-
-async def check_schema(core: Core) -> list[SchemaDifference]:
-    """Compare the server's table of every resource the client models with the client's own."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = {name: group.create_task(fetch_field_info(core, name)) for name in FIELD_TABLES}
-    except ExceptionGroup as errors:
-        # the caller gets one of our errors, as from any other call, not a group of them
-        raise first_error(errors) from None
-    return [
-        difference
-        for resource, table in FIELD_TABLES.items()
-        for difference in compare_tables(resource, table, tasks[resource].result())
-    ]

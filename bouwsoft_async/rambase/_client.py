@@ -134,11 +134,8 @@ class RamBaseProfile:
 
 
 class RamBaseClient(ClientBase):
-    """An asyncio client for the RamBase API of one company database (``db``), see the README.
-
-    ``target`` is the optional target of RamBase's client-credentials flow. The options are
-    ``ClientOptions``, the same for both clients.
-    """
+    """An asyncio client for the RamBase API of one company database (``db``); ``target`` is
+    the optional target of RamBase's client-credentials flow."""
 
     def __init__(
         self,
