@@ -21,7 +21,7 @@ from bouwsoft_async._cli import main
 from bouwsoft_async._export import FIELD_NAMES
 from bouwsoft_async._output import Progress
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
-from bouwsoft_async.testing._invoices import invoice_ids, is_money_field
+from bouwsoft_async.testing._invoices import MONEY_FIELDS, invoice_ids
 
 N = 300
 
@@ -84,7 +84,7 @@ def test_demo_export_writes_valid_csv(tmp_path: Path) -> None:
     for row in rows[:50]:
         wire = invoice_dict(int(row["id"]))
         for name in FIELD_NAMES:
-            if is_money_field(name):
+            if name in MONEY_FIELDS:
                 assert Decimal(row[name]) == _exact(wire[name]), name
                 assert "E" not in row[name]
         assert row["approved"] == ("true" if wire["approved"] else "false")

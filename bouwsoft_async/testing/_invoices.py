@@ -6,13 +6,11 @@ Amounts are whole cents held as floats and printed the way the vendor prints a `
 
 from __future__ import annotations
 
-import json
+import functools
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import orjson
-
-_encode = json.encoder.encode_basestring_ascii
 
 _NAMES = [
     ("Iserbyt", "Stefaniestraat 48", "2018", "Antwerpen 1", "Antwerpen"),
@@ -36,9 +34,7 @@ _SOURCELISTS = ["PARKET", "VERF", "", "SANITAIR"]
 _EPOCH = date(2012, 1, 2)
 _TS_EPOCH = datetime(2019, 1, 1)
 _DAYS = 4700
-# every date an invoice can carry, as text: rendering is the fake's hot loop
 _DAY_TEXT = tuple((_EPOCH + timedelta(days=k)).isoformat() for k in range(_DAYS + 31))
-_DAY_JSON = tuple(f'"{day}"' for day in _DAY_TEXT)
 
 
 def invoice_ids(count: int) -> list[int]:
@@ -52,105 +48,20 @@ def invoice_ids(count: int) -> list[int]:
     return ids
 
 
-def _money(cents: int) -> str:
-    return _FLOAT_TEXT[cents / 100]
+def wire_value(value: Any) -> str:
+    """One JSON value as the vendor prints it: a float with 15 decimals (a whole one: 1.0)."""
+    if isinstance(value, float):
+        return f"{value:.1f}" if value.is_integer() else f"{value:.15f}"
+    return orjson.dumps(value).decode()
 
 
-_text = _encode
-_number = int.__repr__
-_flag = {True: "true", False: "false"}.__getitem__
-_day = _DAY_JSON.__getitem__
+@functools.lru_cache(maxsize=4096, typed=True)
+def _number(value: float) -> orjson.Fragment:
+    """A number as the vendor prints it, for orjson to copy; amounts repeat, so remembered."""
+    return orjson.Fragment(wire_value(value))
 
 
-def _varying(invoice_id: int) -> tuple[int, tuple[str, ...]]:
-    """The VAT slot that holds the amounts, and the JSON text of the fields that vary (in record
-    order, the other slots' amounts left out: they are always 0.0); the fake's hot loop, so each
-    spelling is a lookup or a call into C where it can be."""
-    h = (invoice_id * 2654435761) & 0xFFFFFFFF
-    name, street, zipcode, city, state = _NAMES[h % len(_NAMES)]
-    credit = invoice_id % 10 == 0
-    day = invoice_id % _DAYS
-    vatcode, vatpercent, slot = _VAT[(h >> 3) % len(_VAT)]
-    basis_cents = 500 + (h >> 5) % 2_000_000
-    if credit:
-        basis_cents = -basis_cents
-    vat_cents = round(basis_cents * vatpercent / 100)
-    incl_cents = basis_cents + vat_cents
-    advance_cents = 0 if h % 3 else (abs(basis_cents) // 4)
-    approved = h % 5 != 0
-    # the newer vendor table's e-invoice fields: about one invoice in four went out as one
-    einvoiced = h % 4 == 1
-    structured = f"{invoice_id:010d}"
-    text, number, money, day_text, flag = _text, _number, _money, _day, _flag
-    no_text = text("")
-    basis = money(basis_cents)
-    ts = _TS_EPOCH + timedelta(seconds=(invoice_id * 7919 + h % 86_400) % 220_000_000)
-    return slot, (
-        number(invoice_id),  # id
-        number(1 + h % 2),  # company_id
-        text("Bouwsoft" if h % 2 == 0 else "Groensoft"),
-        text("CREDITNOTA" if credit else "FAKTUUR"),  # type
-        text("CREDIT NOTE" if credit else "INVOICE"),  # type_localized
-        number(5 if credit else 4),  # type_id
-        number(20120000 + invoice_id),  # nr
-        day_text(day),  # date
-        day_text(day + 30) if h % 11 else no_text,  # expirationdate
-        text(_CONCERNING[(h >> 9) % len(_CONCERNING)]),
-        day_text(day),  # chargeableevent
-        flag(einvoiced),  # einvoice_sent
-        text(f"{_DAY_TEXT[day + 1]} 10:{h % 60:02d}:{h % 59:02d}" if einvoiced else ""),
-        text("Delivered" if einvoiced else ""),  # einvoice_technical_status
-        text(f"peppol-{h:08x}" if einvoiced else ""),  # einvoice_transmissionid
-        text(f"{structured}{invoice_id % 97:02d}"),  # structuredpaymentnotification
-        number(invoice_id // 2 + 7),  # workingdocumentdata_id
-        number(1000 + h % 50_000),  # address_id
-        text(name),
-        text(street),
-        text(zipcode),
-        text(city),
-        text(state),
-        text(f"BE 0{h % 1_000_000_000:09d}") if h % 4 else no_text,  # vatnr
-        text(f"info{h % 1000}@example.be") if h % 6 else no_text,  # email
-        number(h % 900 if h % 3 == 0 else 0),  # project_id
-        basis,
-        text(vatcode),
-        _RATE_TEXT[vatpercent],
-        money(vat_cents),  # vatamount
-        money(incl_cents),  # amountinclvat
-        basis,  # basis<slot>
-        basis,  # taxableamount<slot>
-        money(vat_cents),  # vatamount<slot>
-        money(incl_cents),  # amountinclvat<slot>
-        money(advance_cents),
-        money(incl_cents - advance_cents),  # balance
-        flag(approved),
-        day_text(day + 2) if approved else no_text,  # approved_date
-        flag(h % 7 != 0),  # sent
-        day_text(day + 1) if h % 7 else no_text,  # sent_date
-        text(_SOURCELISTS[(h >> 11) % len(_SOURCELISTS)]),  # detail_sourcelist
-        text(ts.isoformat(sep=" ")),  # ts_lastupdate
-    )
-
-
-_SLOT_KEYS = {
-    n: (f"basis{n}", f"taxableamount{n}", f"vatamount{n}", f"amountinclvat{n}") for n in range(1, 6)
-}
-_VARYING_NAMES = (
-    "id", "company_id", "company_name", "type", "type_localized", "type_id", "nr", "date",
-    "expirationdate", "concerning", "chargeableevent", "einvoice_sent", "einvoice_sent_ts",
-    "einvoice_technical_status", "einvoice_transmissionid", "structuredpaymentnotification",
-    "workingdocumentdata_id", "address_id", "address_name", "address_address",
-    "address_zipcode", "address_city", "address_state", "vatnr", "email", "project_id", "basis",
-    "vatcode", "vatpercent", "vatamount", "amountinclvat", "advance", "balance", "approved",
-    "approved_date", "sent", "sent_date", "detail_sourcelist", "ts_lastupdate",
-)  # fmt: skip
-# the names ``_varying`` spells, in record order, for each VAT slot
-_SLOT_ORDER = {
-    n: (*_VARYING_NAMES[:31], *keys, *_VARYING_NAMES[31:]) for n, keys in _SLOT_KEYS.items()
-}
-
-
-# the documented record (id 25 of the vendor's page); fields ``_varying`` leaves out stay as here
+# the documented record (id 25 of the vendor's page); fields ``_record`` leaves out stay as here
 _BASE: dict[str, Any] = {
     "id": 25, "company_id": 1, "company_name": "Bouwsoft", "type": "FAKTUUR",
     "type_localized": "INVOICE", "type_id": 4, "nr": 20120003, "nr_add": "",
@@ -200,64 +111,96 @@ _BASE: dict[str, Any] = {
     "detail_ordergroups": True, "ts_lastupdate": "2025-02-12 14:29:54",
 }  # fmt: skip
 
-FIELD_NAMES: tuple[str, ...] = tuple(_BASE)
+_BASE_WIRE = {k: _number(v) if isinstance(v, float) else v for k, v in _BASE.items()}
 # the amounts (tpCurrency): the page shows them only as JSON numbers
 MONEY_FIELDS = frozenset(
     {"basis", "vatamount", "amountinclvat", "advance", "balance", "cashdiscount_amount"}
     | {"creditlimitation_amount", "distributeddiscount_amount"}
-    | {key for keys in _SLOT_KEYS.values() for key in keys}
-)
+    | {f"{kind}{n}" for kind in ("basis", "taxableamount", "vatamount", "amountinclvat")
+       for n in range(1, 6)}
+)  # fmt: skip
 
 
-def _float_wire(value: float) -> str:
-    return f"{value:.1f}" if value.is_integer() else f"{value:.15f}"
-
-
-def wire_value(value: Any) -> str:
-    """One JSON value as the vendor prints it: a float with 15 decimals (a whole one: 1)."""
-    return _float_wire(value) if isinstance(value, float) else json.dumps(value)
-
-
-def _template(slot: int) -> str:
-    """The record's text with a ``%s`` for each field ``_varying`` spells when the amounts sit
-    in VAT slot ``slot``; the other fields as in the documented record."""
-    varying = set(_SLOT_ORDER[slot])
-    return (
-        "{"
-        + ",".join(
-            f"{_encode(name)}:"
-            + ("%s" if name in varying else wire_value(_BASE[name]).replace("%", "%%"))
-            for name in FIELD_NAMES
-        )
-        + "}"
+def _record(invoice_id: int) -> dict[str, Any]:
+    """The record, amounts as orjson fragments: the documented one with the fields that vary."""
+    h = (invoice_id * 2654435761) & 0xFFFFFFFF
+    name, street, zipcode, city, state = _NAMES[h % len(_NAMES)]
+    credit = invoice_id % 10 == 0
+    day = invoice_id % _DAYS
+    vatcode, vatpercent, slot = _VAT[(h >> 3) % len(_VAT)]
+    basis_cents = 500 + (h >> 5) % 2_000_000
+    if credit:
+        basis_cents = -basis_cents
+    vat_cents = round(basis_cents * vatpercent / 100)
+    incl_cents = basis_cents + vat_cents
+    advance_cents = 0 if h % 3 else (abs(basis_cents) // 4)
+    approved = h % 5 != 0
+    # the newer vendor table's e-invoice fields: about one invoice in four went out as one
+    einvoiced = h % 4 == 1
+    basis, vat, incl = (
+        _number(basis_cents / 100),
+        _number(vat_cents / 100),
+        _number(incl_cents / 100),
     )
-
-
-class _FloatText(dict[float, str]):
-    """``wire_value`` of floats, remembered: a lookup in C for the amounts that repeat."""
-
-    def __missing__(self, value: float) -> str:
-        if len(self) >= 4096:
-            self.clear()
-        text = self[value] = _float_wire(value)
-        return text
-
-
-_FLOAT_TEXT = _FloatText()
-_RATE_TEXT = {percent: wire_value(percent) for _, percent, _ in _VAT}
-_TEMPLATES = {slot: _template(slot) for slot in _SLOT_KEYS}
+    ts = _TS_EPOCH + timedelta(seconds=(invoice_id * 7919 + h % 86_400) % 220_000_000)
+    record = dict(_BASE_WIRE)
+    record.update(
+        {
+            "id": invoice_id,
+            "company_id": 1 + h % 2,
+            "company_name": "Bouwsoft" if h % 2 == 0 else "Groensoft",
+            "type": "CREDITNOTA" if credit else "FAKTUUR",
+            "type_localized": "CREDIT NOTE" if credit else "INVOICE",
+            "type_id": 5 if credit else 4,
+            "nr": 20120000 + invoice_id,
+            "date": _DAY_TEXT[day],
+            "expirationdate": _DAY_TEXT[day + 30] if h % 11 else "",
+            "concerning": _CONCERNING[(h >> 9) % len(_CONCERNING)],
+            "chargeableevent": _DAY_TEXT[day],
+            "einvoice_sent": einvoiced,
+            "einvoice_sent_ts": f"{_DAY_TEXT[day + 1]} 10:{h % 60:02d}:{h % 59:02d}"
+            if einvoiced
+            else "",
+            "einvoice_technical_status": "Delivered" if einvoiced else "",
+            "einvoice_transmissionid": f"peppol-{h:08x}" if einvoiced else "",
+            "structuredpaymentnotification": f"{invoice_id:010d}{invoice_id % 97:02d}",
+            "workingdocumentdata_id": invoice_id // 2 + 7,
+            "address_id": 1000 + h % 50_000,
+            "address_name": name,
+            "address_address": street,
+            "address_zipcode": zipcode,
+            "address_city": city,
+            "address_state": state,
+            "vatnr": f"BE 0{h % 1_000_000_000:09d}" if h % 4 else "",
+            "email": f"info{h % 1000}@example.be" if h % 6 else "",
+            "project_id": h % 900 if h % 3 == 0 else 0,
+            "basis": basis,
+            "vatcode": vatcode,
+            "vatpercent": _number(vatpercent),
+            "vatamount": vat,
+            "amountinclvat": incl,
+            f"basis{slot}": basis,
+            f"taxableamount{slot}": basis,
+            f"vatamount{slot}": vat,
+            f"amountinclvat{slot}": incl,
+            "advance": _number(advance_cents / 100),
+            "balance": _number((incl_cents - advance_cents) / 100),
+            "approved": approved,
+            "approved_date": _DAY_TEXT[day + 2] if approved else "",
+            "sent": h % 7 != 0,
+            "sent_date": _DAY_TEXT[day + 1] if h % 7 else "",
+            "detail_sourcelist": _SOURCELISTS[(h >> 11) % len(_SOURCELISTS)],
+            "ts_lastupdate": ts.isoformat(sep=" "),
+        }
+    )
+    return record
 
 
 def render_invoice(invoice_id: int) -> str:
     """The invoice's JSON object, byte for byte as the fake serves it."""
-    slot, texts = _varying(invoice_id)
-    return _TEMPLATES[slot] % texts
+    return orjson.dumps(_record(invoice_id)).decode()
 
 
 def invoice_dict(invoice_id: int) -> dict[str, Any]:
     """The whole record as Python values."""
     return cast(dict[str, Any], orjson.loads(render_invoice(invoice_id)))
-
-
-def is_money_field(name: str) -> bool:
-    return name in MONEY_FIELDS

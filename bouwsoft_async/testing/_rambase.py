@@ -140,8 +140,9 @@ class FakeRamBase(FakeServer):
             return rambase_error(404, "Default account assignment not found", 104870)
         stored = self._stored_item(payment_id, Decimal(amount), party, request)
         self.items.setdefault(payment_id, []).append(stored)
-        text = self.amounts_as == "string"
-        return json_answer({"paymentItem": stored}, 201, decimals_as_text=text)
+        if self.amounts_as == "string":
+            return json_answer({"paymentItem": stored}, 201, decimal=str)
+        return json_answer({"paymentItem": stored}, 201)
 
     def _stored_item(
         self, payment_id: int, amount: Decimal, party: Mapping[str, Any], request: web.Request
