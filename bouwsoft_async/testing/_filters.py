@@ -18,15 +18,14 @@ from typing import Any
 
 __all__ = ["FilterSyntaxError", "Node", "conjuncts", "fields_of", "matches", "parse_filter"]
 
-# the comparisons: operator.eq for "eq" and so on
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     name: getattr(operator, name) for name in ("eq", "ne", "gt", "ge", "lt", "le")
 }
 STRICT_OPERATORS = frozenset({"eq", "ne", "gt"})
-
+# one token: a condition ``field op value``, a joint (and, or, a parenthesis) or anything else
 _TOKEN = re.compile(
-    r"\s*(?:(?P<paren>[()])|(?P<text>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<other>\S+))"
+    r"\s*(?:(\w+)\s+(\w+)\s+('(?:[^']|'')*'|-?\d+(?:\.\d+)?|(?i:true|false)\b)"
+    r"|((?i:and|or)\b|[()])|(\S+))"
 )
 
 # ("cond", field, op, value) | ("and", (node, ...)) | ("or", (node, ...))
@@ -37,26 +36,32 @@ class FilterSyntaxError(ValueError):
     pass
 
 
-def _condition(tokens: list[tuple[str, str]], operators: frozenset[str]) -> Node:
-    if len(tokens) < 3:
-        raise FilterSyntaxError("the filter ends too early")
-    (field_kind, field), (_, op), (value_kind, raw) = tokens
-    if field_kind != "word":
-        raise FilterSyntaxError(f"expected a field name, not {field!r}")
-    if op not in _OPS:
-        raise FilterSyntaxError(f"unknown operator {op!r}")
-    if op not in operators:
-        raise FilterSyntaxError(f"this server does not know the operator {op!r}")
-    value: Any
-    if value_kind == "text":
-        value = raw[1:-1].replace("''", "'")
-    elif value_kind == "number":
-        value = Decimal(raw)
-    elif value_kind == "word" and raw.lower() in ("true", "false"):
-        value = raw.lower() == "true"
-    else:
-        raise FilterSyntaxError(f"can't read the value {raw!r}")
-    return ("cond", field, op, value)
+def parse_filter(text: str, *, strict: bool = False) -> Node:
+    """The filter as a tree; FilterSyntaxError for anything this server cannot read."""
+    conditions: list[Node] = []
+    words = []  # each condition becomes a name c<i>, for Python's grammar to read and/or
+    for field, op, raw, joint, other in _TOKEN.findall(text):
+        if other:
+            raise FilterSyntaxError(f"can't read {other!r}")
+        if joint:
+            words.append(joint.lower())
+            continue
+        if op not in _OPS or (strict and op not in STRICT_OPERATORS):
+            raise FilterSyntaxError(f"this server does not know the operator {op!r}")
+        value: Any
+        if raw.startswith("'"):
+            value = raw[1:-1].replace("''", "'")
+        elif raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            value = Decimal(raw)
+        conditions.append(("cond", field, op, value))
+        words.append(f"c{len(conditions) - 1}")
+    try:
+        expression = ast.parse(" ".join(words), mode="eval").body
+    except SyntaxError:
+        raise FilterSyntaxError(f"can't read the filter {text!r}") from None
+    return _tree(expression, conditions)
 
 
 def _tree(expression: ast.expr, conditions: list[Node]) -> Node:
@@ -66,33 +71,6 @@ def _tree(expression: ast.expr, conditions: list[Node]) -> Node:
     if isinstance(expression, ast.Name):
         return conditions[int(expression.id.removeprefix("c"))]
     raise FilterSyntaxError("conditions must be joined by and/or")
-
-
-def parse_filter(text: str, *, strict: bool = False) -> Node:
-    """The filter as a tree; FilterSyntaxError for anything this server cannot read."""
-    tokens = []
-    for match in _TOKEN.finditer(text):
-        kind = str(match.lastgroup)
-        tokens.append((kind, match[kind]))
-    # each condition becomes a name c<i>; Python's own grammar then reads and/or (``and``
-    # first) and the parentheses around them
-    operators = STRICT_OPERATORS if strict else frozenset(_OPS)
-    conditions: list[Node] = []
-    words: list[str] = []
-    while tokens:
-        kind, token = tokens[0]
-        if kind == "paren" or token.lower() in ("and", "or"):
-            words.append(token.lower())
-            del tokens[0]
-        else:
-            conditions.append(_condition(tokens[:3], operators))
-            words.append(f"c{len(conditions) - 1}")
-            del tokens[:3]
-    try:
-        expression = ast.parse(" ".join(words), mode="eval").body
-    except SyntaxError:
-        raise FilterSyntaxError(f"can't read the filter {text!r}") from None
-    return _tree(expression, conditions)
 
 
 def conjuncts(tree: Node) -> list[Node]:
