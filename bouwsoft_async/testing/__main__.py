@@ -18,35 +18,12 @@ from ._bouwsoft import FakeBouwsoft
 PROG = "python -m bouwsoft_async.testing"
 
 
-def seconds(text: str) -> float:
+def _seconds(text: str) -> float:
     """An argparse type: 0 seconds or more (argparse names it when it refuses a value)."""
     value = float(text)
     if not 0 <= value < math.inf:
         raise ValueError(text)
     return value
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG)
-    parser.add_argument("command", choices=["serve"], help="serve a FakeBouwsoft until stopped")
-    parser.add_argument(
-        "--invoices", type=_whole(0), default=5000, metavar="N", help="sales invoices (5000)"
-    )
-    parser.add_argument("--latency", type=seconds, default=0.0, help="seconds per request")
-    parser.add_argument(
-        "--latency-per-record",
-        type=seconds,
-        default=0.0,
-        help="seconds per record returned",
-    )
-    parser.add_argument("--max-page-size", type=_whole(1), default=None, metavar="N")
-    parser.add_argument(
-        "--port",
-        type=_whole(0, 65535),
-        default=0,
-        help="port on 127.0.0.1 (0: any free one)",
-    )
-    return parser
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -55,7 +32,6 @@ async def serve(args: argparse.Namespace) -> None:
         sales_invoices=args.invoices,
         latency=args.latency,
         latency_per_record=args.latency_per_record,
-        max_page_size=args.max_page_size,
     )
     # a long-running fake must not keep every request it saw
     fake.requests = collections.deque(maxlen=0)  # type: ignore[assignment]
@@ -77,7 +53,19 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; a failure is one line on stderr and a non-zero exit code."""
-    args = _parser().parse_args(argv)  # a usage error: argparse's usage line and exit 2
+    parser = argparse.ArgumentParser(prog=PROG)
+    parser.add_argument("command", choices=["serve"], help="serve a FakeBouwsoft until stopped")
+    parser.add_argument(
+        "--invoices", type=_whole(0), default=5000, metavar="N", help="sales invoices (5000)"
+    )
+    parser.add_argument("--latency", type=_seconds, default=0.0, help="seconds per request")
+    parser.add_argument(
+        "--latency-per-record", type=_seconds, default=0.0, help="seconds per record returned"
+    )
+    parser.add_argument(
+        "--port", type=_whole(0, 65535), default=0, help="port on 127.0.0.1 (0: any free one)"
+    )
+    args = parser.parse_args(argv)  # a usage error: argparse's usage line and exit 2
     try:
         asyncio.run(serve(args))
     except KeyboardInterrupt:

@@ -75,16 +75,7 @@ def _changes(status: int, records: list[dict[str, Any]]) -> web.Response:
 
 @attrs.define(kw_only=True, slots=False, eq=False)
 class FakeBouwsoft(FakeServer):
-    """A fake Bouwsoft on 127.0.0.1 for tests and demos; the README lists what it serves.
-
-    ``latency`` and ``latency_per_record`` model the server's time per request and per record
-    returned. ``announced_token_lifetime`` makes ValidUntil say another lifetime than the real
-    ``token_lifetime`` (a skewed clock; negative: in the past). ``strict=True`` is the most
-    conservative server the evidence allows. Hooks for a server that changes or misbehaves under
-    a walk: ``hidden_ids`` leave every list; ``await before_list(query)`` runs as each list
-    request arrives; ``extra_records`` sends that many records more than ``limit`` asked for;
-    ``total_shortfall`` makes Content-Range's total that much too small.
-    """
+    """A fake Bouwsoft on 127.0.0.1 for tests and demos; the README lists what it serves."""
 
     base_path: ClassVar[str] = API
 
@@ -96,7 +87,10 @@ class FakeBouwsoft(FakeServer):
     latency: float = 0.0
     latency_per_record: float = 0.0
     max_page_size: int | None = None
-    announced_token_lifetime: float | None = None  # seconds from now, when not the truth
+    # what ValidUntil says, when not the truth (a skewed clock): seconds from now
+    announced_token_lifetime: float | None = None
+    # a server that changes or misbehaves under a walk: ids that leave every list, a hook each
+    # list request awaits, records sent beyond ``limit``, how much Content-Range's total is short
     hidden_ids: set[int] = attrs.field(init=False, factory=set)
     before_list: Callable[[Mapping[str, str]], Awaitable[None]] | None = attrs.field(
         init=False, default=None

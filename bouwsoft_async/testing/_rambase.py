@@ -41,17 +41,10 @@ def rambase_error(status: int, message: str, error_id: int | None = None) -> web
 
 @attrs.define(kw_only=True, slots=False, eq=False)
 class FakeRamBase(FakeServer):
-    """A fake RamBase on 127.0.0.1: ``async with FakeRamBase() as fake``.
-
-    It issues tokens for ``client_id``/``client_secret`` (``expires_in`` = ``token_lifetime``
-    seconds, judged by ``clock``) and adds payment items to the ``payments`` it knows. Answers
-    follow the vendor page: 201 with ``{"paymentItem": {...}}``; 401 for a missing, wrong or
-    expired Bearer token; 400 for a body that breaks the documented rules; 404 for an unknown
-    payment, and 404 with error 104870 "Default account assignment not found" for the
-    counterparty 10999. Amounts are written as bare JSON numbers, or as strings with
-    ``amounts_as="string"``. ``items`` holds what was added, per payment. ``strict=True`` only
-    percent-decodes queries (a ``+`` is a plus sign).
-    """
+    """A fake RamBase on 127.0.0.1 (``async with FakeRamBase() as fake``), as the vendor page
+    answers: tokens for ``client_id``/``client_secret``, payment items added to ``payments``
+    (kept in ``items``); the counterparty 10999 gets 404 with error 104870, "Default account
+    assignment not found"; ``amounts_as="string"`` writes amounts as JSON strings."""
 
     client_id: str = "fake-client-id"
     client_secret: str = attrs.field(default="fake-client-secret", repr=False)
@@ -65,7 +58,6 @@ class FakeRamBase(FakeServer):
     unauthorized_answers: int = attrs.field(init=False, default=0)
 
     def client(self, **kwargs: Any) -> RamBaseClient:
-        """A RamBaseClient for this fake with its credentials and ``db``."""
         kwargs.setdefault("client_id", self.client_id)
         kwargs.setdefault("client_secret", self.client_secret)
         kwargs.setdefault("db", self.db)
