@@ -19,21 +19,19 @@ MIN_PAYMENT_ID = 100000
 MIN_OBJECT_ID = 100
 
 
-def encode_json(value: Any, *, field: str | None = None) -> bytes:
+def encode_json(value: Any) -> bytes:
     """Compact JSON in which a Decimal is a bare number written exactly (``250.00``).
 
     ``json.dumps`` can only write a Decimal through float or as a string; neither is exact
     as a JSON number, so this writes the few shapes a body has by hand.
     """
-    return _encode(value, field).encode()
+    return _encode(value, None).encode()
 
 
 def _encode(value: Any, field: str | None) -> str:
     if isinstance(value, Mapping):
         members = (f"{json.dumps(str(k))}:{_encode(v, str(k))}" for k, v in value.items())
         return "{" + ",".join(members) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_encode(item, field) for item in value) + "]"
     if isinstance(value, Decimal):
         return format_decimal(value, field=field)
     if value is None or isinstance(value, (str, int)):  # int covers bool: true/false
