@@ -12,6 +12,7 @@ from ._convert import decode_json, try_decode_json
 from ._core import ClientBase, ClientOptions, Core, check_text
 from ._errors import DecodeError, ValidationError, first_error
 from ._fields import FIELD_TABLES
+from ._listing import validate_id
 from ._payments import Payments
 from ._protocol import (
     check_base_url,
@@ -119,8 +120,7 @@ class BouwsoftClient(ClientBase):
         auth_url: str = DEFAULT_AUTH_URL,
         **options: Unpack[ClientOptions],
     ) -> None:
-        if isinstance(client_nr, bool) or not isinstance(client_nr, int) or client_nr < 1:
-            raise ValidationError("client_nr must be a positive integer", field="client_nr")
+        validate_id(client_nr, "client_nr")
         if (access_token is None) == (refresh_token is None):
             raise ValidationError(ONE_TOKEN)
         if access_token is not None and not base_url:
