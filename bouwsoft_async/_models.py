@@ -97,8 +97,6 @@ class SalesInvoice(_Record):
     address_longitude: Double
     address_countrycode: Text
     address_zipcode: Text
-    # the PUT page's table has no row for address_city although the POST page lists the field:
-    # this row is ours, not the vendor's (known, not writeable until FieldInfo says otherwise)
     address_city: Text
     address_state: Text
     address_readonly: Bool
