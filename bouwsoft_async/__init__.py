@@ -1,26 +1,9 @@
 """bouwsoft_async: an asyncio SDK for the Visma Bouwsoft ERP REST API."""
 
+from . import _errors
 from ._client import DEFAULT_AUTH_URL, BouwsoftClient
 from ._core import ClientOptions
-from ._errors import (
-    APIError,
-    AuthenticationError,
-    BadRequestError,
-    BouwsoftError,
-    ClientClosedError,
-    ConnectError,
-    DeadlineExceeded,
-    DecodeError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    ResponseTooLargeError,
-    ServerError,
-    TransportError,
-    ValidationError,
-    WriteAppliedError,
-    WriteOutcomeUnknown,
-)
+from ._errors import *  # noqa: F403 (the exception tree, named in _errors.__all__)
 from ._fields import PaymentFields, PaymentUpdateFields, PurchaseInvoiceFields
 from ._models import Page, Payment, PurchaseInvoice, RecordChanges, SalesInvoice, UploadedFile
 from ._payments import Payments
@@ -35,52 +18,36 @@ from ._types import Money, Rate
 
 __all__ = [
     "DEFAULT_AUTH_URL",
-    "APIError",
     "AiohttpTransport",
-    "AuthenticationError",
-    "BadRequestError",
     "BouwsoftClient",
-    "BouwsoftError",
-    "ClientClosedError",
     "ClientOptions",
-    "ConnectError",
-    "DeadlineExceeded",
-    "DecodeError",
     "FieldInfo",
     "IdRange",
     "Money",
-    "NotFoundError",
     "Page",
     "Payment",
     "PaymentFields",
     "PaymentUpdateFields",
     "Payments",
-    "PermissionDeniedError",
     "PurchaseInvoice",
     "PurchaseInvoiceFields",
     "PurchaseInvoices",
     "Rate",
-    "RateLimitError",
     "RecordChanges",
     "Request",
     "Response",
-    "ResponseTooLargeError",
     "RetryPolicy",
     "SalesInvoice",
     "SalesInvoices",
     "SchemaDifference",
-    "ServerError",
     "TextFormat",
     "Transport",
-    "TransportError",
     "UploadedFile",
-    "ValidationError",
-    "WriteAppliedError",
-    "WriteOutcomeUnknown",
     "and_filters",
     "condition",
     "or_filters",
     "set_instant_retries",
 ]
+__all__ += _errors.__all__  # the exception tree
 
 __version__ = "0.1.0"
