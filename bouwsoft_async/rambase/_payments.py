@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from .._convert import decode_json_exact, structure
 from .._core import Core, check_text
@@ -20,25 +21,9 @@ MIN_OBJECT_ID = 100
 
 
 def encode_json(value: Any) -> bytes:
-    """Compact JSON in which a Decimal is a bare number written exactly (``250.00``).
-
-    ``json.dumps`` can only write a Decimal through float or as a string; neither is exact
-    as a JSON number, so this writes the few shapes a body has by hand.
-    """
-    return _encode(value, None).encode()
-
-
-def _encode(value: Any, field: str | None) -> str:
-    if isinstance(value, Mapping):
-        members = (f"{json.dumps(str(k))}:{_encode(v, str(k))}" for k, v in value.items())
-        return "{" + ",".join(members) + "}"
-    if isinstance(value, Decimal):
-        return format_decimal(value, field=field)
-    if value is None or isinstance(value, (str, int)):  # int covers bool: true/false
-        return json.dumps(value)
-    raise ValidationError(
-        f"{field or 'value'}: can't send a {type(value).__name__} as JSON", field=field
-    )
+    """Compact JSON in which a Decimal is a bare number written exactly (``250.00``), never
+    through float."""
+    return orjson.dumps(value, default=lambda number: orjson.Fragment(format_decimal(number)))
 
 
 def _check_id(value: object, *, field: str, wire: str, minimum: int) -> int:
