@@ -60,12 +60,7 @@ exit codes: {EXIT_OK} done, {EXIT_FAILURE} an API, network or file error, {EXIT_
 or credentials problem, {EXIT_DRIFT} check-schema found differences, {EXIT_INTERRUPTED} \
 interrupted"""
 
-SUFFIX_FORMATS: dict[str, Format] = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".csv": "csv",
-}
+SUFFIX_FORMATS: dict[str, Format] = {f".{name}": name for name in FORMATS} | {".ndjson": "jsonl"}
 
 
 class UsageError(Exception):
