@@ -16,7 +16,7 @@ import attrs
 from aiohttp import BodyPartReader, web
 
 from ._filters import FilterSyntaxError, Node, conjuncts, fields_of, matches, parse_filter
-from ._invoices import _record, invoice_dict, invoice_ids
+from ._invoices import invoice_dict, invoice_ids, invoice_record
 from ._server import FakeServer, Fault, Refusal, json_answer
 from ._tables import (
     PAYMENTS,
@@ -238,7 +238,7 @@ class FakeBouwsoft(FakeServer):
     ) -> tuple[list[int], Callable[[int], Any]]:
         """The ids a list of ``resource`` shows, in order, and each one's record."""
         if resource == "SalesInvoices":
-            return self._matching_ids(filter_text), _record
+            return self._matching_ids(filter_text), invoice_record
         records = self.payments if resource == "Payments" else self.purchase_invoices
         tree = self._filter_tree(resource, filter_text) if filter_text else None
         ids = [i for i in sorted(records) if tree is None or matches(tree, records[i].__getitem__)]
@@ -274,7 +274,7 @@ class FakeBouwsoft(FakeServer):
 
     async def _get(self, request: web.Request) -> web.Response:
         if request.match_info["resource"] == "SalesInvoices":
-            return _records([_record(self._known_id(request))])
+            return _records([invoice_record(self._known_id(request))])
         return _records([render_record(self._stored(request))])
 
     def _known_id(self, request: web.Request) -> int:

@@ -61,7 +61,7 @@ def _number(value: float) -> orjson.Fragment:
     return orjson.Fragment(wire_value(value))
 
 
-# the documented record (id 25 of the vendor's page); fields ``_record`` leaves out stay as here
+# the documented record (id 25 of the vendor's page); invoice_record changes the fields that vary
 _BASE: dict[str, Any] = {
     "id": 25, "company_id": 1, "company_name": "Bouwsoft", "type": "FAKTUUR",
     "type_localized": "INVOICE", "type_id": 4, "nr": 20120003, "nr_add": "",
@@ -121,7 +121,7 @@ MONEY_FIELDS = frozenset(
 )  # fmt: skip
 
 
-def _record(invoice_id: int) -> dict[str, Any]:
+def invoice_record(invoice_id: int) -> dict[str, Any]:
     """The record, amounts as orjson fragments: the documented one with the fields that vary."""
     h = (invoice_id * 2654435761) & 0xFFFFFFFF
     name, street, zipcode, city, state = _NAMES[h % len(_NAMES)]
@@ -195,7 +195,7 @@ def _record(invoice_id: int) -> dict[str, Any]:
 
 def render_invoice(invoice_id: int) -> str:
     """The invoice's JSON object, byte for byte as the fake serves it."""
-    return orjson.dumps(_record(invoice_id)).decode()
+    return orjson.dumps(invoice_record(invoice_id)).decode()
 
 
 def invoice_dict(invoice_id: int) -> dict[str, Any]:

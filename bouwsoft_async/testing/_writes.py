@@ -24,6 +24,7 @@ __all__ = ["blank_record", "now_stamp", "read_columns", "recompute", "render_rec
 _CENT = Decimal("0.01")
 # one ``name=value`` of ``columns``: text in single quotes (``''`` is a quote), True/False, a number
 _COLUMN = re.compile(r"([A-Za-z_]\w*)=(?:'((?:[^']|'')*)'|(True|False)|(-?\d+(?:\.\d+)?))(?:,|\Z)")
+_COLUMNS = re.compile(f"(?:{_COLUMN.pattern})*")
 # a new record's fields before the columns are applied, by type; text and dates are ""
 _BLANK = {"tpLong": 0, "tpBool": False, "tpCurrency": Decimal(0), "tpDouble": Decimal(0)}
 _DOUBLES = frozenset(
@@ -38,26 +39,22 @@ def read_columns(
     text = request.query.get("columns")
     if text is None:
         raise Refusal(400, "the columns parameter is missing")
+    if not _COLUMNS.fullmatch(text):
+        raise Refusal(400, f"can't read columns {text!r}")
     values: dict[str, Any] = {}
-    position = 0
-    while position < len(text):
-        match = _COLUMN.match(text, position)
-        if match is None:
-            raise Refusal(400, f"can't read columns at {text[position : position + 20]!r}")
-        position = match.end()
-        name, quoted, flag, number = match.groups()
+    for name, quoted, flag, number in _COLUMN.findall(text):
         spec = table.get(name)
         if spec is None:
             raise Refusal(400, f"unknown field {name}")
         if not spec.writeable or (writeable is not None and name not in writeable):
             raise Refusal(400, f"field {name} is not writeable")
         value: Any
-        if quoted is not None:
-            value = quoted.replace("''", "'")
-        elif flag:
+        if flag:
             value = flag == "True"
-        else:
+        elif number:
             value = Decimal(number)
+        else:
+            value = quoted.replace("''", "'")
         values[name] = _typed(spec, value)
     return values
 
