@@ -82,7 +82,7 @@ class FakeBouwsoft(FakeServer):
     sales_invoices: int = 5000
     client_nr: int = 115
     refresh_token: str = attrs.field(default="fake-refresh-token", repr=False)
-    access_token: str | None = attrs.field(default="fake-access-token", repr=False)
+    access_token: str = attrs.field(default="fake-access-token", repr=False)
     token_lifetime: float = 3600.0
     latency: float = 0.0
     latency_per_record: float = 0.0
@@ -110,8 +110,7 @@ class FakeBouwsoft(FakeServer):
 
     def __attrs_post_init__(self) -> None:
         self.invoice_ids = invoice_ids(self.sales_invoices)
-        if self.access_token is not None:
-            self._valid_tokens[self.access_token] = None
+        self._valid_tokens[self.access_token] = None  # it never expires
 
     def client(self, **kwargs: Any) -> BouwsoftClient:
         """A BouwsoftClient for this fake: the token flow unless ``access_token=`` is given."""
