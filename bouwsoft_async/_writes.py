@@ -20,7 +20,7 @@ import attrs
 
 from ._convert import decode_json, structure, structure_changes
 from ._core import Core, api_error
-from ._errors import DecodeError, NotFoundError, ValidationError, WriteAppliedError
+from ._errors import DecodeError, ValidationError, WriteAppliedError
 from ._fields import encode_write
 from ._models import RecordChanges
 from ._protocol import check_upload_filename, redact, vendor_error_of
@@ -30,7 +30,6 @@ from ._types import Wire
 __all__ = [
     "Answer",
     "FileInput",
-    "delete_record",
     "read_file_input",
     "send_file",
     "write",
@@ -157,20 +156,6 @@ async def write(
     ``retry=False`` sends one attempt, for a caller driving ``Core.retrying``."""
     columns, sent = encode_write(table, fields, resource=str(path[0]))
     return await _send(core, method, path, sent, params={"columns": columns}, retry=retry)
-
-
-async def delete_record(core: Core, path: Sequence[str | int]) -> bool:
-    """``DELETE`` a record: True on any 2xx, False on 404 (already gone, perhaps by an earlier
-    try of this call: a DELETE is retried like a PUT).
-
-    ASSUMPTION (see the README): Bouwsoft never reuses an id, so a repeated DELETE can't
-    remove another record.
-    """
-    try:
-        await core.request("DELETE", path, idempotent=True)
-    except NotFoundError:
-        return False
-    return True
 
 
 async def read_file_input(file: FileInput, filename: str | None) -> tuple[str, bytes]:
