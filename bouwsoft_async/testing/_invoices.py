@@ -7,6 +7,7 @@ Amounts are whole cents held as floats and printed the way the vendor prints a `
 from __future__ import annotations
 
 import functools
+import itertools
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -39,13 +40,9 @@ _DAY_TEXT = tuple((_EPOCH + timedelta(days=k)).isoformat() for k in range(_DAYS 
 
 def invoice_ids(count: int) -> list[int]:
     """``count`` strictly increasing ids from 24 with uneven gaps (1 to 4, sometimes 50)."""
-    ids: list[int] = []
-    current = 24
-    for k in range(count):
-        ids.append(current)
-        mix = (k * 2654435761) & 0xFFFFFFFF
-        current += 50 if mix % 97 == 0 else 1 + (mix >> 7) % 4
-    return ids
+    mixes = ((k * 2654435761) & 0xFFFFFFFF for k in range(count))
+    gaps = (50 if mix % 97 == 0 else 1 + (mix >> 7) % 4 for mix in mixes)
+    return list(itertools.accumulate(gaps, initial=24))[:count]
 
 
 def wire_value(value: Any) -> str:
