@@ -160,6 +160,11 @@ class Plan:
             if not 0 < i < len(points):
                 continue  # counts that contradict each other: nothing to aim between
             lo, lo_rank = points[i - 1]
+            if points[i][0] - lo == points[i][1] - lo_rank:
+                # as many records as ids between the two: every id there is a record
+                self.ranks[lo + goal - lo_rank] = goal
+                self.records.add(lo + goal - lo_rank)
+                continue
             if page_size is not None and goal - lo_rank <= (
                 page_size if self.cut_waves else window
             ):
