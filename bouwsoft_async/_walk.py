@@ -232,13 +232,22 @@ async def walk_piece(
 
 
 async def _plan_pieces(
-    source: Source[Any], within: IdRange, *, concurrency: int, page_size: int | None
+    source: Source[Any],
+    within: IdRange,
+    *,
+    concurrency: int,
+    page_size: int | None,
+    then: Callable[[], object] = lambda: None,
 ) -> tuple[list[IdRange], int]:
-    """Cut ``within`` into pieces with count probes, and how many records it held."""
+    """Cut ``within`` into pieces with count probes, and how many records it held.
+
+    ``then`` is called once the first probes are on their way: a request started there goes
+    out after them, so a server that builds a whole page for it does not hold their answers.
+    """
     after, upto = within.after, within.upto
-    found = await asyncio.gather(
-        source.probe(after), *([source.probe(upto)] if upto is not None else [])
-    )
+    first = asyncio.gather(source.probe(after), *([source.probe(upto)] if upto is not None else []))
+    then()
+    found = await first
     probes = len(found)
     ahead, first_ids = found[0]
     total = max(0, ahead - found[1][0]) if upto is not None else ahead
@@ -288,15 +297,22 @@ async def _fan_in(
     async def produce() -> None:
         try:
             async with asyncio.TaskGroup() as group:
-                # the first page of everything is on its way while the probes find the cuts
-                params = source.params(within.after, _limit(within.after, within.upto, page_size))
-                head = (within.after, group.create_task(source.fetch(params)))
+                # the first page of everything is on its way while the probes find the cuts,
+                # asked for right after the first probes
+                head: list[tuple[int | None, asyncio.Task[bytes]]] = []
+
+                def start_head() -> None:
+                    params = source.params(
+                        within.after, _limit(within.after, within.upto, page_size)
+                    )
+                    head.append((within.after, group.create_task(source.fetch(params))))
+
                 pieces, planned = await _plan_pieces(
-                    source, within, concurrency=concurrency, page_size=page_size
+                    source, within, concurrency=concurrency, page_size=page_size, then=start_head
                 )
                 total.append(planned)
                 for index, piece in enumerate(pieces):
-                    group.create_task(feed(piece, head if index == 0 else None))
+                    group.create_task(feed(piece, head[0] if index == 0 else None))
         except asyncio.CancelledError:
             raise
         except BaseException as error:
