@@ -302,6 +302,23 @@ def test_every_piece_but_the_last_is_whole_pages_after_k_plus_2_probes(
     assert all(p.upto in ids for p in planned[:-1])
 
 
+@pytest.mark.parametrize("first", [1, 7_000_001])
+def test_a_dense_list_is_cut_by_its_top_probes_alone(first: int) -> None:
+    # as many records as ids between two measured ids: every id there is a record, so the
+    # record that ends each page is known without a window probe
+    ids = list(range(first, first + 20_000))
+    planned, probes = _simulate(ids, 500, 8)
+    assert probes == 3  # the first probe and the two top ones, one wave after it
+    assert [p.count for p in planned] == [2500] * 8
+    assert all(p.upto in ids for p in planned[:-1])
+    # a list with holes is no dense list: its cuts are still measured
+    holes = [i for i in ids if i % 37]
+    planned, probes = _simulate(holes, 500, 8)
+    assert probes > 3
+    assert [(p.count or 0) % 500 for p in planned[:-1]] == [0] * 7
+    assert all(p.upto in holes for p in planned[:-1])
+
+
 def test_on_very_uneven_ids_the_cuts_still_fall_on_page_boundaries() -> None:
     # clusters of ids between holes of millions: an estimate misses by thousands of records
     ids = [x for block in range(12) for x in range(block * 10**7, block * 10**7 + 300 * block, 1)]
@@ -379,7 +396,7 @@ async def test_every_piece_is_whole_pages_over_http(
     # no piece ends on a part of a page: as many page requests as a sequential walk sends
     assert pages == len(ids) // page_size + 1
     if ids[-1] == len(ids):
-        assert probes <= 8 + 2  # a dense id space
+        assert probes <= 3  # a dense id space: its top probes say where every record is
 
 
 @STRICTNESS
@@ -464,6 +481,24 @@ async def test_payments_and_purchase_invoices_walk_like_sales_invoices() -> None
             past = datetime(2000, 1, 1)
             assert await endpoint.count(since=past) == 45
             assert [r.id async for r in endpoint.list(since=datetime(2999, 1, 1))] == []
+
+
+async def test_the_first_page_is_asked_for_after_the_first_probe() -> None:
+    # a server building the whole first page before it answers the probe would hold the plan
+    sent: list[str] = []
+
+    class Recording(AiohttpTransport):
+        async def send(self, request: Request) -> Response:
+            sent.append((request.params or {}).get("limit", ""))
+            return await super().send(request)
+
+    async with (
+        FakeBouwsoft(sales_invoices=3000) as fake,
+        _client(fake, transport=Recording()) as client,
+    ):
+        ids = [i.id async for i in client.sales_invoices.list(concurrency=4, page_size=100)]
+    assert sorted(ids) == fake.invoice_ids
+    assert sent[:2] == ["1", "100"]
 
 
 async def test_a_walk_cancelled_as_it_asks_ahead_leaves_no_request_running() -> None:
