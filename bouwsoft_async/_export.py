@@ -37,31 +37,26 @@ _KNOWN = frozenset(FIELD_NAMES)
 Rows = Sequence[dict[str, Any]]
 
 
-def _json(row: dict[str, Any]) -> bytes:
+def _json(row: dict[str, Any], option: int = 0) -> bytes:
     try:
-        return orjson.dumps(row)
+        return orjson.dumps(row, option=option)
     except orjson.JSONEncodeError:
         # an integer past 64 bits (only in extra, from a body orjson could not parse): stdlib
-        return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+        text = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+        return (text + "\n" if option else text).encode()
 
 
-def _json_lines(rows: Rows, written: int) -> bytearray:
+def _json_lines(rows: Rows, written: int) -> Iterable[bytes]:
     """One JSON object a line (UTF-8, no spaces)."""
-    data = bytearray()  # each row's orjson buffer (64 KB, whatever the row) is freed at once
-    for row in rows:
-        data += _json(row)
-        data += b"\n"
-    return data
+    return (_json(row, orjson.OPT_APPEND_NEWLINE) for row in rows)
 
 
-def _json_array(rows: Rows, written: int) -> bytearray:
+def _json_array(rows: Rows, written: int) -> Iterable[bytes]:
     """One JSON array, an invoice a line, still written as the invoices arrive."""
-    data = bytearray()
     for row in rows:
-        data += b",\n" if written else b"\n"
-        data += _json(row)
+        yield b",\n" if written else b"\n"
+        yield _json(row)
         written += 1
-    return data
 
 
 def _csv(lines: Iterable[list[Any]]) -> bytes:
@@ -70,7 +65,7 @@ def _csv(lines: Iterable[list[Any]]) -> bytes:
     return text.getvalue().encode()
 
 
-def _csv_rows(rows: Rows, written: int) -> bytes:
+def _csv_rows(rows: Rows, written: int) -> Iterable[bytes]:
     """One column per field (booleans ``true``/``false``, None empty), plus ``extra``: the
     unknown fields as a JSON object, if any."""
     lines = []
@@ -81,7 +76,7 @@ def _csv_rows(rows: Rows, written: int) -> bytes:
             unknown = {key: value for key, value in row.items() if key not in _KNOWN}
             extra = json.dumps(unknown, ensure_ascii=False)
         lines.append([*line, extra])
-    return _csv(lines)
+    return (_csv(lines),)
 
 
 def _csv_text(value: Any) -> Any:
@@ -90,8 +85,9 @@ def _csv_text(value: Any) -> Any:
     return value  # the csv module writes None as an empty field
 
 
-# per format: what comes first, a page (given how many rows came before), what comes last
-Layout = tuple[bytes, Callable[[Rows, int], bytes | bytearray], Callable[[int], bytes]]
+# per format: what comes first, a page's pieces (given how many rows came before; written a
+# row at a time, never gathered in a page-sized buffer), what comes last
+Layout = tuple[bytes, Callable[[Rows, int], Iterable[bytes]], Callable[[int], bytes]]
 _LAYOUTS: dict[str, Layout] = {
     "jsonl": (b"", _json_lines, lambda written: b""),
     "json": (b"[", _json_array, lambda written: b"\n]\n" if written else b"]\n"),
@@ -118,7 +114,7 @@ async def export_sales_invoices(
     progress = progress or Progress(enabled=False)
     progress.start(total)
     written = 0
-    head, page_bytes, tail = _LAYOUTS[format]
+    head, page_pieces, tail = _LAYOUTS[format]
     with open_output(path) as stream:
         stream.write(head)
         pages = invoices._row_pages(
@@ -126,7 +122,7 @@ async def export_sales_invoices(
         )
         async with contextlib.aclosing(pages):
             async for page in pages:
-                stream.write(page_bytes(page.records, written))
+                stream.writelines(page_pieces(page.records, written))
                 written += len(page.records)
                 progress.advance(len(page.records))
         stream.write(tail(written))

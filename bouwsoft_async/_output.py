@@ -18,6 +18,7 @@ import attrs
 __all__ = ["STDOUT", "OutputError", "OutputTarget", "Progress", "open_output", "resolve_output"]
 
 STDOUT = "-"
+_FILE_BUFFER = 1 << 20
 
 
 class OutputError(Exception):
@@ -97,8 +98,9 @@ def open_output(given: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         return
     temporary = target.path.with_name(f".{target.path.name}.{secrets.token_hex(4)}.part")
     try:
-        # mode "x" (not mkstemp) so a new file gets the usual permissions from the umask
-        with open(temporary, "xb") as stream:
+        # mode "x" (not mkstemp) so a new file gets the usual permissions from the umask; rows
+        # come one at a time, so a large buffer keeps the system calls few
+        with open(temporary, "xb", buffering=_FILE_BUFFER) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
