@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
-from itertools import chain, compress, count, repeat
+from itertools import chain, compress, count, repeat, starmap
 from operator import is_not, setitem
 from types import MappingProxyType, MemberDescriptorType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
@@ -454,36 +454,41 @@ class _RecordStructurer:
 
     def _columns(
         self, records: list[Any], plain: Plain | None
-    ) -> tuple[dict[str, tuple[Any, ...]], list[Iterable[Any]], bool]:
+    ) -> tuple[list[Any], list[Iterable[Any]], bool]:
         """A page's fields read column by column, in ``names`` order (written by ``plain``,
-        if given): the wire columns by key; the read columns, where a column of values that
-        read as they are is the wire column itself and the others are converted once per
-        distinct value; whether any record may have unknown fields."""
+        if given): the wire columns (None where the records do not hold the field as they
+        are); the read columns, where a column of values that read as they are is the wire
+        column itself and the others are converted once per distinct value; whether any
+        record may have unknown fields."""
         for record in records:
             self._check(record)
         # a server sends every record of a page with the same keys in the same order (and
         # orjson gives equal keys as one object): then each record's values are its row
         layout = tuple(records[0])
         uniform = all(map(layout.__eq__, map(tuple, records)))
+        rows: Iterable[Iterable[Any]]
         if uniform:
             self._require(set(layout))
+            rows = map(dict.values, records)
         else:
             for record in records:
                 self._require(record.keys())
-            names, defaults = self.names, self.defaults
-            records = [
-                dict(zip(names, map(record.get, names, defaults), strict=True))
-                for record in records
-            ]
-            layout = names
-        wire = dict(zip(layout, zip(*map(dict.values, records), strict=True), strict=True))
+            layout = self.names
+            rows = (map(record.get, self.names, self.defaults) for record in records)
+        # every value in one list, record after record (the order the parser laid them out
+        # in memory, much faster to read than a field across the records): a column is a slice
+        flat = list(chain.from_iterable(rows))
+        width = len(layout)
+        where = dict(zip(layout, count()))
+        wire: list[Any] = []
         columns: list[Iterable[Any]] = []
         # the fields to convert, per scalar and wire class (None: several classes)
         pending: dict[tuple[Scalar, type | None], list[int]] = {}
         for index, (name, default) in enumerate(zip(self.names, self.defaults, strict=True)):
-            column = wire.get(name)
-            if column is None:  # left out by an older server
-                column = (default,) * len(records)
+            at = where.get(name)
+            # left out by an older server: its default
+            column = [default] * len(records) if at is None else flat[at::width]
+            wire.append(column if uniform and at is not None else None)
             columns.append(column)
             scalar = self.scalars[name]
             if scalar.exact is str and _all_text(column):
@@ -528,7 +533,7 @@ class _RecordStructurer:
             for i, column in zip(indexes, keyed, strict=True):
                 columns[i] = map(table.__getitem__, column)
         unknown = not uniform or not self.known.issuperset(layout)
-        return wire if uniform else {}, columns, unknown
+        return wire, columns, unknown
 
     def _extra(self, record: dict[str, Any]) -> Mapping[str, Any]:
         """A record's unknown fields (floats as exact Decimals)."""
@@ -547,8 +552,9 @@ class _RecordStructurer:
         else:
             _, columns, unknown = self._columns(records, None)
             for slot, column in zip(self.slots, columns, strict=True):
-                # slot.__set__(instance, value) for each instance, in a C loop
-                deque(map(slot.__set__, built, column), maxlen=0)
+                # slot.__set__(instance, value) for each instance, in a C loop (starmap
+                # passes zip's reused tuple: no tuple made per call)
+                deque(starmap(slot.__set__, zip(built, column)), maxlen=0)
             extras = map(self._extra, records) if unknown else repeat(NO_EXTRA)
         deque(map(self.extra_slot.__set__, built, extras), maxlen=0)
         return built
@@ -560,8 +566,8 @@ class _RecordStructurer:
         if not records:
             return records
         wire, columns, unknown = self._columns(records, plain)
-        for name, column in zip(self.names, columns, strict=True):
-            if column is not wire.get(name):
+        for name, column, as_sent in zip(self.names, columns, wire, strict=True):
+            if column is not as_sent:
                 # record[name] = value for each record, in a C loop
                 deque(map(setitem, records, repeat(name), column), maxlen=0)
         if unknown:
