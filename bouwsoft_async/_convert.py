@@ -487,17 +487,17 @@ class _RecordStructurer:
         for index, (name, default) in enumerate(zip(self.names, self.defaults, strict=True)):
             at = where.get(name)
             # left out by an older server: its default
-            column = [default] * len(records) if at is None else flat[at::width]
-            wire.append(column if uniform and at is not None else None)
-            columns.append(column)
+            sent = [default] * len(records) if at is None else flat[at::width]
+            wire.append(sent if uniform and at is not None else None)
+            columns.append(sent)
             scalar = self.scalars[name]
-            if scalar.exact is str and _all_text(column):
+            if scalar.exact is str and _all_text(sent):
                 continue
-            kinds = set(map(type, column))
+            kinds = set(map(type, sent))
             if kinds == {scalar.exact}:
                 continue
             if Decimal in kinds:  # equal Decimals may differ in digits: read one by one
-                columns[index] = _written([scalar.read(value, name) for value in column], plain)
+                columns[index] = _written([scalar.read(value, name) for value in sent], plain)
                 continue
             cls = kinds.pop() if len(kinds) == 1 else None
             pending.setdefault((scalar, cls), []).append(index)
@@ -552,9 +552,10 @@ class _RecordStructurer:
         else:
             _, columns, unknown = self._columns(records, None)
             for slot, column in zip(self.slots, columns, strict=True):
-                # slot.__set__(instance, value) for each instance, in a C loop (starmap
-                # passes zip's reused tuple: no tuple made per call)
-                deque(starmap(slot.__set__, zip(built, column)), maxlen=0)
+                # slot.__set__(instance, value) for each instance, in a C loop; starmap
+                # passes zip's reused tuple, where map would make a tuple per call
+                pairs = zip(built, column, strict=True)
+                deque(starmap(slot.__set__, pairs), maxlen=0)
             extras = map(self._extra, records) if unknown else repeat(NO_EXTRA)
         deque(map(self.extra_slot.__set__, built, extras), maxlen=0)
         return built
