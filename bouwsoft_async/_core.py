@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypedDict, TypeVar, cast
@@ -99,18 +99,26 @@ def may_retry(exc: BaseException, *, idempotent: bool) -> bool:
 
 @attrs.define
 class _Call:
-    """What the deadline and ``aclose()`` need to know of a running call."""
+    """What the retries, the deadline and ``aclose()`` need to know of a running call."""
 
     method: str
     target: str | Sequence[str | int]  # the URL once it is known
     idempotent: bool = True
     sent: Mapping[str, Any] | None = None
+    task: asyncio.Task[Any] | None = None  # the task it runs in
+
+    def __str__(self) -> str:
+        """The call in a retry's log line (worked out only when a retry is logged)."""
+        return f"{self.method} {self.path}"
 
     @property
     def path(self) -> str:
         """The path for messages (never the query, which could carry data)."""
         target = self.target
         return path_of(target) if isinstance(target, str) else "/" + "/".join(map(str, target))
+
+    def may_retry(self, exc: BaseException) -> bool:
+        return may_retry(exc, idempotent=self.idempotent)
 
     def outcome_unknown(self, why: str) -> WriteOutcomeUnknown:
         return WriteOutcomeUnknown(
@@ -184,44 +192,46 @@ class Core:
         ``target``: path segments under the API's base URL, or a token endpoint's URL.
         ``retry=False`` sends ONE attempt, for a caller that drives its own through ``retrying``.
         """
-        call = _Call(method=method, target=target, idempotent=idempotent, sent=sent)
-        description = f"{method} {call.path}"
+        call = _Call(method, target, idempotent, sent)
+        attempts = self._run(call, target, params, data, extra_headers, retry)
+        return await self._guarded(attempts, call)
 
-        async def run() -> Response:
-            for renewed in (False, True):
-                grant: Grant | None = None
-                headers: Mapping[str, str] = {}
-                if isinstance(target, str):  # a token endpoint: no credentials
-                    url = target
-                else:
-                    grant = await self._grant()
-                    url = resource_url(grant.base_url, *target)
-                    headers = grant.headers
-                call.target = url
-                common = self.profile.common_params
-                request = Request(
-                    method=method,
-                    url=url,
-                    params={**common, **params} if params else common or None,
-                    headers={**headers, **(extra_headers or {})},
+    async def _run(
+        self,
+        call: _Call,
+        target: str | Sequence[str | int],
+        params: Mapping[str, str] | None,
+        data: Body | Callable[[], Body] | None,
+        extra_headers: Mapping[str, str] | None,
+        retry: bool,
+    ) -> Response:
+        """The call's attempts, once more after a 401 with a renewed token."""
+        if common := self.profile.common_params:
+            params = {**common, **(params or {})}
+        for renewed in (False, True):
+            grant: Grant | None = None
+            headers = extra_headers or {}
+            if isinstance(target, str):  # a token endpoint: no credentials
+                call.target = target
+            else:
+                grant = self.profile.fixed or await self.tokens.get(
+                    functools.partial(self.profile.fetch_grant, self)
                 )
-                attempt = functools.partial(self._attempt, call, request, data)
-                try:
-                    if not retry:
-                        return await attempt()
-                    return await call_with_retries(
-                        attempt,
-                        policy=self.policy,
-                        should_retry=lambda exc: may_retry(exc, idempotent=idempotent),
-                        description=description,
-                    )
-                except AuthenticationError:
-                    if renewed or grant is None or self.profile.fixed is not None:
-                        raise
-                    self.tokens.invalidate(grant.token)
-            raise AssertionError("unreachable")  # pragma: no cover
-
-        return await self._guarded(run, call)
+                call.target = resource_url(grant.base_url, *target)
+                headers = {**grant.headers, **headers} if headers else grant.headers
+            request = Request(method=call.method, url=call.target, params=params, headers=headers)
+            attempt = functools.partial(self._attempt, call, request, data)
+            try:
+                if not retry:
+                    return await attempt()
+                return await call_with_retries(
+                    attempt, policy=self.policy, should_retry=call.may_retry, description=call
+                )
+            except AuthenticationError:
+                if renewed or grant is None or self.profile.fixed is not None:
+                    raise
+                self.tokens.invalidate(grant.token)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def retrying(
         self,
@@ -234,36 +244,37 @@ class Core:
         """Run a caller's own ``attempt`` (built on ``request(..., retry=False)``) through the
         one retry path: retried when ``may_retry`` or ``also_retry`` says so, in one budget."""
         method, _, target = description.partition(" ")
-        return await self._guarded(
-            lambda: call_with_retries(
-                attempt,
-                policy=self.policy,
-                should_retry=lambda exc: (
-                    may_retry(exc, idempotent=idempotent) or bool(also_retry and also_retry(exc))
-                ),
-                description=description,
+        retries = call_with_retries(
+            attempt,
+            policy=self.policy,
+            should_retry=lambda exc: (
+                may_retry(exc, idempotent=idempotent) or bool(also_retry and also_retry(exc))
             ),
-            _Call(method=method, target=target),  # the attempts report their own unknown outcomes
+            description=description,
         )
+        # the attempts report their own unknown outcomes
+        return await self._guarded(retries, _Call(method, target))
 
-    async def _guarded(self, run: Callable[[], Awaitable[T]], call: _Call) -> T:
-        """``run()`` under the policy's deadline, ended by ``aclose()`` with a typed error."""
+    async def _guarded(self, run: Coroutine[Any, Any, T], call: _Call) -> T:
+        """``run`` under the policy's deadline, ended by ``aclose()`` with a typed error."""
         if self._closed:
+            run.close()
             raise ClientClosedError("this client is closed")
-        task = asyncio.current_task()
-        outermost = task is not None and task not in self._running
-        if outermost:
-            self._running.add(cast(asyncio.Task[Any], task))
+        task = call.task = asyncio.current_task()
+        # the outermost call in a task tracks it (a caller's attempts in ``retrying`` are nested)
+        tracked = task if task is not None and task not in self._running else None
+        if tracked is not None:
+            self._running.add(tracked)
         limit = self.policy.deadline
         error: BouwsoftError
-        timer = asyncio.timeout(limit)
+        timer = None if limit is None else asyncio.timeout(limit)
         try:
-            if limit is None:  # no timer to enter: the common case stays cheap
-                return await run()
+            if timer is None:
+                return await run
             async with timer:
-                return await run()
+                return await run
         except TimeoutError:
-            if not timer.expired():
+            if timer is None or not timer.expired():
                 raise  # not ours (a transport of the user's raised it)
             # the write on the wire may be a nested call's (a caller's attempt in ``retrying``)
             write = self._writing.pop(task, None)
@@ -291,15 +302,10 @@ class Core:
                 )
             )
         finally:
-            if outermost:
-                self._running.discard(cast(asyncio.Task[Any], task))
-                self._writing.pop(task, None)  # one the caller's own cancellation left
+            if tracked is not None:
+                self._running.discard(tracked)
+                self._writing.pop(tracked, None)  # one the caller's own cancellation left
         raise error  # outside the except blocks: nothing chained
-
-    async def _grant(self) -> Grant:
-        if self.profile.fixed is not None:
-            return self.profile.fixed
-        return await self.tokens.get(lambda: self.profile.fetch_grant(self))
 
     async def _attempt(
         self, call: _Call, request: Request, data: Body | Callable[[], Body] | None
@@ -308,18 +314,17 @@ class Core:
         # a body given as a function is built afresh for every attempt (a form is single-use)
         if data is not None:
             request = attrs.evolve(request, data=data if isinstance(data, Body) else data())
-        task = asyncio.current_task()
         if not call.idempotent:
-            self._writing[task] = call
+            self._writing[call.task] = call
         try:
             response = await self.transport.send(request)
         except TransportError as exc:
-            self._writing.pop(task, None)
+            self._writing.pop(call.task, None)
             if call.idempotent or isinstance(exc, ConnectError):
                 raise  # a write that never connected was surely not sent
             raise call.outcome_unknown(f"no answer after the write was sent ({exc})") from exc
         # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
-        self._writing.pop(task, None)
+        self._writing.pop(call.task, None)
         if 200 <= response.status < 300:
             return _with_utf8_json(response)
         error = self._error(response, call)

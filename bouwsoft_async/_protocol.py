@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import email.utils
+import functools
 import html
 import json
 import re
@@ -45,9 +46,10 @@ def token_headers(client_nr: int, refresh_token: str) -> dict[str, str]:
     return {"Clientnr": str(client_nr), "RefreshToken": refresh_token, "Accept": "application/json"}
 
 
+@functools.lru_cache(maxsize=256)  # a client asks for the same few paths again and again
 def resource_url(base_url: str, *segments: str | int) -> str:
     """Join ``base_url`` and path segments, each percent-quoted so an id can't change the path."""
-    parts = [quote(str(segment), safe="") for segment in segments]
+    parts = [percent_encoded(str(segment)) for segment in segments]
     return "/".join([base_url.rstrip("/"), *parts])
 
 
@@ -56,6 +58,15 @@ def resource_url(base_url: str, *segments: str | int) -> str:
 # "+" literally. So a query is written in RFC 3986 percent-encoding, with nothing but the
 # unreserved characters left raw: a space is %20 (never "+"), a "+" is %2B, "'" is %27. The
 # parameter names are the client's own ASCII words; RamBase's "$" stays raw, as its pages write.
+_PERCENT_ENCODED = {
+    code: f"%{code:02X}" for code in range(128) if not (chr(code).isalnum() or chr(code) in "-._~")
+}
+
+
+def percent_encoded(text: str) -> str:
+    """``text`` in RFC 3986 percent-encoding of its UTF-8 bytes, only unreserved characters
+    raw (ASCII text, the usual case, in one ``str.translate``)."""
+    return text.translate(_PERCENT_ENCODED) if text.isascii() else quote(text, safe="")
 
 
 def encode_query(params: Mapping[str, str]) -> str:
@@ -64,7 +75,7 @@ def encode_query(params: Mapping[str, str]) -> str:
     parts = []
     for name, value in params.items():
         try:
-            parts.append(f"{name}={quote(value, safe='')}")
+            parts.append(f"{name}={percent_encoded(value)}")
         except UnicodeEncodeError as exc:
             raise ValidationError(
                 f"{name}: the text can't be sent exactly (it is not valid Unicode: {exc.reason})",
@@ -157,15 +168,16 @@ def parse_content_range(value: object) -> ContentRange:
     """Parse ``"0-4/3412"``; an empty result may be ``"*/0"``, ``"0-0/0"`` or ``"0--1/0"``."""
     if not isinstance(value, str):
         raise DecodeError("Content-Range is missing or not a string", excerpt=repr(value)[:80])
+    match = _CONTENT_RANGE.fullmatch(value)
+    if match is not None:
+        first, last, total = map(int, match.groups())
+        if first <= last < total:
+            return ContentRange(first, last, total)
     if _EMPTY_CONTENT_RANGE.fullmatch(value):
         return ContentRange(0, -1, 0)
-    match = _CONTENT_RANGE.fullmatch(value)
     if match is None:
         raise DecodeError("malformed Content-Range", excerpt=value[:80])
-    first, last, total = (int(group) for group in match.groups())
-    if first > last or last >= total:
-        raise DecodeError("Content-Range contradicts itself", excerpt=value[:80])
-    return ContentRange(first, last, total)
+    raise DecodeError("Content-Range contradicts itself", excerpt=value[:80])
 
 
 def list_content_range(payload: Mapping[str, Any]) -> ContentRange:
@@ -221,20 +233,28 @@ def charset_of(content_type: str | None) -> str | None:
 def json_as_utf8(content_type: str | None, body: bytes) -> bytes:
     """A JSON body re-encoded as UTF-8 when the server declared another charset (JSON is UTF-8
     by its RFC, but a server may declare ``charset=windows-1252`` and mean it)."""
+    charset = _foreign_json_charset(content_type)
+    if charset is None:
+        return body
+    try:
+        return body.decode(charset).encode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError(f"the answer is not valid {charset[:40]} as it declares") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _foreign_json_charset(content_type: str | None) -> str | None:
+    """The charset a JSON Content-Type declares unless it is UTF-8 (or none is declared); a
+    server sends few distinct values, so each is read once."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
     charset = charset_of(content_type)
     if charset is None or not (media == "application/json" or media.endswith("+json")):
-        return body
+        return None
     try:
         name = codecs.lookup(charset).name
     except LookupError:
         raise DecodeError(f"the answer declares an unknown charset {charset[:40]!r}") from None
-    if name in ("utf-8", "ascii"):
-        return body
-    try:
-        return body.decode(name).encode("utf-8")
-    except UnicodeDecodeError:
-        raise DecodeError(f"the answer is not valid {charset[:40]} as it declares") from None
+    return None if name in ("utf-8", "ascii") else charset
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
@@ -392,7 +412,7 @@ def condition(field: str, op: str, value: object) -> str:
 
 def ids_after(last_id: int) -> str:
     """``id gt <last_id>``: the records after ``last_id`` (``id ge N`` is ``ids_after(N - 1)``)."""
-    return condition("id", "gt", last_id)
+    return f"id gt {last_id:d}"  # what condition("id", "gt", last_id) writes, on every page
 
 
 def changed_since(since: datetime) -> str:

@@ -74,9 +74,10 @@ async def call_with_retries(
     *,
     policy: RetryPolicy,
     should_retry: Callable[[Exception], bool],
-    description: str,
+    description: object,
 ) -> T:
-    """Await ``attempt()`` until it succeeds, ``should_retry`` says no, or tries run out.
+    """Await ``attempt()`` until it succeeds, ``should_retry`` says no, or tries run out;
+    ``description`` names the call in a retry's log line (as ``str(description)``).
 
     The first try runs bare: building tenacity's retrying object costs more than a request's
     whole overhead, so only a failure to retry builds it, and is replayed into it.

@@ -6,6 +6,7 @@ The only module that touches aiohttp's client API and maps its exceptions to our
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import Mapping
@@ -106,7 +107,10 @@ class AiohttpTransport:
         )
         self._max_concurrency = max_concurrency
         self._max_response_bytes = max_response_bytes
-        self._slots = asyncio.Semaphore(max_concurrency)
+        # a session of the user's is bounded here; our own connector holds that many connections
+        self._slots = (
+            contextlib.nullcontext() if session is None else asyncio.Semaphore(max_concurrency)
+        )
         self._closed = False
 
     async def send(self, request: Request) -> Response:
@@ -122,7 +126,7 @@ class AiohttpTransport:
                     request.method,
                     # encoded=True: the query is already encoded; yarl must not re-encode it
                     yarl.URL(request.wire_url(), encoded=True),
-                    headers=dict(request.headers),
+                    headers=request.headers,
                     data=request.data,
                     timeout=self._timeout,
                     allow_redirects=False,

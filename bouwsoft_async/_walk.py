@@ -52,7 +52,7 @@ class Reader(Generic[T]):
 def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], ContentRange]:
     """A list answer's raw records and its Content-Range, checked against each other."""
     payload = decode_json(body, secrets)
-    if not isinstance(payload, Mapping) or not isinstance(payload.get("Records"), list):
+    if not isinstance(payload, dict) or not isinstance(payload.get("Records"), list):
         raise DecodeError(
             "expected an object with Content-Range and Records", excerpt=excerpt(body, secrets)
         )
@@ -149,13 +149,21 @@ async def _discard(ahead: tuple[int | None, asyncio.Task[bytes]] | None) -> None
         await asyncio.gather(ahead[1], return_exceptions=True)
 
 
+_NO_GATE = contextlib.nullcontext()  # the gate of a walker that takes turns with no other
+
+# a page smaller than this decodes in a fraction of a millisecond: asking for the next one
+# before decoding it would win no time worth the CPU of a Task and a turn of the loop per page
+_OVERLAP_BYTES = 64 * 1024
+
+
 def _ask_ahead(
     source: Source[Any], body: bytes, after: int | None, upto: int | None, page_size: int
 ) -> tuple[int, asyncio.Task[bytes]] | None:
-    """The request of the page after ``body``, if its raw bytes say one is needed: the id it
-    asks for records after (a guess), and the request, started. The caller holds it before
-    anything can cancel the caller, and lets it go out (``_let_go``) before decoding."""
-    peek = peek_page(body)
+    """The request of the page after ``body``, if the page is big enough for the overlap to pay
+    and its raw bytes say another is needed: the id it asks for records after (a guess), and
+    the request, started. The caller holds it before anything can cancel the caller, then lets
+    it go out (a ``sleep(0)``) before decoding."""
+    peek = peek_page(body) if len(body) >= _OVERLAP_BYTES else None
     if (
         peek is None
         or peek.count >= peek.total  # the server says nothing lies ahead
@@ -165,12 +173,6 @@ def _ask_ahead(
         return None
     params = source.params(peek.last_id, _limit(peek.last_id, upto, page_size))
     return peek.last_id, asyncio.create_task(source.fetch(params))
-
-
-async def _let_go(ahead: tuple[int, asyncio.Task[bytes]] | None) -> None:
-    """Let a request asked for ahead go out before the decode holds the loop."""
-    if ahead is not None:
-        await asyncio.sleep(0)
 
 
 async def walk_piece(
@@ -207,11 +209,11 @@ async def walk_piece(
             # their requests overlap the decode instead of queueing behind it
             wait = caller_behind is not None and caller_behind()
             ahead = None if wait else _ask_ahead(source, body, after, upto, page_size)
-            await _let_go(ahead)
-            async with gate or contextlib.nullcontext():
-                if wait:
-                    ahead = _ask_ahead(source, body, after, upto, page_size)
-                    await _let_go(ahead)
+            if ahead is not None:
+                await asyncio.sleep(0)  # it goes out before the decode holds the loop
+            async with gate or _NO_GATE:
+                if wait and (ahead := _ask_ahead(source, body, after, upto, page_size)):
+                    await asyncio.sleep(0)
                 records, content_range = source.reader.decode(body)
                 del body  # not held while the page waits to be handed over
                 records = records[:asked]  # never trusted past what was asked for

@@ -29,6 +29,7 @@ from bouwsoft_async import (
     ServerError,
     TransportError,
     ValidationError,
+    _walk,
     set_instant_retries,
 )
 from bouwsoft_async.testing import invoice_dict
@@ -688,9 +689,29 @@ async def test_list_pages_in_the_wrong_shape(
     assert all("id gt" in call.params["filter"] for call in lst.calls[1:])
 
 
-async def test_the_next_page_is_asked_for_before_this_one_is_decoded(
+async def test_a_small_page_is_decoded_before_the_next_one_is_asked_for(
     client: BouwsoftClient, mock: aioresponses
 ) -> None:
+    lst = Script(mock, f"{BASE}/SalesInvoices/", page([24, 25], total=4), page([26, 27]), page([]))
+    walk = client.sales_invoices.pages(page_size=2)
+    async with aclosing(walk):
+        first = await anext(walk)
+        # a page of a few KB decodes faster than asking ahead costs: nothing else went out
+        assert [r.id for r in first.records] == [24, 25]
+        assert lst.count == 1
+        rest = [r.id async for p in walk for r in p.records]
+    assert rest == [26, 27]
+    assert [(call.params or {}).get("filter") for call in lst.calls] == [
+        None,
+        "id gt 25",
+        "id gt 27",
+    ]
+
+
+async def test_the_next_page_is_asked_for_before_this_one_is_decoded(
+    client: BouwsoftClient, mock: aioresponses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_walk, "_OVERLAP_BYTES", 0)  # every page big enough to ask ahead
     lst = Script(mock, f"{BASE}/SalesInvoices/", page([24, 25], total=4), page([26, 27]), page([]))
     walk = client.sales_invoices.pages(page_size=2)
     async with aclosing(walk):
@@ -706,8 +727,9 @@ async def test_the_next_page_is_asked_for_before_this_one_is_decoded(
 
 
 async def test_a_wrong_read_ahead_guess_is_dropped(
-    client: BouwsoftClient, mock: aioresponses
+    client: BouwsoftClient, mock: aioresponses, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(_walk, "_OVERLAP_BYTES", 0)  # every page big enough to ask ahead
     # the last record ends in a nested object with an id: the bytes suggest 999, not 25
     misleading = {**record(25), "meta": {"id": 999}}
     first = ok({"Content-Range": "0-1/4", "Records": [record(24), misleading]})

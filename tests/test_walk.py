@@ -25,6 +25,7 @@ from bouwsoft_async import (
     Request,
     Response,
     ValidationError,
+    _walk,
     and_filters,
     condition,
     or_filters,
@@ -501,7 +502,10 @@ async def test_the_first_page_is_asked_for_after_the_first_probe() -> None:
     assert sent[:2] == ["1", "100"]
 
 
-async def test_a_walk_cancelled_as_it_asks_ahead_leaves_no_request_running() -> None:
+async def test_a_walk_cancelled_as_it_asks_ahead_leaves_no_request_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_walk, "_OVERLAP_BYTES", 0)  # every page big enough to ask ahead
     # the next page's request has started when the walk is cancelled: the walk must still own
     # it and end it, not leave it running (to fail later as "never retrieved")
     walking: list[asyncio.Task[Any]] = []
