@@ -24,7 +24,7 @@ from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from itertools import chain, compress, count, repeat, starmap
-from operator import is_not, setitem
+from operator import is_not, itemgetter, setitem
 from types import MappingProxyType, MemberDescriptorType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
@@ -106,6 +106,7 @@ def decode_json_exact(body: bytes, secrets: Iterable[str] = ()) -> Any:
 # -- scalars: how a wire value becomes a field's type ----------------------------------------
 
 _MONEY_QUANTUM = Decimal(1).scaleb(-MAX_CURRENCY_DECIMALS)
+_FLOAT_ZERO = Decimal("0.0")
 # room for any number a double can hold, so rounding never raises InvalidOperation
 _WIDE = Context(prec=1000)
 # a float above 2**53 is not an exact integer any more
@@ -151,6 +152,8 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     decimals. Values past the vendor's range are read exactly all the same.
     """
     if value.__class__ is float:
+        if not value:  # the most common amount: 0.0 (and -0.0) as exact_decimal reads it
+            return _FLOAT_ZERO
         text = repr(value + 0.0)  # -0.0 as 0.0, as exact_decimal reads it
         point = text.find(".")
         # plain digits (no exponent, nan or inf) with at most 4 decimals: exact as printed
@@ -418,6 +421,10 @@ class _RecordStructurer:
             self.scalars[a.name] = scalar
         self.exacts = tuple(scalar.exact for scalar in self.scalars.values())
         self.reads = tuple(scalar.read for scalar in self.scalars.values())
+        # a record's values in ``names`` order (KeyError: it leaves a field out); the
+        # itemgetter of one key gives the value itself
+        get = itemgetter(*self.names)
+        self.row = get if len(self.names) > 1 else lambda record: (get(record),)
         # a model's fields are filled through its slots' descriptors, in C loops: what attrs'
         # frozen ``__init__`` writes with (past the frozen ``__setattr__``), without a bytecode
         # per field
@@ -445,8 +452,11 @@ class _RecordStructurer:
     def _record(self, record: Any) -> list[Any]:
         """A record's fields read one by one, in ``names`` order."""
         self._check(record)
-        self._require(record.keys())
-        values = list(map(record.get, self.names, self.defaults))
+        try:
+            values = list(self.row(record))
+        except KeyError:  # an optional field left out (or a required one: raise)
+            self._require(record.keys())
+            values = list(map(record.get, self.names, self.defaults))
         # the values that are not of the class they read as: read (in a C loop, the others)
         for index in compress(count(), map(is_not, map(type, values), self.exacts)):
             values[index] = self.reads[index](values[index], self.names[index])
@@ -546,8 +556,9 @@ class _RecordStructurer:
         built: list[Any] = list(map(_new, repeat(self.cls, len(records))))
         if len(records) < _SMALL_PAGE:
             for instance, record in zip(built, records, strict=True):
-                # slot.__set__(instance, value) for each field, in a C loop
-                deque(map(_set_slot, self.slots, repeat(instance), self._record(record)), maxlen=0)
+                # slot.__set__(instance, value) for each field, in a C loop (as below)
+                fields = zip(self.slots, repeat(instance), self._record(record), strict=False)
+                deque(starmap(_set_slot, fields), maxlen=0)
             extras: Iterable[Mapping[str, Any]] = map(self._extra, records)
         else:
             _, columns, unknown = self._columns(records, None)
