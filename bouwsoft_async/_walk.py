@@ -239,17 +239,18 @@ async def _plan_pieces(
     *,
     concurrency: int,
     page_size: int | None,
-    then: Callable[[], object] = lambda: None,
+    then: Callable[[], object] | None = None,
 ) -> tuple[list[IdRange], int]:
     """Cut ``within`` into pieces with count probes, and how many records it held.
 
-    ``then`` is called once the first probes are on their way: a request started there goes
-    out after them, so a server that builds a whole page for it does not hold their answers.
+    ``then`` is called once: right after the first probes that bring back more than one record
+    are sent, or when the plan is made. A request started there goes out behind the cheap
+    probes, so a server that builds one page at a time answers them first.
     """
     after, upto = within.after, within.upto
-    first = asyncio.gather(source.probe(after), *([source.probe(upto)] if upto is not None else []))
-    then()
-    found = await first
+    found = await asyncio.gather(
+        source.probe(after), *([source.probe(upto)] if upto is not None else [])
+    )
     probes = len(found)
     ahead, first_ids = found[0]
     total = max(0, ahead - found[1][0]) if upto is not None else ahead
@@ -265,9 +266,15 @@ async def _plan_pieces(
         if not (wanted := plan.probes()):
             break
         probes += len(wanted)
-        answers = await asyncio.gather(*(source.probe(x, limit) for x, limit in wanted))
+        answering = asyncio.gather(*(source.probe(x, limit) for x, limit in wanted))
+        if then is not None and any(limit > 1 for _, limit in wanted):
+            then()
+            then = None
+        answers = await answering
         for (x, _), (count, ids) in zip(wanted, answers, strict=True):
             plan.measure(x, count, ids)
+    if then is not None:
+        then()
     pieces = plan.pieces()
     logger.debug(
         "%s: %d records in %d pieces, planned with %d probes",
@@ -299,8 +306,8 @@ async def _fan_in(
     async def produce() -> None:
         try:
             async with asyncio.TaskGroup() as group:
-                # the first page of everything is on its way while the probes find the cuts,
-                # asked for right after the first probes
+                # the first page of everything is on its way while the last probes find the
+                # cuts (not before: the probes are cheap, the page is not)
                 head: list[tuple[int | None, asyncio.Task[bytes]]] = []
 
                 def start_head() -> None:

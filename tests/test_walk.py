@@ -30,7 +30,7 @@ from bouwsoft_async import (
     condition,
     or_filters,
 )
-from bouwsoft_async._plan import Plan, parts_for
+from bouwsoft_async._plan import CUT_WINDOW, Plan, parts_for
 from bouwsoft_async._protocol import changed_since, ids_after
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
 from bouwsoft_async.testing._filters import FilterSyntaxError, matches, parse_filter
@@ -484,22 +484,37 @@ async def test_payments_and_purchase_invoices_walk_like_sales_invoices() -> None
             assert [r.id async for r in endpoint.list(since=datetime(2999, 1, 1))] == []
 
 
-async def test_the_first_page_is_asked_for_after_the_first_probe() -> None:
-    # a server building the whole first page before it answers the probe would hold the plan
-    sent: list[str] = []
+@pytest.mark.parametrize("dense", [False, True])
+async def test_the_first_page_is_asked_for_behind_the_cheap_probes(dense: bool) -> None:
+    # a server that builds one page at a time would answer a probe sent alongside the first
+    # page only once that page is built: the page goes out with the first probes that bring
+    # back records (windows of ids), or with the walkers when no window is needed
+    sent: list[tuple[str, bool]] = []
 
     class Recording(AiohttpTransport):
         async def send(self, request: Request) -> Response:
-            sent.append((request.params or {}).get("limit", ""))
+            params = request.params or {}
+            sent.append((params.get("limit", ""), "filter" in params))
             return await super().send(request)
 
     async with (
         FakeBouwsoft(sales_invoices=3000) as fake,
         _client(fake, transport=Recording()) as client,
     ):
+        if dense:
+            fake.invoice_ids = list(range(1, 3001))
         ids = [i.id async for i in client.sales_invoices.list(concurrency=4, page_size=100)]
     assert sorted(ids) == fake.invoice_ids
-    assert sent[:2] == ["1", "100"]
+    # the first probe, the two top ones, the windows of the three cuts (none for a dense
+    # list: its top probes place every record), then the first page, unnarrowed
+    windows = [] if dense else [(str(CUT_WINDOW), True)] * 3
+    assert sent[: 4 + len(windows)] == [
+        ("1", False),
+        ("1", True),
+        ("1", True),
+        *windows,
+        ("100", False),
+    ]
 
 
 async def test_a_walk_cancelled_as_it_asks_ahead_leaves_no_request_running(
