@@ -84,11 +84,6 @@ def encode_query(params: Mapping[str, str]) -> str:
     return "&".join(parts)
 
 
-def url_with_query(url: str, params: Mapping[str, str] | None) -> str:
-    """``url`` with ``params`` as its query string (see ``encode_query``)."""
-    return f"{url}?{encode_query(params)}" if params else url
-
-
 def check_base_url(url: object, *, field: str) -> str:
     """``url`` without a trailing slash if it is an absolute http(s) URL with a host and no
     query or fragment; ValidationError otherwise (``ra.bouwsoft.be/api/v1`` has no scheme)."""
@@ -193,18 +188,10 @@ _PAGE_HEAD = re.compile(rb'\s*\{\s*"Content-Range"\s*:\s*"\s*(\d+)\s*-\s*(\d+)\s
 _RECORD_HEAD = re.compile(rb'\{\s*"id"\s*:\s*(\d+)\s*[,}]')
 
 
-@attrs.frozen
-class PagePeek:
-    """What a list page's raw bytes show before decoding: its Content-Range and last id."""
-
-    count: int
-    total: int
-    last_id: int
-
-
-def peek_page(body: bytes) -> PagePeek | None:
-    """A guess, from a list page's raw bytes, at its Content-Range and last id (None when empty
-    or laid out otherwise), so a walk can ask for the next page while this one is decoded."""
+def peek_page(body: bytes) -> tuple[int, int, int] | None:
+    """A guess, from a list page's raw bytes, at its record count, total and last id (None when
+    empty or laid out otherwise), so a walk can ask for the next page while this one is
+    decoded."""
     head = _PAGE_HEAD.match(body)
     if head is None:
         return None
@@ -218,7 +205,7 @@ def peek_page(body: bytes) -> PagePeek | None:
     record = _RECORD_HEAD.match(body, brace)
     if record is None:
         return None
-    return PagePeek(count=last - first + 1, total=total, last_id=int(record.group(1)))
+    return last - first + 1, total, int(record.group(1))
 
 
 _CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)

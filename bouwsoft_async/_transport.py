@@ -24,7 +24,7 @@ from ._errors import (
     ResponseTooLargeError,
     TransportError,
 )
-from ._protocol import charset_of, path_of, url_with_query
+from ._protocol import charset_of, encode_query, path_of
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -51,7 +51,7 @@ class Request:
 
     def wire_url(self) -> str:
         """The URL exactly as it goes on the wire, the query RFC 3986 percent-encoded."""
-        return url_with_query(self.url, self.params)
+        return f"{self.url}?{encode_query(self.params)}" if self.params else self.url
 
 
 @attrs.frozen(kw_only=True)

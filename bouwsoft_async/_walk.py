@@ -164,15 +164,17 @@ def _ask_ahead(
     the request, started. The caller holds it before anything can cancel the caller, then lets
     it go out (a ``sleep(0)``) before decoding."""
     peek = peek_page(body) if len(body) >= _OVERLAP_BYTES else None
+    if peek is None:
+        return None
+    count, total, last_id = peek
     if (
-        peek is None
-        or peek.count >= peek.total  # the server says nothing lies ahead
-        or (after is not None and peek.last_id <= after)
-        or (upto is not None and peek.last_id >= upto)
+        count >= total  # the server says nothing lies ahead
+        or (after is not None and last_id <= after)
+        or (upto is not None and last_id >= upto)
     ):
         return None
-    params = source.params(peek.last_id, _limit(peek.last_id, upto, page_size))
-    return peek.last_id, asyncio.create_task(source.fetch(params))
+    params = source.params(last_id, _limit(last_id, upto, page_size))
+    return last_id, asyncio.create_task(source.fetch(params))
 
 
 async def walk_piece(
