@@ -49,7 +49,7 @@ def token_headers(client_nr: int, refresh_token: str) -> dict[str, str]:
 @functools.lru_cache(maxsize=256)  # a client asks for the same few paths again and again
 def resource_url(base_url: str, *segments: str | int) -> str:
     """Join ``base_url`` and path segments, each percent-quoted so an id can't change the path."""
-    parts = [percent_encoded(str(segment)) for segment in segments]
+    parts = [quote(str(segment), safe="") for segment in segments]
     return "/".join([base_url.rstrip("/"), *parts])
 
 
@@ -63,19 +63,15 @@ _PERCENT_ENCODED = {
 }
 
 
-def percent_encoded(text: str) -> str:
-    """``text`` in RFC 3986 percent-encoding of its UTF-8 bytes, only unreserved characters
-    raw (ASCII text, the usual case, in one ``str.translate``)."""
-    return text.translate(_PERCENT_ENCODED) if text.isascii() else quote(text, safe="")
-
-
 def encode_query(params: Mapping[str, str]) -> str:
-    """The query string for ``params``, in order, RFC 3986 percent-encoded (UTF-8); text with a
-    lone surrogate is refused with ValidationError rather than sent changed."""
+    """The query string for ``params``, in order, RFC 3986 percent-encoded (UTF-8; ASCII text,
+    the usual case, in one ``str.translate``); text with a lone surrogate is refused with
+    ValidationError rather than sent changed."""
     parts = []
     for name, value in params.items():
         try:
-            parts.append(f"{name}={percent_encoded(value)}")
+            text = value.translate(_PERCENT_ENCODED) if value.isascii() else quote(value, safe="")
+            parts.append(f"{name}={text}")
         except UnicodeEncodeError as exc:
             raise ValidationError(
                 f"{name}: the text can't be sent exactly (it is not valid Unicode: {exc.reason})",
@@ -220,28 +216,22 @@ def charset_of(content_type: str | None) -> str | None:
 def json_as_utf8(content_type: str | None, body: bytes) -> bytes:
     """A JSON body re-encoded as UTF-8 when the server declared another charset (JSON is UTF-8
     by its RFC, but a server may declare ``charset=windows-1252`` and mean it)."""
-    charset = _foreign_json_charset(content_type)
-    if charset is None:
-        return body
-    try:
-        return body.decode(charset).encode("utf-8")
-    except UnicodeDecodeError:
-        raise DecodeError(f"the answer is not valid {charset[:40]} as it declares") from None
-
-
-@functools.lru_cache(maxsize=64)
-def _foreign_json_charset(content_type: str | None) -> str | None:
-    """The charset a JSON Content-Type declares unless it is UTF-8 (or none is declared); a
-    server sends few distinct values, so each is read once."""
-    media = (content_type or "").split(";", 1)[0].strip().lower()
     charset = charset_of(content_type)
-    if charset is None or not (media == "application/json" or media.endswith("+json")):
-        return None
+    if charset in (None, "utf-8"):  # the usual answer: nothing more to read
+        return body
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if not (media == "application/json" or media.endswith("+json")):
+        return body
     try:
         name = codecs.lookup(charset).name
     except LookupError:
         raise DecodeError(f"the answer declares an unknown charset {charset[:40]!r}") from None
-    return None if name in ("utf-8", "ascii") else charset
+    if name in ("utf-8", "ascii"):
+        return body
+    try:
+        return body.decode(name).encode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError(f"the answer is not valid {charset[:40]} as it declares") from None
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:

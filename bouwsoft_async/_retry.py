@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 from typing import TypeVar, cast
 
 import attrs
@@ -36,13 +37,6 @@ def set_instant_retries(instant: bool = True) -> None:
 
 
 @attrs.frozen(kw_only=True)
-class _AttemptNumber:
-    """The one field of tenacity's RetryCallState that its wait strategies read."""
-
-    attempt_number: int
-
-
-@attrs.frozen(kw_only=True)
 class RetryPolicy:
     """How often and how patiently a retryable request is tried again (see the README).
 
@@ -66,7 +60,8 @@ class RetryPolicy:
         if isinstance(retry_after, (int, float)):
             return min(max(0.0, retry_after), self.max_retry_after)
         backoff = wait_random_exponential(multiplier=self.initial_backoff, max=self.max_backoff)
-        return backoff(cast(RetryCallState, _AttemptNumber(attempt_number=attempt)))
+        # attempt_number is the one field of a RetryCallState that tenacity's waits read
+        return backoff(cast(RetryCallState, SimpleNamespace(attempt_number=attempt)))
 
 
 async def call_with_retries(

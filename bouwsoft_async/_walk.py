@@ -189,8 +189,9 @@ async def walk_piece(
     """Every page of ``piece`` by ascending id, cut to the piece, with its Content-Range.
 
     ``head``: the first page, already asked for (the id it starts after, its request). While a
-    page is decoded and handed over, the next one is on its way: its last id is read from the
-    raw bytes, and a wrong guess costs a cancelled request, never a skipped or repeated record.
+    page of 64 KiB or more is decoded and handed over, the next one is on its way: its last id
+    is read from the raw bytes, and a wrong guess costs a cancelled request, never a skipped or
+    repeated record; a smaller page is decoded first.
     ``gate`` is held from decoding a page until the walker is asked for the next one, so that
     of the walkers that share it only one holds a decoded page that waits to be handed over.
     ``caller_behind`` says whether the caller has yet to take the last page handed over.
