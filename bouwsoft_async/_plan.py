@@ -134,9 +134,10 @@ class Plan:
         """The next wave of probes ``(x, limit)``; none once every goal is met.
 
         First the top: where a dense id space would end and far above it, then 8 times further
-        each wave. Then, with a page size, a goal is met by a record of exactly its rank: a probe
-        asks for a window of ids from a bit before where the goal is estimated to lie, or, once
-        a measured id lies less than a page below it, for the records up to the goal. Without one
+        each wave. Then, with a page size, a goal is met by a record of exactly its rank: known
+        where two measured ids hold as many records as ids between them (a dense stretch), else
+        a probe asks for a window of ids from a bit before where the goal is estimated to lie,
+        or, once a measured id lies close below it, for the records up to the goal. Without one
         (``partitions``) a measured id within a tenth of a share will do. Estimates interpolate
         between measured ids; every other wave bisects (interpolation crawls across huge gaps).
         """
@@ -151,6 +152,9 @@ class Plan:
         window = 1 if page_size is None else CUT_WINDOW
         slack = self.total // (10 * len(self.goals) + 10) if page_size is None else 0
         met = sorted({rank for x, rank in points if page_size is None or x in self.records})
+        # a goal this few records above a measured id is fetched exactly from there: a window's
+        # worth at first, four once two waves of estimates have missed (ids in clusters)
+        exact = window if self.cut_waves < 2 else max(page_size or 1, 4 * window)
         wanted: dict[int, int] = {}
         for goal in self.goals:
             near = bisect.bisect_left(met, goal - slack)
@@ -165,9 +169,7 @@ class Plan:
                 self.ranks[lo + goal - lo_rank] = goal
                 self.records.add(lo + goal - lo_rank)
                 continue
-            if page_size is not None and goal - lo_rank <= (
-                page_size if self.cut_waves else window
-            ):
+            if page_size is not None and goal - lo_rank <= exact:
                 x, limit = lo, goal - lo_rank  # the last record of this answer has the goal's rank
             else:
                 aim = max(lo_rank, goal - window // 2)

@@ -32,7 +32,7 @@ __all__ = ["Reader", "Source", "list_payload", "model_reader", "partitions", "wa
 T = TypeVar("T")
 
 # waves of probes at most: the top is found within 24 (each looks 8 times further), and the
-# cuts within a few (each wave interpolates or bisects, and a cut less than a page away is
+# cuts within a few (each wave interpolates or bisects, and a cut a few windows away is
 # fetched exactly); a server whose counts keep changing gets the nearest cuts measured
 _MAX_WAVES = 48
 
