@@ -152,9 +152,9 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     decimals. Values past the vendor's range are read exactly all the same.
     """
     if value.__class__ is float:
-        if not value:  # the most common amount: 0.0 (and -0.0) as exact_decimal reads it
+        if not value:  # the most common amount; -0.0 as 0.0, as exact_decimal reads it
             return _FLOAT_ZERO
-        text = repr(value + 0.0)  # -0.0 as 0.0, as exact_decimal reads it
+        text = repr(value)
         point = text.find(".")
         # plain digits (no exponent, nan or inf) with at most 4 decimals: exact as printed
         if point > 0 and len(text) - point <= 1 + MAX_CURRENCY_DECIMALS and "e" not in text:
