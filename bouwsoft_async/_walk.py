@@ -237,19 +237,9 @@ async def walk_piece(
 
 
 async def _plan_pieces(
-    source: Source[Any],
-    within: IdRange,
-    *,
-    concurrency: int,
-    page_size: int | None,
-    then: Callable[[], object] | None = None,
+    source: Source[Any], within: IdRange, *, concurrency: int, page_size: int | None
 ) -> tuple[list[IdRange], int]:
-    """Cut ``within`` into pieces with count probes, and how many records it held.
-
-    ``then`` is called once: right after the first probes that bring back more than one record
-    are sent, or when the plan is made. A request started there goes out behind the cheap
-    probes, so a server that builds one page at a time answers them first.
-    """
+    """Cut ``within`` into pieces with count probes, and how many records it held."""
     after, upto = within.after, within.upto
     found = await asyncio.gather(
         source.probe(after), *([source.probe(upto)] if upto is not None else [])
@@ -269,15 +259,9 @@ async def _plan_pieces(
         if not (wanted := plan.probes()):
             break
         probes += len(wanted)
-        answering = asyncio.gather(*(source.probe(x, limit) for x, limit in wanted))
-        if then is not None and any(limit > 1 for _, limit in wanted):
-            then()
-            then = None
-        answers = await answering
+        answers = await asyncio.gather(*(source.probe(x, limit) for x, limit in wanted))
         for (x, _), (count, ids) in zip(wanted, answers, strict=True):
             plan.measure(x, count, ids)
-    if then is not None:
-        then()
     pieces = plan.pieces()
     logger.debug(
         "%s: %d records in %d pieces, planned with %d probes",
@@ -309,22 +293,15 @@ async def _fan_in(
     async def produce() -> None:
         try:
             async with asyncio.TaskGroup() as group:
-                # the first page of everything is on its way while the last probes find the
-                # cuts (not before: the probes are cheap, the page is not)
-                head: list[tuple[int | None, asyncio.Task[bytes]]] = []
-
-                def start_head() -> None:
-                    params = source.params(
-                        within.after, _limit(within.after, within.upto, page_size)
-                    )
-                    head.append((within.after, group.create_task(source.fetch(params))))
-
+                # the first page of everything is on its way while the probes find the cuts
+                params = source.params(within.after, _limit(within.after, within.upto, page_size))
+                head = (within.after, group.create_task(source.fetch(params)))
                 pieces, planned = await _plan_pieces(
-                    source, within, concurrency=concurrency, page_size=page_size, then=start_head
+                    source, within, concurrency=concurrency, page_size=page_size
                 )
                 total.append(planned)
                 for index, piece in enumerate(pieces):
-                    group.create_task(feed(piece, head[0] if index == 0 else None))
+                    group.create_task(feed(piece, head if index == 0 else None))
         except asyncio.CancelledError:
             raise
         except BaseException as error:
