@@ -46,7 +46,7 @@ def token_headers(client_nr: int, refresh_token: str) -> dict[str, str]:
     return {"Clientnr": str(client_nr), "RefreshToken": refresh_token, "Accept": "application/json"}
 
 
-@functools.lru_cache(maxsize=256)  # a client asks for the same few paths again and again
+@functools.lru_cache(maxsize=256, typed=True)  # a client asks for the same few paths again
 def resource_url(base_url: str, *segments: str | int) -> str:
     """Join ``base_url`` and path segments, each percent-quoted so an id can't change the path."""
     parts = [quote(str(segment), safe="") for segment in segments]
