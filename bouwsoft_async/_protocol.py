@@ -161,7 +161,7 @@ def parse_content_range(value: object) -> ContentRange:
         raise DecodeError("Content-Range is missing or not a string", excerpt=repr(value)[:80])
     match = _CONTENT_RANGE.fullmatch(value)
     if match is not None:
-        first, last, total = map(int, match.groups())
+        first, last, total = int(match[1]), int(match[2]), int(match[3])
         if first <= last < total:
             return ContentRange(first, last, total)
     if _EMPTY_CONTENT_RANGE.fullmatch(value):
@@ -207,6 +207,7 @@ def peek_page(body: bytes) -> tuple[int, int, int] | None:
 _CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=64)  # a server sends a few Content-Types again and again
 def charset_of(content_type: str | None) -> str | None:
     """The ``charset`` parameter of a Content-Type value, lower-cased; None if there is none."""
     match = _CHARSET.search(content_type or "")
