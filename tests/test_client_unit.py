@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -29,7 +30,6 @@ from bouwsoft_async import (
     ServerError,
     TransportError,
     ValidationError,
-    _walk,
     set_instant_retries,
 )
 from bouwsoft_async.testing import invoice_dict
@@ -94,19 +94,32 @@ def status(code: int, body: str = "", headers: dict[str, str] | None = None) -> 
     return CallbackResult(status=code, body=body, content_type="text/html", headers=headers)
 
 
-def record(invoice_id: int) -> dict[str, Any]:
+def record(invoice_id: int, *, padding: int = 0) -> dict[str, Any]:
+    """Invoice 24's record under ``invoice_id``; ``padding`` characters in an unknown field
+    make its page as big as a page of many records."""
     data = invoice_dict(24)
     data["id"] = invoice_id
+    if padding:
+        data["remark_long"] = "x" * padding
     return data
 
 
 def page(
-    ids: list[int], total: int | None = None, content_range: str | None = None
+    ids: list[int],
+    total: int | None = None,
+    content_range: str | None = None,
+    *,
+    padding: int = 0,
 ) -> CallbackResult:
     if content_range is None:
         total = len(ids) if total is None else total
         content_range = f"0-{len(ids) - 1}/{total}" if ids else "0-0/0"
-    return ok({"Content-Range": content_range, "Records": [record(i) for i in ids]})
+    records = [record(i, padding=padding) for i in ids]
+    return ok({"Content-Range": content_range, "Records": records})
+
+
+# a page of two records this padded (about 100 KB) is one the walk asks ahead of
+BIG = 50_000
 
 
 def token_answer(
@@ -709,10 +722,10 @@ async def test_a_small_page_is_decoded_before_the_next_one_is_asked_for(
 
 
 async def test_the_next_page_is_asked_for_before_this_one_is_decoded(
-    client: BouwsoftClient, mock: aioresponses, monkeypatch: pytest.MonkeyPatch
+    client: BouwsoftClient, mock: aioresponses
 ) -> None:
-    monkeypatch.setattr(_walk, "_OVERLAP_BYTES", 0)  # every page big enough to ask ahead
-    lst = Script(mock, f"{BASE}/SalesInvoices/", page([24, 25], total=4), page([26, 27]), page([]))
+    big = functools.partial(page, padding=BIG)
+    lst = Script(mock, f"{BASE}/SalesInvoices/", big([24, 25], total=4), big([26, 27]), page([]))
     walk = client.sales_invoices.pages(page_size=2)
     async with aclosing(walk):
         first = await anext(walk)
@@ -727,12 +740,11 @@ async def test_the_next_page_is_asked_for_before_this_one_is_decoded(
 
 
 async def test_a_wrong_read_ahead_guess_is_dropped(
-    client: BouwsoftClient, mock: aioresponses, monkeypatch: pytest.MonkeyPatch
+    client: BouwsoftClient, mock: aioresponses
 ) -> None:
-    monkeypatch.setattr(_walk, "_OVERLAP_BYTES", 0)  # every page big enough to ask ahead
     # the last record ends in a nested object with an id: the bytes suggest 999, not 25
-    misleading = {**record(25), "meta": {"id": 999}}
-    first = ok({"Content-Range": "0-1/4", "Records": [record(24), misleading]})
+    misleading = {**record(25, padding=BIG), "meta": {"id": 999}}
+    first = ok({"Content-Range": "0-1/4", "Records": [record(24, padding=BIG), misleading]})
 
     async def answer(call: Any) -> CallbackResult:
         where = (call.params or {}).get("filter")

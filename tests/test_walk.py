@@ -25,7 +25,6 @@ from bouwsoft_async import (
     Request,
     Response,
     ValidationError,
-    _walk,
     and_filters,
     condition,
     or_filters,
@@ -511,10 +510,7 @@ async def test_the_first_page_is_asked_for_with_the_first_probe() -> None:
     assert len(events) == 6
 
 
-async def test_a_walk_cancelled_as_it_asks_ahead_leaves_no_request_running(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(_walk, "_OVERLAP_BYTES", 0)  # every page big enough to ask ahead
+async def test_a_walk_cancelled_as_it_asks_ahead_leaves_no_request_running() -> None:
     # the next page's request has started when the walk is cancelled: the walk must still own
     # it and end it, not leave it running (to fail later as "never retrieved")
     walking: list[asyncio.Task[Any]] = []
@@ -532,15 +528,17 @@ async def test_a_walk_cancelled_as_it_asks_ahead_leaves_no_request_running(
             raise AssertionError("not reached")
 
     async def walk_all(client: BouwsoftClient) -> None:
-        async for _ in client.sales_invoices.pages(page_size=2):
+        # pages of 30 invoices (about 90 KB): big enough for the walk to ask ahead
+        async for _ in client.sales_invoices.pages(page_size=30):
             pass
 
     async with (
-        FakeBouwsoft(sales_invoices=10) as fake,
+        FakeBouwsoft(sales_invoices=70) as fake,
         _client(fake, transport=CancelledAsItAsksAhead()) as client,
     ):
         walking.append(asyncio.create_task(walk_all(client)))
         with pytest.raises(asyncio.CancelledError):
             await walking[0]
         assert len(read_ahead) == 1
+        assert read_ahead[0] is not walking[0]  # asked ahead, in a task of its own
         assert read_ahead[0].done()
