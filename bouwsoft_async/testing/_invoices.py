@@ -53,7 +53,7 @@ def wire_value(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=4096, typed=True)
-def _number(value: float) -> orjson.Fragment:
+def wire_number(value: float) -> orjson.Fragment:
     """A number as the vendor prints it, for orjson to copy; amounts repeat, so remembered."""
     return orjson.Fragment(wire_value(value))
 
@@ -108,7 +108,7 @@ _BASE: dict[str, Any] = {
     "detail_ordergroups": True, "ts_lastupdate": "2025-02-12 14:29:54",
 }  # fmt: skip
 
-_BASE_WIRE = {k: _number(v) if isinstance(v, float) else v for k, v in _BASE.items()}
+_BASE_WIRE = {k: wire_number(v) if isinstance(v, float) else v for k, v in _BASE.items()}
 # the amounts (tpCurrency): the page shows them only as JSON numbers
 MONEY_FIELDS = frozenset(
     {"basis", "vatamount", "amountinclvat", "advance", "balance", "cashdiscount_amount"}
@@ -135,9 +135,9 @@ def invoice_record(invoice_id: int) -> dict[str, Any]:
     # the newer vendor table's e-invoice fields: about one invoice in four went out as one
     einvoiced = h % 4 == 1
     basis, vat, incl = (
-        _number(basis_cents / 100),
-        _number(vat_cents / 100),
-        _number(incl_cents / 100),
+        wire_number(basis_cents / 100),
+        wire_number(vat_cents / 100),
+        wire_number(incl_cents / 100),
     )
     ts = _TS_EPOCH + timedelta(seconds=(invoice_id * 7919 + h % 86_400) % 220_000_000)
     return {
@@ -172,15 +172,15 @@ def invoice_record(invoice_id: int) -> dict[str, Any]:
         "project_id": h % 900 if h % 3 == 0 else 0,
         "basis": basis,
         "vatcode": vatcode,
-        "vatpercent": _number(vatpercent),
+        "vatpercent": wire_number(vatpercent),
         "vatamount": vat,
         "amountinclvat": incl,
         f"basis{slot}": basis,
         f"taxableamount{slot}": basis,
         f"vatamount{slot}": vat,
         f"amountinclvat{slot}": incl,
-        "advance": _number(advance_cents / 100),
-        "balance": _number((incl_cents - advance_cents) / 100),
+        "advance": wire_number(advance_cents / 100),
+        "balance": wire_number((incl_cents - advance_cents) / 100),
         "approved": approved,
         "approved_date": _DAY_TEXT[day + 2] if approved else "",
         "sent": h % 7 != 0,

@@ -12,10 +12,9 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import orjson
 from aiohttp import web
 
-from ._invoices import wire_value
+from ._invoices import wire_number
 from ._server import Refusal
 from ._tables import PURCHASE_INVOICES, FieldRow
 
@@ -92,7 +91,7 @@ def _wire(name: str, value: Any) -> Any:
         return value
     if name in _DOUBLES and value == value.to_integral_value():
         return int(value)
-    return orjson.Fragment(wire_value(float(value)))
+    return wire_number(float(value))
 
 
 def blank_record(record_id: int, table: dict[str, FieldRow], **fields: Any) -> dict[str, Any]:
