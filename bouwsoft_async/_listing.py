@@ -124,7 +124,9 @@ class ListEndpoint(Generic[R]):
     _id_name: str = attrs.field(kw_only=True)
     _max_concurrency: int | None = attrs.field(default=None, kw_only=True)
 
-    def _source(self, filter: object, since: object, reader: Any = None) -> Any:
+    def _source(
+        self, filter: object, since: object, reader: _walk.Reader[Any] | None = None
+    ) -> _walk.Source[Any]:
         return _walk.Source(
             core=self._core,
             resource=self._resource,
