@@ -70,6 +70,16 @@ async def _status_of(fake: FakeBouwsoft, filter_text: str) -> int:
         return response.status
 
 
+@pytest.mark.parametrize("limit", ["0", "-3", "abc", "\u00b2"])
+async def test_the_fake_answers_400_for_a_limit_that_is_not_a_positive_integer(limit: str) -> None:
+    # "\u00b2" (superscript two) is a digit to str.isdigit() but not a number to int()
+    async with FakeBouwsoft(sales_invoices=3) as fake, aiohttp.ClientSession() as session:
+        url = yarl.URL(f"{fake.url}/SalesInvoices/?limit={quote(limit, safe='')}", encoded=True)
+        headers = {"Clientnr": str(fake.client_nr), "AccessToken": TOKEN}
+        async with session.get(url, headers=headers) as response:
+            assert response.status == 400
+
+
 async def test_strict_fake_answers_400_for_ge_lt_le_over_http() -> None:
     async with FakeBouwsoft(sales_invoices=20, strict=True) as strict:
         assert await _status_of(strict, "id gt 30") == 200

@@ -248,8 +248,10 @@ class FakeBouwsoft(FakeServer):
         sort = query.get("sort", "id")
         if sort != "id":
             raise Refusal(400, f"sort on {sort!r} is not supported by this fake")
-        limit_text = query.get("limit", "100")
-        limit = int(limit_text) if limit_text.isdigit() else 0
+        try:
+            limit = int(query.get("limit", "100"))
+        except ValueError:  # "²" is a digit to isdigit() but not to int()
+            limit = 0
         if limit < 1:
             raise Refusal(400, "limit must be a positive integer")
         if self.max_page_size is not None:
