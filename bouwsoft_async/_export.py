@@ -70,19 +70,18 @@ def _csv_rows(rows: Rows, written: int) -> Iterable[bytes]:
     unknown fields as a JSON object, if any."""
     lines = []
     for row in rows:
-        line = [_csv_text(value) for value in _row_values(row)]
+        # the csv module writes None as an empty field
+        line = [
+            "true" if value is True else "false" if value is False else value
+            for value in _row_values(row)
+        ]
         extra = ""
         if len(row) > len(_KNOWN):  # a row holds every model field: the rest are unknown
             unknown = {key: value for key, value in row.items() if key not in _KNOWN}
             extra = json.dumps(unknown, ensure_ascii=False)
-        lines.append([*line, extra])
+        line.append(extra)
+        lines.append(line)
     return (_csv(lines),)
-
-
-def _csv_text(value: Any) -> Any:
-    if value.__class__ is bool:
-        return "true" if value else "false"
-    return value  # the csv module writes None as an empty field
 
 
 # per format: what comes first, a page's pieces (given how many rows came before; written a
