@@ -511,6 +511,8 @@ class _RecordStructurer:
                 continue
             cls = kinds.pop() if len(kinds) == 1 else None
             pending.setdefault((scalar, cls), []).append(index)
+        # whether a fast converter may give the text ``plain`` writes of its Decimals
+        written = plain is not None and plain.get(Decimal) is decimal_text
         for (scalar, cls), indexes in pending.items():
             group = [columns[i] for i in indexes]
             # 0 == 0.0 == False, but they read differently: mixed classes keyed apart
@@ -522,10 +524,7 @@ class _RecordStructurer:
             fields = [self.names[i] for i in indexes]
             try:
                 distinct = list(set(chain.from_iterable(keyed)))  # TypeError: unhashable
-                fast, written = (
-                    scalar.fast,
-                    plain is not None and plain.get(Decimal) is decimal_text,
-                )
+                fast = scalar.fast
                 converted = fast(cls, distinct, written) if fast and cls else None
                 if converted is None:
                     values = distinct if cls is not None else [value for value, _ in distinct]
