@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 
 import attrs
 
@@ -17,6 +18,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _read_only(headers: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(headers))
+
+
 @attrs.frozen(kw_only=True)
 class Grant:
     """An access token, the data server it is for and the headers that send it there, and
@@ -24,7 +29,8 @@ class Grant:
 
     token: str = attrs.field(repr=False)
     base_url: str
-    headers: Mapping[str, str] = attrs.field(repr=False)
+    # read-only: every request of the token is sent with this one mapping, not a copy
+    headers: Mapping[str, str] = attrs.field(repr=False, converter=_read_only)
     valid_until: datetime | None = None
 
 

@@ -488,3 +488,23 @@ async def test_a_user_transport_gets_the_wire_url() -> None:
         "https://ra.bouwsoft.be/api/v1/SalesInvoices/?limit=1&sort=id"
         "&filter=concerning%20eq%20%27a%20b%27"
     )
+
+
+async def test_a_user_transport_cannot_change_the_headers_of_later_requests() -> None:
+    # the requests of one token share its headers: a transport that edits them is refused,
+    # never silently sending its edit with every later request
+    class Editing(RecordingTransport):
+        async def send(self, request: Request) -> Response:
+            headers: Any = request.headers
+            with pytest.raises(TypeError):
+                headers["AccessToken"] = "edited"
+            return await super().send(request)
+
+    transport = Editing()
+    async with BouwsoftClient(
+        client_nr=115, access_token="t", base_url="https://ra.bouwsoft.be/api/v1",
+        transport=transport,
+    ) as client:  # fmt: skip
+        await client.sales_invoices.count()
+        await client.sales_invoices.count()
+    assert [request.headers["AccessToken"] for request in transport.sent] == ["t", "t"]
