@@ -65,7 +65,7 @@ def cattrs_generated() -> Callable[[bytes], Any]:
 def main() -> None:
     ids = invoice_ids(PAGE * (REPEATS + 1))
     pages = [page_bytes(ids[k * PAGE : (k + 1) * PAGE]) for k in range(REPEATS + 1)]
-    typed = model_reader(SalesInvoice, []).decode
+    typed = model_reader(SalesInvoice, list).decode
     generated = cattrs_generated()
 
     def rows(body: bytes) -> Any:

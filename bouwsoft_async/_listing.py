@@ -83,7 +83,7 @@ async def fetch_page(
     """One GET of a list resource (or of one record by id), decoded into a Page."""
     path = (resource, "" if record_id is None else record_id)
     response = await core.request("GET", path, params=params, idempotent=True)
-    records, content_range = _walk.model_reader(cls, core.secrets()).decode(response.body)
+    records, content_range = _walk.model_reader(cls, core.secrets).decode(response.body)
     return Page(
         records=tuple(records),
         first=content_range.first,
@@ -131,7 +131,7 @@ class ListEndpoint(Generic[R]):
             core=self._core,
             resource=self._resource,
             filter=with_since(filter, since),
-            reader=reader or _walk.model_reader(self._model, self._core.secrets()),
+            reader=reader or _walk.model_reader(self._model, self._core.secrets),
         )
 
     async def get(self, record_id: int) -> R:

@@ -41,10 +41,11 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
     def _row_pages(
         self, **options: Unpack[_listing.WalkOptions]
     ) -> AsyncGenerator[Page[dict[str, Any]], None]:
-        secrets = self._core.secrets()
+        core = self._core
 
         def decode(body: bytes) -> tuple[list[dict[str, Any]], Any]:
-            records, content_range = _walk.list_payload(body, secrets)
+            # the secrets as they are now: a walk may outlive the token it began with
+            records, content_range = _walk.list_payload(body, core.secrets())
             return sales_invoice_rows(records), content_range
 
         return self._walk_pages(

@@ -72,11 +72,12 @@ def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], Conten
     return records, content_range
 
 
-def model_reader(cls: type[T], secrets: Sequence[str]) -> Reader[T]:
-    """Pages of typed ``cls`` records (each with an ``id``)."""
+def model_reader(cls: type[T], secrets: Callable[[], Sequence[str]]) -> Reader[T]:
+    """Pages of typed ``cls`` records (each with an ``id``); ``secrets()`` are redacted from a
+    page's errors (asked for each page: a walk may outlive the token it began with)."""
 
     def decode(body: bytes) -> tuple[Sequence[T], ContentRange]:
-        records, content_range = list_payload(body, secrets)
+        records, content_range = list_payload(body, secrets())
         return structure_many(records, cls), content_range
 
     return Reader(decode=decode, id_of=operator.attrgetter("id"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import socket
 from collections.abc import Iterator
@@ -237,6 +238,21 @@ async def test_an_answer_that_is_not_json_chains_no_token() -> None:
     for info in (one, count):
         assert "your token *** is fine" in info.value.excerpt
         assert_no_secret(info.value, token)
+
+
+@pytest.mark.parametrize("walked", ["pages", "rows"])
+async def test_a_walk_redacts_the_token_fetched_after_it_began(walked: str) -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        walk: Any = getattr(client.sales_invoices, walked)(page_size=1)
+        async with contextlib.aclosing(walk):
+            await anext(walk)  # the walk's first request fetched the client's first token
+            token = next(t for t in fake._valid_tokens if t != fake.access_token)
+            echo = f"<html>your token {token} is fine</html>".encode()
+            fake.add_fault(status=200, body=echo, path_contains="/SalesInvoices/")
+            with pytest.raises(DecodeError) as info:
+                await anext(walk)
+    assert "your token *** is fine" in info.value.excerpt
+    assert_no_secret(info.value, token)
 
 
 async def test_rambase_secret_echoed_url_encoded_is_redacted() -> None:
