@@ -18,6 +18,7 @@ from bouwsoft_async import (
     NotFoundError,
     ServerError,
     ValidationError,
+    WriteAppliedError,
     WriteOutcomeUnknown,
 )
 from bouwsoft_async.rambase import Counterparty, PaymentItem, RamBaseClient
@@ -310,13 +311,26 @@ async def test_an_empty_error_body_is_still_a_typed_error() -> None:
             await rb.payments.add_item(PAYMENT, total_amount=Decimal(1))
 
 
-async def test_an_answer_not_wrapped_in_payment_item_is_a_decode_error() -> None:
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b'{"paymentItem": 1}',
+        b'{"paymentItemId": 1}',
+        b"<html><body>Created</body></html>",
+        b'{"paymentItem": {"totals": {"totalAmount": "lots"}}}',
+    ],
+)
+async def test_a_2xx_answer_that_cannot_be_read_says_the_item_was_added(answer: bytes) -> None:
+    # the POST went through: a caller told "DecodeError" might add the item a second time
     async with FakeRamBase() as fake, fake.client() as rb:
-        fake.add_fault(
-            status=201, body=b'{"paymentItemId": 1}', method="POST", path_contains="/items"
-        )
-        with pytest.raises(DecodeError, match="paymentItem"):
-            await rb.payments.add_item(PAYMENT, total_amount=Decimal(1))
+        fake.add_fault(status=201, body=answer, method="POST", path_contains="/items")
+        with pytest.raises(WriteAppliedError, match="the write was applied") as caught:
+            await rb.payments.add_item(PAYMENT, total_amount=Decimal("12.50"))
+    assert caught.value.status == 201
+    assert caught.value.body == answer
+    assert caught.value.path == f"/finance/payments/{PAYMENT}/items"
+    assert caught.value.sent == {"paymentItem": {"totals": {"totalAmount": Decimal("12.50")}}}
+    assert len(item_posts(fake)) == 1
 
 
 async def test_secrets_never_reach_messages_reprs_or_logs(

@@ -21,6 +21,7 @@ from bouwsoft_async import (
     RateLimitError,
     ServerError,
     ValidationError,
+    WriteAppliedError,
 )
 from bouwsoft_async._convert import decode_json_exact, structure
 from bouwsoft_async._transport import Request, Response
@@ -309,16 +310,17 @@ def test_validation_names_the_field() -> None:
 async def test_an_unreadable_answer_that_echoes_the_secret_chains_no_secret(
     mocked: Mocked, rb: RamBaseClient
 ) -> None:
-    # a field the model can't read holds the client secret and the token: the DecodeError quotes
-    # the answer redacted, and nothing reachable from it (cause, context) holds either
+    # a field the model can't read holds the client secret and the token: the WriteAppliedError
+    # quotes the answer redacted, and nothing reachable from it (cause, context) holds either
     mocked.post(TOKEN_URL, payload=TOKEN_ANSWER)
     mocked.post(
         ITEMS_URL,
         status=201,
         body=b'{"paymentItem": {"paymentItemId": "the-secret tok-1", "status": "tok-1"}}',
     )
-    with pytest.raises(DecodeError) as info:
+    with pytest.raises(WriteAppliedError) as info:
         await rb.payments.add_item(100123, total_amount=Decimal(9))
+    assert b"paymentItemId" in info.value.body
     seen: list[BaseException] = []
     error: BaseException | None = info.value
     while error is not None and error not in seen:

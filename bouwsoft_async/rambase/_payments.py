@@ -11,7 +11,8 @@ import orjson
 from .._convert import decode_json_exact, structure
 from .._core import Core, check_text
 from .._errors import DecodeError, ValidationError
-from .._protocol import excerpt, format_decimal
+from .._protocol import format_decimal
+from .._writes import Answer
 from ._models import Counterparty, PaymentItem
 
 __all__ = ["MIN_OBJECT_ID", "MIN_PAYMENT_ID", "Payments", "encode_json", "payment_item_body"]
@@ -94,7 +95,8 @@ class Payments:
 
         Only ``object_id`` and ``object_type`` of ``counterparty`` are sent. This is a write: it
         is never sent twice once it may have reached RamBase; a timeout or dropped connection
-        raises WriteOutcomeUnknown with the body in ``sent``.
+        raises WriteOutcomeUnknown with the body in ``sent``, and a 2xx answer that can't be read
+        raises WriteAppliedError (the item was added).
         """
         payment_id = _check_id(
             payment_id, field="payment_id", wire="paymentId", minimum=MIN_PAYMENT_ID
@@ -108,11 +110,20 @@ class Payments:
             extra_headers={"Content-Type": "application/json"},
             sent=body,
         )
-        secrets = self._core.secrets()
-        payload = decode_json_exact(response.body, secrets)
-        item = payload.get("paymentItem") if isinstance(payload, Mapping) else None
-        if not isinstance(item, Mapping):
-            raise DecodeError(
-                'expected {"paymentItem": {...}}', excerpt=excerpt(response.body, secrets)
-            )
-        return structure(item, PaymentItem, secrets)
+        answer = Answer(
+            method="POST",
+            path=f"/finance/payments/{payment_id}/items",
+            sent=body,
+            response=response,
+            secrets=list(self._core.secrets()),
+        )
+        # after a 2xx the item WAS added: an answer that can't be read must not look like a
+        # failure that a caller would answer by adding the item again
+        try:
+            payload = decode_json_exact(response.body, answer.secrets)
+            item = payload.get("paymentItem") if isinstance(payload, Mapping) else None
+            if not isinstance(item, Mapping):
+                raise DecodeError('expected {"paymentItem": {...}}')
+            return structure(item, PaymentItem, answer.secrets)
+        except DecodeError as exc:
+            raise answer.applied_error(f"its answer can't be read ({exc})") from exc
