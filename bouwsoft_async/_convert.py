@@ -35,7 +35,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import DecodeError
 from ._models import NO_EXTRA, RecordChanges
-from ._protocol import MAX_CURRENCY_DECIMALS, excerpt, redact
+from ._protocol import MAX_CURRENCY_DECIMALS, excerpt, redact, redact_error
 from ._types import Money, Rate
 
 __all__ = [
@@ -621,8 +621,7 @@ def structure(data: Any, cls: type[T], secrets: Iterable[str] = ()) -> T:
     try:
         return converter.structure(data, cls)
     except DecodeError as exc:
-        reason = str(exc).removesuffix(f": {exc.excerpt!r}") if exc.excerpt else str(exc)
-        error = DecodeError(redact(reason, secrets), excerpt=redact(exc.excerpt, secrets))
+        error = redact_error(exc, secrets)
     except Exception as exc:
         error = DecodeError(
             f"the answer does not fit {cls.__name__}: {redact(_summary(exc), secrets)}",

@@ -342,6 +342,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def redact_error(error: DecodeError, secrets: Iterable[str]) -> DecodeError:
+    """``error`` again with every secret redacted from its reason and its excerpt; the caller
+    raises it outside its ``except`` block, so that nothing chained keeps the original."""
+    shown = list(secrets)
+    reason = str(error).removesuffix(f": {error.excerpt!r}") if error.excerpt else str(error)
+    return DecodeError(redact(reason, shown), excerpt=redact(error.excerpt, shown))
+
+
 def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = 200) -> str:
     """A short, printable, redacted piece of a body for an exception message."""
     # redact the whole body before cutting it, so a cut can't leave part of a secret visible

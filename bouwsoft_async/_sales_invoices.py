@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 import typing
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any, Literal, Unpack
 
 from . import _listing, _walk
@@ -43,10 +43,9 @@ class SalesInvoices(_listing.ListEndpoint[SalesInvoice]):
     ) -> AsyncGenerator[Page[dict[str, Any]], None]:
         core = self._core
 
-        def decode(body: bytes) -> tuple[list[dict[str, Any]], Any]:
+        def decode(body: bytes) -> tuple[Sequence[dict[str, Any]], Any]:
             # the secrets as they are now: a walk may outlive the token it began with
-            records, content_range = _walk.list_payload(body, core.secrets())
-            return sales_invoice_rows(records), content_range
+            return _walk.read_page(body, core.secrets(), sales_invoice_rows)
 
         return self._walk_pages(
             _walk.Reader(decode=decode, id_of=operator.itemgetter("id")), **options

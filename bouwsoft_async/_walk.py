@@ -25,9 +25,17 @@ from ._core import Core
 from ._errors import DecodeError, first_error
 from ._models import Page
 from ._plan import IdRange
-from ._protocol import ContentRange, and_filters, excerpt, ids_after, list_content_range, peek_page
+from ._protocol import (
+    ContentRange,
+    and_filters,
+    excerpt,
+    ids_after,
+    list_content_range,
+    peek_page,
+    redact_error,
+)
 
-__all__ = ["Reader", "Source", "list_payload", "model_reader", "partitions", "walk"]
+__all__ = ["Reader", "Source", "list_payload", "model_reader", "partitions", "read_page", "walk"]
 
 T = TypeVar("T")
 
@@ -72,13 +80,25 @@ def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], Conten
     return records, content_range
 
 
+def read_page(
+    body: bytes, secrets: Sequence[str], read: Callable[[list[Any]], Sequence[T]]
+) -> tuple[Sequence[T], ContentRange]:
+    """A list answer's records as ``read`` makes them, and its Content-Range; ``secrets`` are
+    redacted from every error, a record's value quoted by one too."""
+    records, content_range = list_payload(body, secrets)
+    try:
+        return read(records), content_range
+    except DecodeError as exc:
+        error = redact_error(exc, secrets)
+    raise error  # outside the except block: the original (unredacted) is not its context
+
+
 def model_reader(cls: type[T], secrets: Callable[[], Sequence[str]]) -> Reader[T]:
     """Pages of typed ``cls`` records (each with an ``id``); ``secrets()`` are redacted from a
     page's errors (asked for each page: a walk may outlive the token it began with)."""
 
     def decode(body: bytes) -> tuple[Sequence[T], ContentRange]:
-        records, content_range = list_payload(body, secrets())
-        return structure_many(records, cls), content_range
+        return read_page(body, secrets(), lambda records: structure_many(records, cls))
 
     return Reader(decode=decode, id_of=operator.attrgetter("id"))
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 
 from bouwsoft_async import (
@@ -252,6 +253,23 @@ async def test_a_walk_redacts_the_token_fetched_after_it_began(walked: str) -> N
             with pytest.raises(DecodeError) as info:
                 await anext(walk)
     assert "your token *** is fine" in info.value.excerpt
+    assert_no_secret(info.value, token)
+
+
+@pytest.mark.parametrize("walked", ["pages", "rows", "list"])
+@pytest.mark.parametrize("records", [1, 20])  # read record by record, and column by column
+async def test_a_record_value_that_echoes_the_token_is_redacted(walked: str, records: int) -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        token = fake.access_token
+        client = fake.client(access_token=token)
+        bad = {**orjson.loads(render_invoice(25)), "date": f"not a date: {token}"}
+        body = {"Content-Range": f"0-{records - 1}/{records}", "Records": [bad] * records}
+        fake.add_fault(status=200, body=orjson.dumps(body), path_contains="/SalesInvoices/")
+        walk: Any = getattr(client.sales_invoices, walked)(page_size=records)
+        async with client, contextlib.aclosing(walk):
+            with pytest.raises(DecodeError, match="'date'") as info:
+                await anext(walk)
+    assert "not a date: ***" in info.value.excerpt
     assert_no_secret(info.value, token)
 
 
