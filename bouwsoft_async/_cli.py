@@ -25,7 +25,7 @@ from ._client import DEFAULT_AUTH_URL, BouwsoftClient
 from ._errors import AuthenticationError, BouwsoftError, ConnectError, ValidationError
 from ._export import FORMATS, Format, export_sales_invoices, first_invoices
 from ._listing import MAX_CONCURRENCY, MAX_PAGE_SIZE
-from ._output import STDOUT, OutputError, Progress, resolve_output
+from ._output import STDOUT, OutputError, Progress
 
 __all__ = ["UsageError", "build_parser", "connect", "main"]
 
@@ -258,7 +258,6 @@ async def _export_sales_invoices(
             f"--format {args.format} contradicts --out {args.out!r} (a .{implied} name); "
             "leave out --format or change the name"
         )
-    target = resolve_output(args.out)  # before any request
     # the walk's concurrency is the one limit: the client allows exactly that many requests
     async with connect(args, env, max_concurrency=args.concurrency) as client:
         written = await export_sales_invoices(
@@ -271,7 +270,7 @@ async def _export_sales_invoices(
             page_size=args.page_size,
             progress=progress,
         )
-    where = "stdout" if target.path is None else args.out
+    where = "stdout" if args.out == STDOUT else args.out
     print(f"wrote {written:,} sales invoices to {where}", file=sys.stderr)
     return EXIT_OK
 

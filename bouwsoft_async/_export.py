@@ -17,7 +17,7 @@ import attrs
 import orjson
 
 from ._models import SalesInvoice
-from ._output import Progress, open_output
+from ._output import Progress, open_output, resolve_output
 
 __all__ = [
     "FIELD_NAMES",
@@ -109,6 +109,7 @@ async def export_sales_invoices(
     and return how many; the file appears only when the export succeeded (``-``: stdout)."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    resolve_output(path)  # a name that can't be written fails before any request
     total = await invoices.count(filter=filter, since=since)
     progress = progress or Progress(enabled=False)
     progress.start(total)

@@ -45,6 +45,7 @@ from bouwsoft_async._fields import (
     SALES_INVOICE_FIELDS,
     encode_write,
 )
+from bouwsoft_async._output import OutputError
 from bouwsoft_async._protocol import parse_content_range
 from bouwsoft_async._sales_invoices import sales_invoice_rows
 from bouwsoft_async._transport import Request, Response
@@ -962,6 +963,17 @@ async def test_the_export_writes_what_the_models_say(tmp_path: Path) -> None:
     for line in lines:
         row = json.loads(line)
         assert row == typed[row["id"]]
+
+
+@pytest.mark.parametrize("name", ["missing/invoices.jsonl", "", "."])
+async def test_an_export_to_a_name_that_cannot_be_written_sends_nothing(
+    tmp_path: Path, name: str
+) -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        out = str(tmp_path / name) if name else name
+        with pytest.raises(OutputError):
+            await export_sales_invoices(client.sales_invoices, out)
+    assert fake.requests == []
 
 
 @pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT])
