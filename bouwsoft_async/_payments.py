@@ -66,7 +66,7 @@ class Payments(_listing.ListEndpoint[Payment]):
         outcome = asyncio.get_running_loop().create_future()
         self._flights[key] = (columns, outcome)
         try:
-            payment = await self._create_by_key(key, sent)
+            payment = await self._create_by_key(key, columns, sent)
             outcome.set_result(payment)
             return payment
         except asyncio.CancelledError:
@@ -86,15 +86,15 @@ class Payments(_listing.ListEndpoint[Payment]):
             del self._flights[key]
             outcome.exception()  # retrieved: nobody else may be waiting
 
-    async def _create_by_key(self, key: str, sent: dict[str, Any]) -> Payment:
+    async def _create_by_key(self, key: str, columns: str, sent: dict[str, Any]) -> Payment:
         existing = await self.find_by_externalcode(key)
         if existing is not None:
             return existing
 
         async def attempt() -> Payment:
             try:
-                answer = await _writes.write(
-                    self._core, "POST", (RESOURCE,), PAYMENT_FIELDS, sent, retry=False
+                answer = await _writes.send_columns(
+                    self._core, "POST", (RESOURCE,), columns, sent, retry=False
                 )
                 return answer.whole(Payment)
             except ConnectError:

@@ -31,6 +31,7 @@ __all__ = [
     "Answer",
     "FileInput",
     "read_file_input",
+    "send_columns",
     "send_file",
     "write",
 ]
@@ -155,6 +156,19 @@ async def write(
     """Validate ``fields`` against ``table`` and send them as ``columns`` (POST or PUT);
     ``retry=False`` sends one attempt, for a caller driving ``Core.retrying``."""
     columns, sent = encode_write(table, fields, resource=str(path[0]))
+    return await send_columns(core, method, path, columns, sent, retry=retry)
+
+
+async def send_columns(
+    core: Core,
+    method: str,
+    path: Sequence[str | int],
+    columns: str,
+    sent: Mapping[str, Any],
+    *,
+    retry: bool = True,
+) -> Answer:
+    """Send ``columns`` already encoded by ``encode_write`` (``sent``: its fields)."""
     return await _send(core, method, path, sent, params={"columns": columns}, retry=retry)
 
 
