@@ -283,7 +283,8 @@ class VendorError:
     request_id: str | None = None
 
 
-def _stripped(value: object) -> str | None:
+def text_of(value: object) -> str | None:
+    """An error answer's text field, stripped; None if it is blank or not text."""
     return value.strip() or None if isinstance(value, str) else None
 
 
@@ -303,13 +304,13 @@ def vendor_error_of(payload: Any) -> VendorError | None:
         code = record.get("Code")
         if isinstance(code, str) and code.strip().isascii() and code.strip().isdigit():
             code = int(code.strip())
-        description = _stripped(record.get("Description"))
+        description = text_of(record.get("Description"))
         if type(code) is int and 400 <= code <= 599 and description:
             return VendorError(
                 code=code,
                 description=description,
-                message=_stripped(record.get("Message")),
-                request_id=_stripped(record.get("RequestId")),
+                message=text_of(record.get("Message")),
+                request_id=text_of(record.get("RequestId")),
             )
     return None
 

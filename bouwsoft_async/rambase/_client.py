@@ -13,7 +13,7 @@ from .._auth import Grant
 from .._convert import try_decode_json
 from .._core import ClientBase, ClientOptions, Core, check_text
 from .._errors import DecodeError
-from .._protocol import _stripped, check_base_url, resource_url
+from .._protocol import check_base_url, resource_url, text_of
 from ._payments import Payments
 
 __all__ = ["RAMBASE_BASE_URL", "RamBaseClient", "RamBaseProfile", "parse_error", "parse_expires_in"]
@@ -50,13 +50,13 @@ def parse_error(payload: Any) -> tuple[str | None, int | None]:
     """
     body = _lower_keys(payload)
     if isinstance(body.get("error"), str):
-        return _stripped(body.get("error_description")) or _stripped(body["error"]), None
+        return text_of(body.get("error_description")) or text_of(body["error"]), None
     if isinstance(body.get("error"), Mapping):
         body = _lower_keys(body["error"])
-    message = _stripped(body.get("message")) or _stripped(body.get("translatedmessage"))
+    message = text_of(body.get("message")) or text_of(body.get("translatedmessage"))
     details = body.get("errormessage")
     if not isinstance(details, Mapping):
-        return message or _stripped(details), None
+        return message or text_of(details), None
     error_id = _lower_keys(details).get("errormessageid")
     if isinstance(error_id, str) and error_id.strip().isdecimal():
         error_id = int(error_id)
