@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -237,3 +237,19 @@ async def test_invalid_writes_send_nothing(client: BouwsoftClient, fake: FakeBou
     with pytest.raises(ValidationError, match="floats are refused"):
         await client.purchase_invoices.create(basis1=12.5)
     assert len(fake.requests) == before
+
+
+async def test_the_fakes_stamps_follow_its_clock() -> None:
+    # a test that freezes the fake's clock sees its writes stamped at that moment, so a
+    # ``since=`` walk over them is predictable
+    frozen = datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
+    local = frozen.astimezone().replace(tzinfo=None)
+    async with FakeBouwsoft(clock=lambda: frozen) as fake, fake.client() as client:
+        invoice = await new_invoice(client)
+        payment = await client.payments.create(purchaseinvoice_id=invoice.id, amount=Decimal(1))
+        uploaded = await client.purchase_invoices.upload(invoice.id, b"x", filename="a.pdf")
+        changed = await client.payments.update(payment.id, amount=Decimal(2))
+        stored = await client.payments.get(payment.id)
+    assert invoice.ts_lastupdate == payment.ts_lastupdate == stored.ts_lastupdate == local
+    assert changed.id == payment.id
+    assert uploaded.server_modified == uploaded.client_modified == frozen

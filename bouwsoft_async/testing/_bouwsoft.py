@@ -8,7 +8,7 @@ import bisect
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -26,7 +26,7 @@ from ._tables import (
     FieldRow,
     field_info_rows,
 )
-from ._writes import blank_record, now_stamp, read_columns, recompute, render_record
+from ._writes import blank_record, read_columns, recompute, render_record
 
 if TYPE_CHECKING:
     from .._client import BouwsoftClient
@@ -132,6 +132,10 @@ class FakeBouwsoft(FakeServer):
             status=None, after_handling=True, method=method, path_contains=path_contains,
             times=times,
         )  # fmt: skip
+
+    def _stamp(self) -> str:
+        """Now on the fake's clock as a ``ts_lastupdate``: the server's local time."""
+        return self.clock().astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._authorize])
@@ -338,7 +342,7 @@ class FakeBouwsoft(FakeServer):
                 address_name="DirkAPISupp", address_address="Molleweg 9",
                 address_zipcode="8377", address_city="Meetkerke",
             )  # fmt: skip
-        recompute(record, "paid" in values)
+        recompute(record, "paid" in values, stamp=self._stamp())
         self.purchase_invoices[invoice_id] = record
         return _changes(201, [record])
 
@@ -347,7 +351,7 @@ class FakeBouwsoft(FakeServer):
         values = read_columns(request, PURCHASE_INVOICES)
         before = dict(record)
         record.update(values)
-        recompute(record, "paid" in values)
+        recompute(record, "paid" in values, stamp=self._stamp())
         changed = {k: v for k, v in record.items() if k == "id" or before.get(k) != v}
         changed.pop("ts_lastupdate", None)
         if not self.strict:  # the older vendor pages show PUT answers without it
@@ -371,7 +375,7 @@ class FakeBouwsoft(FakeServer):
                 break
         else:
             raise Refusal(400, "no file part")
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         record = {
             "name": part.filename or "upload", "path_display": ".", "path_lower": ".", "id": "",
             "client_modified": stamp, "server_modified": stamp, "rev": "",
@@ -393,7 +397,7 @@ class FakeBouwsoft(FakeServer):
                 raise Refusal(400, "purchaseinvoice_id: no such purchase invoice")
         payment_id = self._next_payment
         self._next_payment += 1
-        record = blank_record(payment_id, PAYMENTS, ts_lastupdate=now_stamp())
+        record = blank_record(payment_id, PAYMENTS, ts_lastupdate=self._stamp())
         record.update(values)
         if invoice is not None:
             record.update(
@@ -402,7 +406,7 @@ class FakeBouwsoft(FakeServer):
             )  # fmt: skip
             invoice["_paid_by_payments"] += record["amount"]
             invoice["amountpaid"] = invoice["_paid_by_payments"]
-            recompute(invoice, paid_set=False)
+            recompute(invoice, paid_set=False, stamp=self._stamp())
             invoice["paid"] = invoice["amountoutstanding"] <= 0
         self.payments[payment_id] = record
         answer = dict(record)
@@ -413,7 +417,7 @@ class FakeBouwsoft(FakeServer):
     async def _update_payment(self, request: web.Request) -> web.Response:
         record = self._stored(request)
         values = read_columns(request, PAYMENTS, PAYMENTS_PUT)
-        record.update(values, ts_lastupdate=now_stamp())
+        record.update(values, ts_lastupdate=self._stamp())
         if "paymentaccount_id" in values:
             number = values["paymentaccount_id"]
             record.update(

@@ -7,13 +7,15 @@ import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 from aiohttp import web
 
-from ..rambase._client import RamBaseClient
 from ._server import FakeServer, json_answer
+
+if TYPE_CHECKING:
+    from ..rambase._client import RamBaseClient
 
 __all__ = ["FakeRamBase"]
 
@@ -58,6 +60,9 @@ class FakeRamBase(FakeServer):
     unauthorized_answers: int = attrs.field(init=False, default=0)
 
     def client(self, **kwargs: Any) -> RamBaseClient:
+        """A RamBaseClient for this fake (the fake itself never uses the client's code)."""
+        from ..rambase._client import RamBaseClient
+
         kwargs.setdefault("client_id", self.client_id)
         kwargs.setdefault("client_secret", self.client_secret)
         kwargs.setdefault("db", self.db)

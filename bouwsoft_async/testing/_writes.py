@@ -8,7 +8,7 @@ printed as the vendor's binary floats on the wire.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from ._invoices import wire_number
 from ._server import Refusal
 from ._tables import PURCHASE_INVOICES, FieldRow
 
-__all__ = ["blank_record", "now_stamp", "read_columns", "recompute", "render_record"]
+__all__ = ["blank_record", "read_columns", "recompute", "render_record"]
 
 _CENT = Decimal("0.01")
 # one ``name=value`` of ``columns``: text in single quotes (``''`` is a quote), True/False, a number
@@ -101,8 +101,8 @@ def blank_record(record_id: int, table: dict[str, FieldRow], **fields: Any) -> d
     return record
 
 
-def recompute(record: dict[str, Any], paid_set: bool) -> None:
-    """Derived fields, as the vendor's examples show them."""
+def recompute(record: dict[str, Any], paid_set: bool, *, stamp: str) -> None:
+    """Derived fields, as the vendor's examples show them; ``stamp`` the new ts_lastupdate."""
     discount = 1 - record["commercialdiscount"] / 100
     cash = record["cashdiscount_amount"]
     lines = range(1, 6)
@@ -131,8 +131,4 @@ def recompute(record: dict[str, Any], paid_set: bool) -> None:
     if paid_set and record["paid"]:
         record["amountpaid"] = record["amountinclvat_total"] - cash
     record["amountoutstanding"] = record["amountinclvat_total"] - record["_paid_by_payments"]
-    record["ts_lastupdate"] = now_stamp()
-
-
-def now_stamp() -> str:
-    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    record["ts_lastupdate"] = stamp
