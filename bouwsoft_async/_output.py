@@ -177,8 +177,10 @@ class Progress:
             self.stream.flush()
 
     def _draw(self, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
         now = self.clock()
-        if not self.enabled or (not force and now - self._drawn_at < 0.1):
+        if not force and now - self._drawn_at < 0.1:
             return
         self._drawn_at = now
         self._on_line = True
