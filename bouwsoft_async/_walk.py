@@ -43,6 +43,7 @@ T = TypeVar("T")
 # cuts within a few (each wave interpolates or bisects, and a cut a few windows away is
 # fetched exactly); a server whose counts keep changing gets the nearest cuts measured
 _MAX_WAVES = 48
+_INT = frozenset({int})  # the one type an id may have
 
 logger = logging.getLogger("bouwsoft_async")
 
@@ -150,11 +151,11 @@ def _limit(after: int | None, upto: int | None, page_size: int) -> int:
 
 def _rising(ids: list[Any], after: int | None) -> list[int]:
     """``ids``, checked to be integers that rise past ``after``."""
-    if not {*map(type, ids)} <= {int}:
+    if not _INT.issuperset(map(type, ids)):
         bad = next(record_id for record_id in ids if type(record_id) is not int)
         raise DecodeError("a record without an integer id", excerpt=repr(bad)[:80])
-    rising = ids if after is None else [after, *ids]
-    if not all(map(operator.lt, rising, rising[1:])):
+    if not all(map(operator.lt, ids, ids[1:])) or (ids and after is not None and ids[0] <= after):
+        rising = ids if after is None else [after, *ids]
         k = next(k for k in range(1, len(rising)) if rising[k] <= rising[k - 1])
         raise DecodeError(
             f"ids do not advance: {rising[k]} came after {rising[k - 1]}; "
