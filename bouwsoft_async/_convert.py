@@ -151,7 +151,10 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     shortest repr recovers the stored value, and anything finer is rounded half-even to 4
     decimals. Values past the vendor's range are read exactly all the same.
     """
-    if value.__class__ is float:
+    cls = value.__class__
+    if cls is int:  # whole: nothing to round
+        return Decimal(cast(int, value))
+    if cls is float:
         if not value:  # the most common amount; -0.0 as 0.0, as exact_decimal reads it
             return _FLOAT_ZERO
         text = repr(value)
@@ -377,7 +380,6 @@ Plain = Mapping[type, Callable[[Any], Any]]
 # a page of fewer records is read record by record: columns cost more than they save
 _SMALL_PAGE = 8
 _new = object.__new__
-_set_slot = MemberDescriptorType.__set__
 
 
 def _all_text(column: Sequence[Any]) -> bool:
@@ -428,7 +430,8 @@ class _RecordStructurer:
         # a model's fields are filled through its slots' descriptors, in C loops: what attrs'
         # frozen ``__init__`` writes with (past the frozen ``__setattr__``), without a bytecode
         # per field
-        *slots, self.extra_slot = (getattr(cls, name) for name in (*self.names, "extra"))
+        self.slot_names = (*self.names, "extra")
+        *slots, self.extra_slot = (getattr(cls, name) for name in self.slot_names)
         self.slots = tuple(slots)
         if not all(
             isinstance(slot, MemberDescriptorType) for slot in (*self.slots, self.extra_slot)
@@ -450,16 +453,20 @@ class _RecordStructurer:
             )
 
     def _record(self, record: Any) -> list[Any]:
-        """A record's fields read one by one, in ``names`` order."""
+        """A record's fields read one by one, in ``names`` order, then its ``extra``."""
         self._check(record)
         try:
             values = list(self.row(record))
         except KeyError:  # an optional field left out (or a required one: raise)
             self._require(record.keys())
             values = list(map(record.get, self.names, self.defaults))
+            complete = False
+        else:  # every field, and no other key if there are as many
+            complete = len(record) == len(values)
         # the values that are not of the class they read as: read (in a C loop, the others)
         for index in compress(count(), map(is_not, map(type, values), self.exacts)):
             values[index] = self.reads[index](values[index], self.names[index])
+        values.append(NO_EXTRA if complete else self._extra(record))
         return values
 
     def _columns(
@@ -474,8 +481,8 @@ class _RecordStructurer:
             self._check(record)
         # a server sends every record of a page with the same keys in the same order (and
         # orjson gives equal keys as one object): then each record's values are its row
-        layout = tuple(records[0])
-        uniform = all(map(layout.__eq__, map(tuple, records)))
+        layout: Sequence[str] = list(records[0])
+        uniform = all(map(layout.__eq__, map(list, records)))
         rows: Iterable[Iterable[Any]]
         if uniform:
             self._require(set(layout))
@@ -490,57 +497,60 @@ class _RecordStructurer:
         flat = list(chain.from_iterable(rows))
         width = len(layout)
         where = dict(zip(layout, count()))
+        size = len(records)
         wire: list[Any] = []
         columns: list[Iterable[Any]] = []
-        # the fields to convert, per scalar and wire class (None: several classes)
-        pending: dict[tuple[Scalar, type | None], list[int]] = {}
+        # the fields to convert (index, column), per scalar and wire class (None: several)
+        pending: dict[tuple[Scalar, type | None], list[tuple[int, Sequence[Any]]]] = {}
         for index, (name, default) in enumerate(zip(self.names, self.defaults, strict=True)):
             at = where.get(name)
             # left out by an older server: its default
-            sent = [default] * len(records) if at is None else flat[at::width]
+            sent = [default] * size if at is None else flat[at::width]
             wire.append(sent if uniform and at is not None else None)
             columns.append(sent)
             scalar = self.scalars[name]
             if scalar.exact is str and _all_text(sent):
                 continue
-            kinds = set(map(type, sent))
-            if kinds == {scalar.exact}:
+            types = list(map(type, sent))
+            cls: type | None = types[0]
+            if types.count(types[0]) < size:
+                cls = None
+            elif cls is scalar.exact:
                 continue
-            if Decimal in kinds:  # equal Decimals may differ in digits: read one by one
+            if Decimal in types:  # equal Decimals may differ in digits: read one by one
                 columns[index] = _written([scalar.read(value, name) for value in sent], plain)
                 continue
-            cls = kinds.pop() if len(kinds) == 1 else None
-            pending.setdefault((scalar, cls), []).append(index)
+            if cls is None:  # 0 == 0.0 == False, but they read differently: keyed apart
+                sent = list(zip(sent, types, strict=True))
+            elif sent.count(sent[0]) == size:  # one value (all 0.0, say): read once
+                sent = sent[:1]
+            pending.setdefault((scalar, cls), []).append((index, sent))
         # whether a fast converter may give the text ``plain`` writes of its Decimals
         written = plain is not None and plain.get(Decimal) is decimal_text
-        for (scalar, cls), indexes in pending.items():
-            group = [columns[i] for i in indexes]
-            # 0 == 0.0 == False, but they read differently: mixed classes keyed apart
-            keyed = (
-                group
-                if cls is not None
-                else [list(zip(c, map(type, c), strict=True)) for c in group]
-            )
-            fields = [self.names[i] for i in indexes]
+        for (scalar, cls), fields in pending.items():
+            name = self.names[fields[0][0]]
             try:
-                distinct = list(set(chain.from_iterable(keyed)))  # TypeError: unhashable
+                # TypeError: unhashable
+                distinct = list(set(chain.from_iterable(keyed for _, keyed in fields)))
                 fast = scalar.fast
                 converted = fast(cls, distinct, written) if fast and cls else None
                 if converted is None:
                     values = distinct if cls is not None else [value for value, _ in distinct]
-                    converted = [scalar.read(value, fields[0]) for value in values]
+                    converted = [scalar.read(value, name) for value in values]
             except (TypeError, DecodeError):
                 # read again field by field, so that the error names the right one
-                for name, column in zip(fields, group, strict=True):
-                    for value in column:
-                        scalar.read(value, name)
+                for index, _ in fields:
+                    for value in columns[index]:
+                        scalar.read(value, self.names[index])
                 raise
             converted = _written(converted, plain)
             if cls is str and converted == distinct:
                 continue  # written as they came (dates YYYY-MM-DD): the wire columns
             table = dict(zip(distinct, converted, strict=True))
-            for i, column in zip(indexes, keyed, strict=True):
-                columns[i] = map(table.__getitem__, column)
+            for index, keyed in fields:
+                # looked up now, while the group's values are in the cache
+                column = list(map(table.__getitem__, keyed))
+                columns[index] = column if len(keyed) == size else column * size
         unknown = not uniform or not self.known.issuperset(layout)
         return wire, columns, unknown
 
@@ -555,18 +565,17 @@ class _RecordStructurer:
         built: list[Any] = list(map(_new, repeat(self.cls, len(records))))
         if len(records) < _SMALL_PAGE:
             for instance, record in zip(built, records, strict=True):
-                # slot.__set__(instance, value) for each field, in a C loop (as below)
-                fields = zip(self.slots, repeat(instance), self._record(record), strict=False)
-                deque(starmap(_set_slot, fields), maxlen=0)
-            extras: Iterable[Mapping[str, Any]] = map(self._extra, records)
-        else:
-            _, columns, unknown = self._columns(records, None)
-            for slot, column in zip(self.slots, columns, strict=True):
-                # slot.__set__(instance, value) for each instance, in a C loop; starmap
-                # passes zip's reused tuple, where map would make a tuple per call
-                pairs = zip(built, column, strict=True)
-                deque(starmap(slot.__set__, pairs), maxlen=0)
-            extras = map(self._extra, records) if unknown else repeat(NO_EXTRA)
+                # object.__setattr__(instance, name, value) for each field and extra, in a C
+                # loop: what attrs' frozen __init__ writes with (starmap passes zip's reused
+                # tuple, where map would make a tuple per call)
+                fields = zip(self.slot_names, self._record(record), strict=True)
+                deque(starmap(object.__setattr__.__get__(instance), fields), maxlen=0)
+            return built
+        _, columns, unknown = self._columns(records, None)
+        for slot, column in zip(self.slots, columns, strict=True):
+            # slot.__set__(instance, value) for each instance, in a C loop (as above)
+            deque(starmap(slot.__set__, zip(built, column, strict=True)), maxlen=0)
+        extras = map(self._extra, records) if unknown else repeat(NO_EXTRA)
         deque(map(self.extra_slot.__set__, built, extras), maxlen=0)
         return built
 

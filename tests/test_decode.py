@@ -90,6 +90,9 @@ LIST_URL = re.compile(r"^https://ra\.bouwsoft\.be/api/v1/SalesInvoices/(\?.*)?$"
         ("0.000000000000000", "0.0"),
         ("0", "0"),
         ("-7", "-7"),
+        ("100", "100"),
+        ("12345678901234567890123", "12345678901234567890123"),
+        ("-9223372036854775808", "-9223372036854775808"),
     ],
 )
 def test_money_from_wire_json(wire: str, expected: str) -> None:
@@ -191,6 +194,15 @@ def test_unknown_fields_are_kept_with_exact_numbers() -> None:
     assert isinstance(invoice.extra["new_total"], Decimal)
     with pytest.raises(TypeError):
         invoice.extra["note"] = "y"  # type: ignore[index]
+
+
+def test_a_record_that_trades_a_known_field_for_an_unknown_one_keeps_it() -> None:
+    # as many keys as the model has fields, one of them unknown: not a record without extras
+    record = {k: v for k, v in _record().items() if k != "einvoice_sent"} | {"new": 1.5}
+    for page in ([record], [record] * 20):
+        for invoice in structure_many(page, SalesInvoice):
+            assert invoice.extra == {"new": Decimal("1.5")}
+            assert invoice.einvoice_sent is attrs.fields(SalesInvoice).einvoice_sent.default
 
 
 def test_models_are_frozen() -> None:
@@ -881,6 +893,59 @@ def test_a_page_of_one_reads_as_a_page_of_many() -> None:
     for page in ([5], [*good, 5]):
         with pytest.raises(DecodeError, match="should be a JSON object"):
             structure_many(page, SalesInvoice)
+
+
+# each of these in one column of a page: a column of one value is read once
+_ONE_VALUE: list[dict[str, Any]] = [
+    {"basis": 0.0, "vatpercent": 0, "address_latitude": 0},
+    {"basis": -0.0, "vatpercent": 0.0, "address_latitude": -0.0},
+    {"basis": 0, "vatpercent": 21, "address_latitude": 3},
+    {"basis": 12345678901234567890123, "vatpercent": 12345678901234567890123},
+    {"basis": 1e-5, "vatpercent": 1e-5, "advance": 1e-7},
+    {"basis": 100.049999999999997, "vatpercent": 12.5, "balance": 1e20},
+    {"basis": "12.30", "vatpercent": " 21 ", "nr": "20160041", "pricedecimals": 2.0},
+    {"date": "2012-03-08", "sent_date": "", "approved_date": " 2012-03-08"},
+    {"ts_lastupdate": "2020-01-02 03:04:05", "senttoaccountingsoftware_ts": ""},
+]
+# columns of several classes: 0 == 0.0 == -0.0, but they do not read alike
+_MIXED: list[dict[str, Any]] = [
+    {"basis": 0.0, "vatpercent": 0, "advance": -0.0, "balance": 0},
+    {"basis": 0, "vatpercent": 0.0, "advance": 0.0, "balance": 12345678901234567890123},
+    {"basis": -0.0, "vatpercent": 0, "advance": 0, "balance": "0"},
+    {"basis": 0, "vatpercent": 0.0, "advance": 1e-7, "balance": 1e-5},
+]
+
+
+def test_a_column_of_one_value_or_of_mixed_classes_reads_as_each_value_alone() -> None:
+    for page_size in (20, 1):
+        for edge in _ONE_VALUE:
+            # records of their own (not one object many times) with equal values
+            page = [json.loads(json.dumps(record | edge)) for record in _edge_records(40)]
+            for record in page[:page_size]:
+                (alone,) = structure_many([record], SalesInvoice)
+                (in_page,) = [i for i in structure_many(page, SalesInvoice) if i.id == alone.id]
+                assert _fields_of(in_page) == _fields_of(alone)
+            rows = sales_invoice_rows(json.loads(json.dumps(page)))
+            assert rows == [invoice_row(i) for i in structure_many(page, SalesInvoice)]
+    page = [json.loads(json.dumps(r | _MIXED[k % 4])) for k, r in enumerate(_edge_records(40))]
+    for record, invoice in zip(page, structure_many(page, SalesInvoice), strict=True):
+        (alone,) = structure_many([record], SalesInvoice)
+        assert _fields_of(alone) == _fields_of(invoice)
+    assert {str(i.basis) for i in structure_many(page, SalesInvoice)} == {"0.0", "0"}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"basis": True}, {"vatpercent": False}, {"approved": 1}, {"date": "2012-02-30"}],
+)
+def test_a_column_of_one_bad_value_raises_what_one_record_raises(bad: dict[str, Any]) -> None:
+    page = [json.loads(json.dumps(record | bad)) for record in _edge_records(20)]
+    with pytest.raises(DecodeError) as alone:
+        structure_many(page[:1], SalesInvoice)
+    with pytest.raises(DecodeError) as in_page:
+        structure_many(page, SalesInvoice)
+    assert (str(in_page.value), in_page.value.excerpt) == (str(alone.value), alone.value.excerpt)
+    assert repr(next(iter(bad.values()))) in str(alone.value.excerpt)
 
 
 def test_rows_raise_what_the_models_raise() -> None:
