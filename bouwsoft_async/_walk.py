@@ -137,9 +137,13 @@ class Source(Generic[T]):
     async def probe(self, after: int | None, limit: int = 1) -> tuple[int, list[int]]:
         """``count(id gt after)`` and the ids of the first ``limit`` records past ``after``."""
         body = await self.fetch(self.params(after, limit))
-        records, content_range = list_payload(body, self.core.secrets())
-        ids = [record.get("id") if isinstance(record, Mapping) else None for record in records]
-        return content_range.total, _rising(ids[:limit], after)
+
+        def rising_ids(records: list[Any]) -> list[int]:
+            ids = [record.get("id") if isinstance(record, Mapping) else None for record in records]
+            return _rising(ids[:limit], after)
+
+        ids, content_range = read_page(body, self.core.secrets(), rising_ids)
+        return content_range.total, list(ids)
 
 
 def _limit(after: int | None, upto: int | None, page_size: int) -> int:

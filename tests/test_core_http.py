@@ -273,6 +273,18 @@ async def test_a_record_value_that_echoes_the_token_is_redacted(walked: str, rec
     assert_no_secret(info.value, token)
 
 
+async def test_a_probe_answer_that_echoes_the_token_as_an_id_is_redacted() -> None:
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        token = fake.access_token
+        body = {"Content-Range": "0-0/10", "Records": [{"id": f"id of {token}"}]}
+        fake.add_fault(status=200, body=orjson.dumps(body), path_contains="/SalesInvoices/")
+        async with fake.client(access_token=token) as client:
+            with pytest.raises(DecodeError, match="integer id") as info:
+                await client.sales_invoices.partitions(2)
+    assert "id of ***" in info.value.excerpt
+    assert_no_secret(info.value, token)
+
+
 async def test_rambase_secret_echoed_url_encoded_is_redacted() -> None:
     secret = "s3cret+XYZ/1="
     async with FakeRamBase(client_secret=secret) as fake:
