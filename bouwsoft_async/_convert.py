@@ -24,7 +24,7 @@ from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from itertools import chain, compress, count, repeat, starmap
-from operator import is_not, itemgetter, setitem
+from operator import is_not, setitem
 from types import MappingProxyType, MemberDescriptorType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
@@ -423,10 +423,8 @@ class _RecordStructurer:
             self.scalars[a.name] = scalar
         self.exacts = tuple(scalar.exact for scalar in self.scalars.values())
         self.reads = tuple(scalar.read for scalar in self.scalars.values())
-        # a record's values in ``names`` order (KeyError: it leaves a field out); the
-        # itemgetter of one key gives the value itself
-        get = itemgetter(*self.names)
-        self.row = get if len(self.names) > 1 else lambda record: (get(record),)
+        # the keys of a record as a server sends it: each of the model's fields, in its order
+        self.keys = list(self.names)
         # a model's fields are filled through its slots' descriptors, in C loops: what attrs'
         # frozen ``__init__`` writes with (past the frozen ``__setattr__``), without a bytecode
         # per field
@@ -455,18 +453,16 @@ class _RecordStructurer:
     def _record(self, record: Any) -> list[Any]:
         """A record's fields read one by one, in ``names`` order, then its ``extra``."""
         self._check(record)
-        try:
-            values = list(self.row(record))
-        except KeyError:  # an optional field left out (or a required one: raise)
+        usual = list(record) == self.keys
+        if usual:
+            values = list(record.values())
+        else:  # an optional field left out (or a required one: raise), or unknown fields
             self._require(record.keys())
             values = list(map(record.get, self.names, self.defaults))
-            complete = False
-        else:  # every field, and no other key if there are as many
-            complete = len(record) == len(values)
         # the values that are not of the class they read as: read (in a C loop, the others)
         for index in compress(count(), map(is_not, map(type, values), self.exacts)):
             values[index] = self.reads[index](values[index], self.names[index])
-        values.append(NO_EXTRA if complete else self._extra(record))
+        values.append(NO_EXTRA if usual else self._extra(record))
         return values
 
     def _columns(
@@ -522,7 +518,7 @@ class _RecordStructurer:
                 continue
             if cls is None:  # 0 == 0.0 == False, but they read differently: keyed apart
                 sent = list(zip(sent, types, strict=True))
-            elif sent.count(sent[0]) == size:  # one value (all 0.0, say): read once
+            elif sent == [sent[0]] * size:  # one value (all 0.0, say): read once
                 sent = sent[:1]
             pending.setdefault((scalar, cls), []).append((index, sent))
         # whether a fast converter may give the text ``plain`` writes of its Decimals
