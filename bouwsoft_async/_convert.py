@@ -429,11 +429,8 @@ class _RecordStructurer:
         # frozen ``__init__`` writes with (past the frozen ``__setattr__``), without a bytecode
         # per field
         self.slot_names = (*self.names, "extra")
-        *slots, self.extra_slot = (getattr(cls, name) for name in self.slot_names)
-        self.slots = tuple(slots)
-        if not all(
-            isinstance(slot, MemberDescriptorType) for slot in (*self.slots, self.extra_slot)
-        ):
+        self.slots = tuple(getattr(cls, name) for name in self.slot_names)
+        if not all(isinstance(slot, MemberDescriptorType) for slot in self.slots):
             raise TypeError(f"{cls.__name__}: a record model is slotted (attrs' default)")
 
     def _check(self, record: Any) -> None:
@@ -568,11 +565,10 @@ class _RecordStructurer:
                 deque(starmap(object.__setattr__.__get__(instance), fields), maxlen=0)
             return built
         _, columns, unknown = self._columns(records, None)
+        columns.append(map(self._extra, records) if unknown else [NO_EXTRA] * len(records))
         for slot, column in zip(self.slots, columns, strict=True):
             # slot.__set__(instance, value) for each instance, in a C loop (as above)
             deque(starmap(slot.__set__, zip(built, column, strict=True)), maxlen=0)
-        extras = map(self._extra, records) if unknown else repeat(NO_EXTRA)
-        deque(map(self.extra_slot.__set__, built, extras), maxlen=0)
         return built
 
     def rows(self, records: list[Any], plain: Plain) -> list[dict[str, Any]]:
