@@ -45,7 +45,6 @@ __all__ = [
     "decode_json",
     "decode_json_exact",
     "money_from_wire",
-    "rate_from_wire",
     "record_rows",
     "structure",
     "structure_changes",
@@ -168,11 +167,6 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
         result = result.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_EVEN, context=_WIDE)
         result = _tidy(result.normalize(_WIDE))
     return result
-
-
-def rate_from_wire(value: object, field: str = "rate") -> Decimal:
-    """A percentage or factor (``tpDouble`` used with money), exact as its shortest decimal."""
-    return exact_decimal(value, field)
 
 
 def read_int(value: object, field: str) -> int:
@@ -330,7 +324,8 @@ SCALARS: dict[Any, Scalar] = {
     bool: Scalar(read_bool, exact=bool),
     float: Scalar(read_float, exact=float),
     Money: Scalar(money_from_wire, fast=_numbers(money=True)),
-    Rate: Scalar(rate_from_wire, fast=_numbers(money=False)),
+    # a percentage or factor (tpDouble used with money): exact as its shortest decimal
+    Rate: Scalar(exact_decimal, fast=_numbers(money=False)),
     Decimal: Scalar(exact_decimal, fast=_numbers(money=False)),
     date: Scalar(read_date, fast=_texts(date.fromisoformat, optional=False)),
     date | None: Scalar(read_optional_date, fast=_texts(date.fromisoformat, optional=True)),

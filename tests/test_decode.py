@@ -26,11 +26,11 @@ from bouwsoft_async import (
 )
 from bouwsoft_async._convert import (
     ROW_TEXT,
+    SCALARS,
     _plain_value,
     _structurer,
     decode_json,
     money_from_wire,
-    rate_from_wire,
     read_int,
     structure,
     structure_changes,
@@ -49,7 +49,7 @@ from bouwsoft_async._output import OutputError
 from bouwsoft_async._protocol import parse_content_range
 from bouwsoft_async._sales_invoices import sales_invoice_rows
 from bouwsoft_async._transport import Request, Response
-from bouwsoft_async._types import FIELD_TYPES
+from bouwsoft_async._types import FIELD_TYPES, Rate
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict, render_invoice
 from bouwsoft_async.testing._invoices import invoice_ids, wire_value
 
@@ -126,11 +126,13 @@ def test_money_memo_gives_the_same_answer_twice() -> None:
 
 
 def test_rate_is_exact_shortest_decimal() -> None:
-    assert rate_from_wire(12.5) == Decimal("12.5")
-    assert rate_from_wire(21) == Decimal(21)
-    assert rate_from_wire(0.1) == Decimal("0.1")
-    with pytest.raises(DecodeError):
-        rate_from_wire("x", "vatpercent")
+    read = SCALARS[Rate].read
+    assert str(read(12.5, "vatpercent")) == "12.5"
+    assert str(read(21, "vatpercent")) == "21"
+    assert str(read(0.1, "vatpercent")) == "0.1"
+    assert str(read(-0.0, "vatpercent")) == "0.0"
+    with pytest.raises(DecodeError, match="'vatpercent'"):
+        read("x", "vatpercent")
 
 
 # -- records ---------------------------------------------------------------------------------
