@@ -452,8 +452,9 @@ class _RecordStructurer:
             self._require(record.keys())
             values = list(map(record.get, self.names, self.defaults))
         # the values that are not of the class they read as: read (in a C loop, the others)
+        reads, names = self.reads, self.names
         for index in compress(count(), map(is_not, map(type, values), self.exacts)):
-            values[index] = self.reads[index](values[index], self.names[index])
+            values[index] = reads[index](values[index], names[index])
         values.append(NO_EXTRA if usual else self._extra(record))
         return values
 
