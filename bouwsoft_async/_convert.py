@@ -127,13 +127,13 @@ def _tidy(value: Decimal) -> Decimal:
 
 def exact_decimal(value: object, field: str) -> Decimal:
     """The shortest decimal that the wire value stands for; floats via their shortest repr."""
+    if value.__class__ is int:
+        return Decimal(value)
     cls = value.__class__
-    if cls is int:
-        return Decimal(cast(int, value))
     if cls is not float and cls is not str and cls is not Decimal:
         raise DecodeError(f"field {field!r} is not a number", excerpt=repr(value)[:80])
     # -0.0 reads as 0.0, as a page that reads each distinct value once (-0.0 == 0.0) does
-    text = repr(cast(float, value) + 0.0) if cls is float else str(value).strip()
+    text = repr(value + 0.0) if value.__class__ is float else str(value).strip()
     try:
         result = Decimal(text)
     except InvalidOperation:
@@ -150,10 +150,9 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     shortest repr recovers the stored value, and anything finer is rounded half-even to 4
     decimals. Values past the vendor's range are read exactly all the same.
     """
-    cls = value.__class__
-    if cls is int:  # whole: nothing to round
-        return Decimal(cast(int, value))
-    if cls is float:
+    if value.__class__ is int:  # whole: nothing to round
+        return Decimal(value)
+    if value.__class__ is float:
         if not value:  # the most common amount; -0.0 as 0.0, as exact_decimal reads it
             return _FLOAT_ZERO
         text = repr(value)
@@ -205,16 +204,15 @@ def read_bool(value: object, field: str) -> bool:
 
 
 def read_float(value: object, field: str) -> float:
-    cls = value.__class__
-    if cls is float or cls is int or cls is Decimal:
-        return float(cast(float, value))
+    if value.__class__ is float or value.__class__ is int or value.__class__ is Decimal:
+        return float(value)
     raise _wrong(field, "a number", value)
 
 
 def read_date(value: object, field: str) -> date:
     """``YYYY-MM-DD``; a timestamp at midnight (RamBase's ``{Date}``) as its date."""
     if value.__class__ is str:
-        text = str(value).strip()
+        text = value.strip()
         try:
             return date.fromisoformat(text)
         except ValueError:
@@ -239,7 +237,7 @@ def read_timestamp(value: object, field: str) -> datetime:
     """``YYYY-MM-DD HH:MM:SS`` naive; also ``T``, fractions and ``Z`` or an offset (aware)."""
     if value.__class__ is str:
         try:
-            return datetime.fromisoformat(str(value).strip())
+            return datetime.fromisoformat(value.strip())
         except ValueError:
             pass
     raise _wrong(field, "a timestamp YYYY-MM-DD HH:MM:SS", value)
