@@ -7,7 +7,7 @@ becomes a field's Python type; it is registered on the cattrs ``converter`` once
 records, ``RecordChanges`` and RamBase's models alike.
 
 Record models (attrs classes with an ``extra`` field) are not built by cattrs' generated hooks,
-which ``benchmarks/decode_cost.py`` measures at about 4x stdlib ``json.loads`` for a page of
+which ``benchmarks/decode_cost.py`` measures at about 2.6x stdlib ``json.loads`` for a page of
 invoices: ``_RecordStructurer`` reads a page column by column (a column of values already of the
 class they read as is kept as it is, the others are read once per distinct value) and sets the
 page's fields through the model's own slot descriptors in C loops. A page of a few records is
