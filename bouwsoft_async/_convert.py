@@ -417,7 +417,8 @@ class _RecordStructurer:
         self.exacts = tuple(scalar.exact for scalar in self.scalars.values())
         self.reads = tuple(scalar.read for scalar in self.scalars.values())
         # the keys of a record as a server sends it: each of the model's fields, in its order
-        self.keys = list(self.names)
+        # (as orjson's own str objects, which it gives again for equal keys: compared by identity)
+        self.keys = list(orjson.loads(orjson.dumps(dict.fromkeys(self.names))))
         # a model's fields are filled through its slots' descriptors, in C loops: what attrs'
         # frozen ``__init__`` writes with (past the frozen ``__setattr__``), without a bytecode
         # per field
