@@ -538,6 +538,14 @@ class _RecordStructurer:
             for index, keyed in fields:
                 # looked up now, while the group's values are in the cache
                 column = list(map(table.__getitem__, keyed))
+                if cls is None and scalar.exact is not None:
+                    # the values already of the class they read as are kept as they came, as a
+                    # record read alone keeps them: -0.0 and 0.0 are one key (equal), but a
+                    # float field keeps each sign
+                    exact = scalar.exact
+                    column = [
+                        v if t is exact else c for (v, t), c in zip(keyed, column, strict=True)
+                    ]
                 columns[index] = column if len(keyed) == size else column * size
         unknown = not uniform or not self.known.issuperset(layout)
         return wire, columns, unknown
