@@ -479,12 +479,18 @@ def format_decimal(
     """A Decimal written exactly, without exponent: ``Decimal("1E+2")`` -> ``"100"``."""
     if not value.is_finite():
         raise ValidationError(f"{field or 'value'}: {value} is not a finite number", field=field)
-    if max_decimals is not None and -int(value.as_tuple().exponent) > max_decimals:
-        value = value.normalize()
-        if -int(value.as_tuple().exponent) > max_decimals:
+    sign, digits, exponent = value.as_tuple()
+    if max_decimals is not None and -int(exponent) > max_decimals:
+        # trailing zeros dropped exactly, not by normalize(), which rounds to the decimal
+        # context's precision (28 digits by default: 1.00000000000000000000000000001 would
+        # be sent as 1)
+        kept = "".join(map(str, digits)).rstrip("0")
+        drop = min(len(digits) - len(kept), -int(exponent)) if kept else -int(exponent)
+        if -(int(exponent) + drop) > max_decimals:
             raise ValidationError(
                 f"{field or 'value'}: {value} has more than {max_decimals} decimals", field=field
             )
+        value = Decimal((sign, digits[: len(digits) - drop] or (0,), int(exponent) + drop))
     text = format(value, "f")
     return "0" if text in ("-0", "-0.0") else text
 

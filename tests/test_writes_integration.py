@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import random
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -16,11 +19,14 @@ from bouwsoft_async import (
     BadRequestError,
     BouwsoftClient,
     NotFoundError,
+    Payment,
     PurchaseInvoice,
     ServerError,
     ValidationError,
     WriteOutcomeUnknown,
 )
+from bouwsoft_async._fields import PAYMENT_FIELDS, PURCHASE_INVOICE_FIELDS
+from bouwsoft_async._types import Wire
 from bouwsoft_async.testing import FakeBouwsoft
 
 
@@ -253,3 +259,178 @@ async def test_the_fakes_stamps_follow_its_clock() -> None:
     assert invoice.ts_lastupdate == payment.ts_lastupdate == stored.ts_lastupdate == local
     assert changed.id == payment.id
     assert uploaded.server_modified == uploaded.client_modified == frozen
+
+
+# -- a seeded property test of the columns encoding: what the fake stores is what was given ----
+
+_MONEY_EDGES = [
+    "0", "-0", "-0.00", "0.0000", "0.0001", "-0.0001", "1.5", "100.05", "-1105.69", "1.50000",
+    "1E+2", "12345E-4", "99999999999.9999", "922337203685477.5807", "-922337203685477.5808",
+]  # fmt: skip
+_MONEY_OUTSIDE = [
+    "922337203685477.5808", "-922337203685477.5809", "1E+15", "0.00001", "1.00005",
+    "1.00000000000000000000000000001", "Infinity", "NaN",
+]  # fmt: skip
+_TEXT_BITS = [
+    " ", ",", "=", "'", "''", '"', "+", "%", "%20", "&", "#", "é", "ß", "\U0001f600", "a", "Z",
+    "0", "O'Brien", "a=b,c='d'", "\\", "/", "?", ";", "|",
+]  # fmt: skip
+_SEED, _ROUNDS = 4, 200
+_TPLONG_EDGES = [0, 1, -1, 2**31 - 1, -(2**31), 2**31 - 2, -(2**31) + 1]
+
+
+def _money(rng: random.Random) -> Decimal:
+    if rng.random() < 0.3:
+        return Decimal(rng.choice(_MONEY_EDGES))
+    whole = rng.choice([0, 1, 9, 10 ** rng.randint(1, 14), rng.randint(0, 922337203685477)])
+    decimals = rng.randint(0, 4)
+    frac = "".join(rng.choice("0123456789") for _ in range(decimals))
+    sign = rng.choice(["", "-"])
+    return Decimal(f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}")
+
+
+def _rate(rng: random.Random) -> Decimal | int:
+    if rng.random() < 0.2:
+        return rng.choice([0, 21, -6, 100])
+    decimals = rng.randint(0, 4)
+    return Decimal(rng.randint(-999999, 999999)).scaleb(-decimals)
+
+
+def _text(rng: random.Random, length: int) -> str:
+    limit = length or 300
+    shape = rng.random()
+    if shape < 0.1:
+        return ""
+    if shape < 0.25:  # exactly the limit, of quotes, commas and multi-byte characters
+        return "".join(rng.choice(_TEXT_BITS)[0] for _ in range(limit))
+    text = "".join(rng.choice(_TEXT_BITS) for _ in range(rng.randint(1, 8)))
+    if rng.random() < 0.3:
+        text = f"  {text} "
+    return text[:limit]
+
+
+def _value(rng: random.Random, wire: Wire) -> Any:
+    kind = wire.kind
+    if kind == "tpCurrency":
+        return _money(rng)
+    if kind == "tpDouble":
+        return _rate(rng)
+    if kind == "tpLong":
+        return rng.choice(_TPLONG_EDGES) if rng.random() < 0.5 else rng.randint(-1000, 10**6)
+    if kind == "tpBool":
+        return rng.random() < 0.5
+    if kind == "tpDate":
+        return date(rng.randint(1900, 2099), rng.randint(1, 12), rng.randint(1, 28))
+    assert kind == "tpString", kind
+    return _text(rng, wire.length)
+
+
+def _invalid(rng: random.Random, table: Mapping[str, Wire], names: list[str]) -> dict[str, Any]:
+    """One field that the client must refuse before sending anything."""
+    name = rng.choice(names)
+    wire = table[name]
+    bad: list[Any] = [None, 1.5]
+    if wire.kind == "tpCurrency":
+        bad += [Decimal(v) for v in _MONEY_OUTSIDE]
+    elif wire.kind == "tpLong":
+        bad += [2**31, -(2**31) - 1, True, Decimal(1)]
+    elif wire.kind == "tpString" and wire.length:
+        bad += ["x" * (wire.length + 1), "é" * (wire.length + 1), "'" * (wire.length + 1)]
+    elif wire.kind == "tpString":
+        bad += ["a\nb", "\udc80"]
+    elif wire.kind == "tpDate":
+        bad += ["2017-04-20", datetime(2017, 4, 20, tzinfo=UTC)]
+    elif wire.kind == "tpBool":
+        bad += [1, "True"]
+    return {name: rng.choice(bad)}
+
+
+def _assert_exact(name: str, given: Any, got: Any, where: str) -> None:
+    if isinstance(given, bool):
+        assert got is given, (where, name, given, got)
+    elif isinstance(given, (int, Decimal)):
+        assert type(got) in (int, Decimal), (where, name, given, got)  # never a float
+        assert got == given, (where, name, given, got)
+    elif isinstance(given, date):
+        assert got in (given, given.isoformat()), (where, name, given, got)
+    else:
+        assert type(got) is str, (where, name, given, got)
+        assert got == given, (where, name, given, got)
+
+
+def _float_exact(value: Any) -> bool:
+    """A value the vendor's binary-float answer can carry exactly (15 significant digits)."""
+    return not isinstance(value, Decimal) or abs(value) < Decimal("1E+11")
+
+
+# the fake fills these from other fields (the vendor's derived amounts and defaults)
+def _derived(fields: Mapping[str, Any], record: Mapping[str, Any]) -> set[str]:
+    skip = {"paid", "cashdiscount"}
+    if any(record[f"basis{n}"] != 0 for n in range(1, 6)):
+        skip |= {"amountexclvat_total", "vatamount_total"}
+    if fields.get("address_id") and not fields.get("address_name"):
+        skip |= {"address_name", "address_address", "address_zipcode"}
+    return skip
+
+
+async def test_columns_round_trip_edge_values(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
+    rng = random.Random(_SEED)
+    pi_names = [n for n, w in PURCHASE_INVOICE_FIELDS.items() if w.writeable]
+    pay_names = [n for n, w in PAYMENT_FIELDS.items() if w.writeable and n != "purchaseinvoice_id"]
+    put_names = ["amount", "paymentaccount_id", "iban", "bic"]
+    invoices: dict[int, PurchaseInvoice] = {}
+    payments: dict[int, Payment] = {}
+    for round_ in range(_ROUNDS):
+        kind = rng.choice(["pi", "pi-put", "pay", "pay-put", "invalid"])
+        if kind == "invalid" or (kind.endswith("put") and not (invoices and payments)):
+            table, names = rng.choice(
+                [(PURCHASE_INVOICE_FIELDS, pi_names), (PAYMENT_FIELDS, pay_names)]
+            )
+            fields = {n: _value(rng, table[n]) for n in rng.sample(names, 3)}
+            fields.update(_invalid(rng, table, names))
+            sent = len(fake.requests)
+            endpoint = client.payments if table is PAYMENT_FIELDS else client.purchase_invoices
+            with pytest.raises(ValidationError):
+                await endpoint.create(**fields)
+            assert len(fake.requests) == sent, (round_, fields)
+            continue
+        if kind.startswith("pi"):
+            fields = {
+                n: _value(rng, PURCHASE_INVOICE_FIELDS[n])
+                for n in rng.sample(pi_names, rng.randint(1, 12))
+            }
+            if kind == "pi":
+                model = await client.purchase_invoices.create(**fields)
+            else:
+                invoice_id = rng.choice(list(invoices))
+                changes = await client.purchase_invoices.update(invoice_id, **fields)
+                model = changes.apply_to(invoices[invoice_id])
+            stored = fake.purchase_invoices[model.id]
+            invoices[model.id] = model
+        else:
+            names = put_names if kind == "pay-put" else pay_names
+            fields = {
+                n: _value(rng, PAYMENT_FIELDS[n]) for n in rng.sample(names, rng.randint(1, 4))
+            }
+            if kind == "pay":
+                model = await client.payments.create(**fields)
+            else:
+                payment_id = rng.choice(list(payments))
+                changes = await client.payments.update(payment_id, **fields)
+                model = changes.apply_to(payments[payment_id])
+            stored = fake.payments[model.id]
+            payments[model.id] = model
+        raw = fake.requests[-1].raw_query
+        assert "+" not in raw, raw
+        assert " " not in raw, raw
+        skip = _derived(fields, stored) if kind.startswith("pi") else set()
+        for name, given in fields.items():
+            if name in skip:
+                continue
+            _assert_exact(name, given, stored[name], f"stored {round_}")
+            if _float_exact(given):
+                _assert_exact(name, given, getattr(model, name), f"model {round_}")
+        for value in stored.values():
+            assert not isinstance(value, float), stored
+    assert len(invoices) > 5
+    assert len(payments) > 5

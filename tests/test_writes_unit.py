@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import aiohttp
@@ -95,11 +95,40 @@ def test_decimals_are_written_exactly_without_exponent(value: Decimal, wire: str
     assert format_decimal(value, max_decimals=4) == wire
 
 
-@pytest.mark.parametrize("value", [Decimal("1.00001"), Decimal("NaN"), Decimal("Infinity")])
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("1.00001"),
+        Decimal("NaN"),
+        Decimal("Infinity"),
+        # 29 digits: normalize() rounded it to the context's 28 and sent 1
+        Decimal("1.00000000000000000000000000001"),
+        Decimal("5." + "0" * 2000 + "1"),
+    ],
+)
 def test_bad_currency_is_rejected(value: Decimal) -> None:
     with pytest.raises(ValidationError) as info:
         pi({"basis1": value})
     assert info.value.field == "basis1"
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        (Decimal("1234567.5000000"), "amount=1234567.5"),
+        (Decimal("-1105.690000"), "amount=-1105.69"),
+        (Decimal("1200.000000"), "amount=1200"),
+        (Decimal("-0.000000"), "amount=0"),
+    ],
+)
+def test_trailing_zeros_are_dropped_whatever_the_decimal_context(value: Decimal, wire: str) -> None:
+    # normalize() rounded to the caller's context: at prec=3, 1234567.5000000 was sent as 1230000
+    for prec in (3, 28):
+        with localcontext() as context:
+            context.prec = prec
+            assert pay({"amount": value}) == wire
+            with pytest.raises(ValidationError):
+                pay({"amount": Decimal("1234567.50000001")})
 
 
 def test_a_quote_in_text_is_doubled() -> None:
