@@ -59,10 +59,22 @@ def _json_array(rows: Rows, written: int) -> Iterable[bytes]:
         written += 1
 
 
-def _csv(lines: Iterable[list[Any]]) -> bytes:
+def _csv(lines: Sequence[list[Any]]) -> bytes:
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerows(lines)
-    return text.getvalue().encode()
+    written = text.getvalue()
+    if "\r" in written:
+        # the csv module quotes a field for the characters of its line terminator only: a lone
+        # "\r" in a text would be written bare, and readers end the row there. Such rows are
+        # written again with every field quoted (the rows are lists: they can be read twice)
+        text = io.StringIO()
+        minimal = csv.writer(text, lineterminator="\n")
+        quoted = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        for line in lines:
+            carriage_return = any(value.__class__ is str and "\r" in value for value in line)
+            (quoted if carriage_return else minimal).writerow(line)
+        written = text.getvalue()
+    return written.encode()
 
 
 def _csv_rows(rows: Rows, written: int) -> Iterable[bytes]:

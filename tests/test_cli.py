@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -14,12 +15,18 @@ import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import attrs
+import orjson
 import pytest
 
 from bouwsoft_async._cli import main
-from bouwsoft_async._export import FIELD_NAMES
+from bouwsoft_async._convert import ROW_TEXT, _plain_value, structure_many
+from bouwsoft_async._export import _LAYOUTS, FIELD_NAMES, FORMATS, export_sales_invoices
+from bouwsoft_async._models import SalesInvoice
 from bouwsoft_async._output import Progress
+from bouwsoft_async._sales_invoices import sales_invoice_rows
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
 from bouwsoft_async.testing._invoices import MONEY_FIELDS, invoice_ids
 
@@ -360,3 +367,154 @@ async def test_export_against_the_strict_fake(tmp_path: Path) -> None:
         queries = [r.raw_query for r in fake.requests if "SalesInvoices" in r.path]
         assert queries
         assert all("+" not in q for q in queries)
+
+
+def _model_row(invoice: SalesInvoice) -> dict[str, Any]:
+    # the typed path's row: the model's fields, then the unknown ones, written as rows() writes
+    row = attrs.asdict(invoice, recurse=False)
+    row.update(row.pop("extra"))
+    plain: dict[str, Any] = _plain_value(row, ROW_TEXT)
+    return plain
+
+
+def _csv_cell(value: Any) -> str:
+    # what the README promises a CSV cell holds: booleans true/false, None empty
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _typed(value: Any) -> Any:
+    # a value with its class (1 and 1.0 and True differ, and 0.0 and -0.0), dicts unordered
+    if isinstance(value, dict):
+        return sorted((key, _typed(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    return (type(value).__name__, repr(value) if isinstance(value, float) else value)
+
+
+def _written(fmt: str, pages: list[list[dict[str, Any]]]) -> bytes:
+    head, pieces, tail = _LAYOUTS[fmt]
+    out, written = [head], 0
+    for page in pages:
+        out.extend(pieces(page, written))
+        written += len(page)
+    out.append(tail(written))
+    return b"".join(out)
+
+
+def _read_back(fmt: str, data: bytes, expected: list[dict[str, Any]]) -> None:
+    """Parse ``data`` with independent parsers and compare it value by value with
+    ``expected`` (the models' rows, in the same order)."""
+    text = data.decode("utf-8")  # strict: the output is UTF-8
+    if fmt == "csv":
+        lines = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        assert lines[0] == [*FIELD_NAMES, "extra"]
+        assert len(lines) == len(expected) + 1
+        for row, cells in zip(expected, lines[1:], strict=True):
+            assert cells[:-1] == [_csv_cell(row[name]) for name in FIELD_NAMES]
+            unknown = {key: value for key, value in row.items() if key not in FIELD_NAMES}
+            extra = _typed(json.loads(cells[-1])) if cells[-1] else None
+            assert extra == (_typed(unknown) if unknown else None)
+        return
+    if fmt == "jsonl":
+        assert data == b"" or data.endswith(b"\n")
+        got = [json.loads(line) for line in data.split(b"\n")[:-1]]  # one record a line
+    else:
+        got = json.loads(text)
+    assert [_typed(row) for row in got] == [_typed(row) for row in expected]
+
+
+def test_csv_quotes_a_text_with_a_lone_carriage_return() -> None:
+    # the csv module quotes only the characters of its line terminator ("\n"): a text holding a
+    # bare "\r" (an old Mac line break) was written unquoted, and every CSV reader ended the row
+    # there, leaving a broken row and a row of the rest of the invoice
+    records = [invoice_dict(i) for i in invoice_ids(3)]
+    records[1].update(concerning="Dak\rlekt", address_city="a\r\nb", zz_note="x\ry")
+    expected = [_model_row(invoice) for invoice in structure_many(records, SalesInvoice)]
+    rows = sales_invoice_rows(orjson.loads(orjson.dumps(records)))
+    data = _written("csv", [rows])
+    _read_back("csv", data, expected)
+    cells = list(csv.reader(io.StringIO(data.decode(), newline="")))[2]
+    assert cells[FIELD_NAMES.index("concerning")] == "Dak\rlekt"
+
+
+_EDGE_TEXTS = ["a,b", 'say "hi"', "it's", "l1\nl2", "l1\r\nl2", "cr\ronly", "tab\there", " pad ",
+               "", "é ß", "😀", "\\", "=SUM(A1)", "+32 123", '"', ",", "\r", "\u2028", "\x00",
+               "\ufeffbom", "null", "x" * 3000]  # fmt: skip
+_EDGE_AMOUNTS = [0, 0.0, -0.0, 1e-5, -1e-5, 0.00015, 1.0005, 922337203685477.5807, 1e15, 0.1,
+                 100.05, 12345678901234, -7, 2**53, 1e20]  # fmt: skip
+_EDGE_EXTRA = [1.5, -0.0, 0.1, 1e300, 5e-324, {"a": [1, 2.5, {"b": -0.0}]}, [], None, True,
+               'é,"\n\r', 2**63 - 1, 2**64 - 1, ""]  # fmt: skip
+
+
+def _edge_page(rng: random.Random, count: int) -> list[dict[str, Any]]:
+    fields = attrs.fields_dict(attrs.resolve_types(SalesInvoice))
+    kinds: dict[str, list[str]] = {}
+    for name, field in fields.items():
+        kinds.setdefault(str(field.type).split("Wire(kind='")[-1].split("'")[0], []).append(name)
+    texts, doubles = kinds["tpString"], kinds["tpDouble"]
+    page = []
+    for invoice_id in invoice_ids(count):
+        record = invoice_dict(invoice_id)
+        for name in rng.sample(texts, 10):
+            record[name] = rng.choice(_EDGE_TEXTS)
+        for name in rng.sample(sorted(MONEY_FIELDS), 6):
+            record[name] = rng.choice(_EDGE_AMOUNTS)
+        for name in rng.sample(doubles, 3):
+            record[name] = rng.choice([0, 0.0, -0.0, 12.5, 1e-7, 51.19, 5e-324])
+        for name in ("date", "expirationdate", "approved_date", "sent_date"):
+            record[name] = rng.choice(["", "2024-02-29", "9999-12-31", record[name]])
+        record["einvoice_sent_ts"] = rng.choice(["", "2020-01-02T03:04:05", "2020-01-02 03:04:05"])
+        for key in rng.sample(["zz", "x,y", 'q"k', "é\n"], rng.randint(0, 2)):
+            record[key] = rng.choice(_EDGE_EXTRA)
+        if rng.random() < 0.2:  # an older server: no e-invoice fields
+            for key in [key for key in record if key.startswith("einvoice_")]:
+                del record[key]
+        page.append(record)
+    return page
+
+
+def test_each_format_reads_back_as_the_models_of_edge_pages() -> None:
+    # a seeded property test: pages of edge texts, amounts, dates and unknown fields, written
+    # by each format and parsed back by the csv and json modules, value by value against the
+    # typed models written as the README promises
+    rng = random.Random(20261121)
+    for _ in range(8):
+        bodies = [orjson.dumps(_edge_page(rng, rng.choice([1, 7, 8, 30]))) for _ in range(3)]
+        expected = [
+            _model_row(invoice)
+            for body in bodies
+            for invoice in structure_many(orjson.loads(body), SalesInvoice)
+        ]
+        pages = [sales_invoice_rows(orjson.loads(body)) for body in bodies]
+        for row in (row for page in pages for row in page):
+            assert all("E" not in row[name] for name in MONEY_FIELDS)  # plain digits
+        for fmt in FORMATS:
+            _read_back(fmt, _written(fmt, pages), expected)
+    for fmt in FORMATS:  # no invoices: an empty file, an empty array, the header
+        for pages in ([], [[], []]):
+            _read_back(fmt, _written(fmt, pages), [])
+
+
+async def test_export_of_each_format_reads_back_as_the_listed_models(tmp_path: Path) -> None:
+    fake = FakeBouwsoft(sales_invoices=120)
+    async with fake, fake.client(access_token=fake.access_token) as client:
+        listed = [invoice async for invoice in client.sales_invoices.list(concurrency=1)]
+        for fmt in FORMATS:
+            out = tmp_path / f"invoices.{fmt}"
+            count = await export_sales_invoices(
+                client.sales_invoices, out, format=fmt, concurrency=3, page_size=17
+            )
+            assert count == len(listed)
+            data = out.read_bytes()
+            if fmt == "json":  # the order of arrival: compare by id
+                order = [row["id"] for row in json.loads(data)]
+            elif fmt == "jsonl":
+                order = [json.loads(line)["id"] for line in data.splitlines()]
+            else:
+                order = [int(line[0]) for line in list(csv.reader(io.StringIO(data.decode())))[1:]]
+            by_id = {invoice.id: invoice for invoice in listed}
+            _read_back(fmt, data, [_model_row(by_id[i]) for i in order])
