@@ -58,7 +58,7 @@ def with_since(filter: object, since: object) -> str | None:
         )
     checked = None if filter is None else check_utf8(filter, field="filter")
     if since is None:
-        return checked
+        return and_filters(checked)  # blank text is no filter, on every page as in narrowing
     if not isinstance(since, datetime):
         raise ValidationError(
             f"since must be a datetime, not {type(since).__name__}", field="since"

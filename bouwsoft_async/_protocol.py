@@ -381,7 +381,7 @@ _FILTER_STRUCTURE = re.compile(r"'(?:[^']|'')*'|(\()|(\))|\b(and|or)\b", re.IGNO
 
 def condition(field: str, op: str, value: object) -> str:
     """One comparison, e.g. ``condition("id", "gt", 25)`` -> ``"id gt 25"``; booleans are
-    written ``true``/``false`` and a timestamp must be naive."""
+    written ``true``/``false`` and a timestamp must be naive, with whole seconds."""
     if not _FIELD_NAME.fullmatch(field):
         raise ValidationError(f"{field!r} is not a field name", field=field)
     if op not in FILTER_OPERATORS:
@@ -392,6 +392,13 @@ def condition(field: str, op: str, value: object) -> str:
         # a timestamp field carries no zone; guessing the server's would shift the cut silently
         raise ValidationError(
             f"{field}: use a naive datetime in the server's clock, not an aware one", field=field
+        )
+    if isinstance(value, datetime) and value.microsecond:
+        # the wire form has whole seconds: dropping the fraction would change what the filter
+        # means ("lt 10:00:00.5" would leave out 10:00:00, "eq" would match it)
+        raise ValidationError(
+            f"{field}: a timestamp in a filter has whole seconds; {value} has a fraction",
+            field=field,
         )
     text = str(value).lower() if isinstance(value, bool) else encode_value(value, field=field)
     return f"{field} {op} {text}"
@@ -405,6 +412,10 @@ def ids_after(last_id: int) -> str:
 def changed_since(since: datetime) -> str:
     """Records changed at or after ``since``: ``ts_lastupdate`` has whole seconds, so ``gt`` one
     second earlier is ``ge`` ``since`` (rounded down to its second, as the field is stored)."""
+    if since.replace(microsecond=0) == datetime.min:
+        raise ValidationError(  # no second before it to write "gt" with
+            f"since must be after {datetime.min}, not {since}", field="since"
+        )
     return condition("ts_lastupdate", "gt", since.replace(microsecond=0) - timedelta(seconds=1))
 
 
@@ -510,7 +521,9 @@ def encode_value(
     if isinstance(value, Decimal):
         return format_decimal(value, field=field, max_decimals=max_decimals)
     if isinstance(value, datetime):
-        return value.strftime("'%Y-%m-%d %H:%M:%S'")
+        # not strftime: its %Y writes the year 999 as "999" on glibc, and "'999-..." sorts after
+        # "'2019-..." as text; the vendor's form always has four digits
+        return f"'{value.date().isoformat()} {value:%H:%M:%S}'"
     if isinstance(value, date):
         return f"'{value.isoformat()}'"
     if not isinstance(value, str):

@@ -25,6 +25,7 @@ from bouwsoft_async import (
 )
 from bouwsoft_async._protocol import (
     ContentRange,
+    changed_since,
     data_headers,
     data_server_url,
     encode_value,
@@ -394,6 +395,26 @@ def test_condition_rejects_unsendable_values() -> None:
         condition("basis", "eq", float("nan"))
 
 
+def test_condition_refuses_a_timestamp_with_a_fraction() -> None:
+    # the wire form has whole seconds: "lt 10:00:00.5" sent as "lt 10:00:00" misses 10:00:00
+    with pytest.raises(ValidationError, match="whole seconds"):
+        condition("ts_lastupdate", "lt", datetime(2024, 1, 31, 10, 0, 0, 500000))
+    assert condition("ts_lastupdate", "lt", datetime(2024, 1, 31, 10, 0, 0)) == (
+        "ts_lastupdate lt '2024-01-31 10:00:00'"
+    )
+    assert condition("ts_lastupdate", "gt", datetime(5, 1, 2, 3, 4, 5)) == (
+        "ts_lastupdate gt '0005-01-02 03:04:05'"
+    )
+
+
+def test_since_the_first_second_there_is_is_refused_not_an_overflow() -> None:
+    with pytest.raises(ValidationError, match="since"):
+        changed_since(datetime.min)
+    with pytest.raises(ValidationError, match="since"):
+        changed_since(datetime.min.replace(microsecond=7))
+    assert changed_since(datetime(1, 1, 1, 0, 0, 1)) == "ts_lastupdate gt '0001-01-01 00:00:00'"
+
+
 def test_and_filters() -> None:
     assert and_filters("type eq 'FAKTUUR'", "id gt 5") == "type eq 'FAKTUUR' and id gt 5"
     assert and_filters(None, "id gt 5") == "id gt 5"
@@ -423,6 +444,9 @@ def test_and_filters() -> None:
         ("", "''"),
         (date(2017, 4, 20), "'2017-04-20'"),
         (datetime(2019, 11, 26, 9, 43, 3), "'2019-11-26 09:43:03'"),
+        # four digits, as the date beside it: glibc's strftime wrote "'999-12-31 23:59:59'"
+        (datetime(999, 12, 31, 23, 59, 59), "'0999-12-31 23:59:59'"),
+        (date(999, 12, 31), "'0999-12-31'"),
     ],
 )
 def test_encode_value(value: object, wire: str) -> None:
