@@ -91,10 +91,15 @@ def try_decode_json(body: bytes) -> Any:
         return None
 
 
+def _no_constant(name: str) -> Any:
+    # NaN, Infinity and -Infinity are not JSON (stdlib json reads them as floats)
+    raise ValueError(f"{name} is not JSON")
+
+
 def decode_json_exact(body: bytes, secrets: Iterable[str] = ()) -> Any:
     """Parse a JSON body with every fraction as an exact Decimal; else raise DecodeError."""
     try:
-        return json.loads(body, parse_float=Decimal)
+        return json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         pass
     # raised outside the except block: the parser's exception keeps the whole body (``.doc``),
@@ -205,7 +210,10 @@ def read_bool(value: object, field: str) -> bool:
 
 def read_float(value: object, field: str) -> float:
     if value.__class__ is float or value.__class__ is int or value.__class__ is Decimal:
-        return float(value)
+        result = float(value)  # a number past a double's range (1e400) would be inf
+        if result - result == 0.0:  # finite
+            return result
+        raise DecodeError(f"field {field!r} is not a finite number", excerpt=repr(value)[:80])
     raise _wrong(field, "a number", value)
 
 

@@ -587,6 +587,23 @@ def test_a_number_past_a_double_is_read_exactly() -> None:
     assert money_from_wire(payload["basis1"]) == Decimal(10) ** 400
 
 
+@pytest.mark.parametrize("count", [1, 10])
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity", "-Infinity"])
+def test_a_float_field_refuses_a_number_no_double_holds(number: str, count: int) -> None:
+    # 1e400 (past a double) read as inf, and NaN or Infinity (not JSON, but read by the stdlib
+    # fallback), were kept in a float field: the JSON export wrote them as null, the CSV as
+    # inf or nan. They are refused, as money refuses them
+    record = render_invoice(invoice_ids(1)[0]).replace(
+        '"address_latitude":', f'"address_latitude":{number},"zz_latitude":', 1
+    )
+    body = f"[{','.join([record] * count)}]".encode()
+    with pytest.raises(DecodeError):
+        structure_many(decode_json(body), SalesInvoice)
+    with pytest.raises(DecodeError):
+        sales_invoice_rows(decode_json(body))
+    assert structure_many(decode_json(body.replace(number.encode(), b"1e-400")), SalesInvoice)
+
+
 def test_money_beyond_28_digits_is_exact() -> None:
     # Decimal's default context holds 28 digits: rounding 1e30 used to raise InvalidOperation
     assert money_from_wire(1e30) == Decimal(10**30)
