@@ -381,7 +381,8 @@ _FILTER_STRUCTURE = re.compile(r"'(?:[^']|'')*'|(\()|(\))|\b(and|or)\b", re.IGNO
 
 def condition(field: str, op: str, value: object) -> str:
     """One comparison, e.g. ``condition("id", "gt", 25)`` -> ``"id gt 25"``; booleans are
-    written ``true``/``false`` and a timestamp must be naive, with whole seconds."""
+    written ``true``/``false``; a timestamp must be naive, and one with a fraction of a second
+    is written as the whole second that keeps the comparison's meaning (refused for eq/ne)."""
     if not _FIELD_NAME.fullmatch(field):
         raise ValidationError(f"{field!r} is not a field name", field=field)
     if op not in FILTER_OPERATORS:
@@ -394,12 +395,21 @@ def condition(field: str, op: str, value: object) -> str:
             f"{field}: use a naive datetime in the server's clock, not an aware one", field=field
         )
     if isinstance(value, datetime) and value.microsecond:
-        # the wire form has whole seconds: dropping the fraction would change what the filter
-        # means ("lt 10:00:00.5" would leave out 10:00:00, "eq" would match it)
-        raise ValidationError(
-            f"{field}: a timestamp in a filter has whole seconds; {value} has a fraction",
-            field=field,
-        )
+        # the wire form has whole seconds, and so have the stamps it is compared with: "gt" and
+        # "le" 10:00:00.5 mean "gt"/"le" 10:00:00, "ge" and "lt" mean 10:00:01; no whole
+        # second equals it, so "eq"/"ne" can't be written (dropping the fraction would change
+        # what the filter means)
+        if op in ("eq", "ne"):
+            raise ValidationError(
+                f"{field}: a timestamp compared with {op} has whole seconds; {value} has a "
+                "fraction",
+                field=field,
+            )
+        value = value.replace(microsecond=0)
+        if op in ("ge", "lt"):
+            if value == datetime.max.replace(microsecond=0):
+                raise ValidationError(f"{field}: no whole second after {value}", field=field)
+            value += timedelta(seconds=1)
     text = str(value).lower() if isinstance(value, bool) else encode_value(value, field=field)
     return f"{field} {op} {text}"
 

@@ -395,13 +395,27 @@ def test_condition_rejects_unsendable_values() -> None:
         condition("basis", "eq", float("nan"))
 
 
-def test_condition_refuses_a_timestamp_with_a_fraction() -> None:
-    # the wire form has whole seconds: "lt 10:00:00.5" sent as "lt 10:00:00" misses 10:00:00
-    with pytest.raises(ValidationError, match="whole seconds"):
-        condition("ts_lastupdate", "lt", datetime(2024, 1, 31, 10, 0, 0, 500000))
-    assert condition("ts_lastupdate", "lt", datetime(2024, 1, 31, 10, 0, 0)) == (
-        "ts_lastupdate lt '2024-01-31 10:00:00'"
+@pytest.mark.parametrize(
+    ("op", "second"),
+    [("gt", "10:00:00"), ("le", "10:00:00"), ("ge", "10:00:01"), ("lt", "10:00:01")],
+)
+def test_a_timestamp_with_a_fraction_keeps_the_comparisons_meaning(op: str, second: str) -> None:
+    # the wire form and the stamps have whole seconds: "lt 10:00:00.5" sent as "lt 10:00:00"
+    # would miss 10:00:00; "gt" and "le" round down, "ge" and "lt" up, exactly
+    half = datetime(2024, 1, 31, 10, 0, 0, 500000)
+    assert condition("ts_lastupdate", op, half) == f"ts_lastupdate {op} '2024-01-31 {second}'"
+    assert condition("ts_lastupdate", op, half.replace(microsecond=0)) == (
+        f"ts_lastupdate {op} '2024-01-31 10:00:00'"
     )
+
+
+def test_condition_refuses_a_timestamp_with_a_fraction_it_cannot_write() -> None:
+    half = datetime(2024, 1, 31, 10, 0, 0, 500000)
+    for op in ("eq", "ne"):
+        with pytest.raises(ValidationError, match="whole seconds"):
+            condition("ts_lastupdate", op, half)
+    with pytest.raises(ValidationError, match="no whole second"):
+        condition("ts_lastupdate", "ge", datetime.max)
     assert condition("ts_lastupdate", "gt", datetime(5, 1, 2, 3, 4, 5)) == (
         "ts_lastupdate gt '0005-01-02 03:04:05'"
     )

@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 import yarl
 
-from bouwsoft_async import BadRequestError, ValidationError
+from bouwsoft_async import BadRequestError, ValidationError, condition
 from bouwsoft_async._protocol import encode_query
 from bouwsoft_async._transport import AiohttpTransport, Request
-from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase
+from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase, invoice_dict
 from bouwsoft_async.testing._server import parse_query_strictly
 
 
@@ -151,3 +151,24 @@ async def test_a_filter_before_the_year_1000_and_a_blank_filter_mean_what_they_s
         assert len([r async for r in client.sales_invoices.list(filter="  ", page_size=7)]) == 30
         assert await client.sales_invoices.count(filter=" ") == 30
         assert "filter" not in fake.requests[-1].query
+
+
+@pytest.mark.parametrize("op", ["gt", "ge", "lt", "le"])
+async def test_a_timestamp_with_a_fraction_filters_as_it_reads(op: str) -> None:
+    # over HTTP, against the fake's own reading of the filter: the stamps have whole seconds,
+    # so comparing them with T + 0.5 s must select exactly what the comparison says
+    async with FakeBouwsoft(sales_invoices=200) as fake, fake.client() as client:
+        stamps = {
+            i: datetime.fromisoformat(invoice_dict(i)["ts_lastupdate"]) for i in fake.invoice_ids
+        }
+        moment = sorted(stamps.values())[100].replace(microsecond=500000)
+        compare = {"gt": "__gt__", "ge": "__ge__", "lt": "__lt__", "le": "__le__"}[op]
+        expected = sorted(i for i, stamp in stamps.items() if getattr(stamp, compare)(moment))
+        walked = [
+            invoice.id
+            async for invoice in client.sales_invoices.list(
+                filter=condition("ts_lastupdate", op, moment)
+            )
+        ]
+    assert 0 < len(expected) < 200
+    assert walked == expected
