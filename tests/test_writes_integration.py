@@ -394,32 +394,27 @@ async def test_columns_round_trip_edge_values(client: BouwsoftClient, fake: Fake
                 await endpoint.create(**fields)
             assert len(fake.requests) == sent, (round_, fields)
             continue
+        # the endpoint, its field table, the names drawn from and how many at most, the fake's
+        # records and the models written so far
+        endpoint: Any
+        written: dict[int, Any]
         if kind.startswith("pi"):
-            fields = {
-                n: _value(rng, PURCHASE_INVOICE_FIELDS[n])
-                for n in rng.sample(pi_names, rng.randint(1, 12))
-            }
-            if kind == "pi":
-                model = await client.purchase_invoices.create(**fields)
-            else:
-                invoice_id = rng.choice(list(invoices))
-                changes = await client.purchase_invoices.update(invoice_id, **fields)
-                model = changes.apply_to(invoices[invoice_id])
-            stored = fake.purchase_invoices[model.id]
-            invoices[model.id] = model
+            names = pi_names
+            endpoint, table, most = client.purchase_invoices, PURCHASE_INVOICE_FIELDS, 12
+            store, written = fake.purchase_invoices, invoices
         else:
             names = put_names if kind == "pay-put" else pay_names
-            fields = {
-                n: _value(rng, PAYMENT_FIELDS[n]) for n in rng.sample(names, rng.randint(1, 4))
-            }
-            if kind == "pay":
-                model = await client.payments.create(**fields)
-            else:
-                payment_id = rng.choice(list(payments))
-                changes = await client.payments.update(payment_id, **fields)
-                model = changes.apply_to(payments[payment_id])
-            stored = fake.payments[model.id]
-            payments[model.id] = model
+            endpoint, table, most = client.payments, PAYMENT_FIELDS, 4
+            store, written = fake.payments, payments
+        fields = {n: _value(rng, table[n]) for n in rng.sample(names, rng.randint(1, most))}
+        if kind in ("pi", "pay"):
+            model = await endpoint.create(**fields)
+        else:
+            record_id = rng.choice(list(written))
+            changes = await endpoint.update(record_id, **fields)
+            model = changes.apply_to(written[record_id])
+        stored = store[model.id]
+        written[model.id] = model
         raw = fake.requests[-1].raw_query
         assert "+" not in raw, raw
         assert " " not in raw, raw
