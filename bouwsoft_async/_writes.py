@@ -23,7 +23,7 @@ from ._core import Core, api_error
 from ._errors import DecodeError, ValidationError, WriteAppliedError
 from ._fields import encode_write
 from ._models import RecordChanges
-from ._protocol import check_upload_filename, redact, vendor_error_of
+from ._protocol import check_upload_filename, redact, redact_error, vendor_error_of
 from ._transport import Response
 from ._types import Wire
 
@@ -88,10 +88,17 @@ class Answer:
 
     def changes(self, cls: type[T], record: dict[str, Any] | None = None) -> RecordChanges[T]:
         """What the answer says changed; an unreadable value stays raw in ``extra``."""
+        if record is None:
+            record = self.record()
+        unreadable: DecodeError | None = None
         try:
-            changes = structure_changes(self.record() if record is None else record, cls)
+            changes = structure_changes(record, cls)
         except DecodeError as exc:
-            raise self.applied_error("its answer has no readable id") from exc
+            # the converter's error quotes the record, which may echo a secret: redacted, and
+            # raised outside the except block so that nothing chained keeps the original
+            unreadable = redact_error(exc, self.secrets)
+        if unreadable is not None:
+            raise self.applied_error("its answer has no readable id") from unreadable
         if changes.extra:
             logger.warning(
                 "%s %s was applied; answer fields kept raw in extra, unreadable: %s",
