@@ -48,7 +48,7 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
         # (see the README): Bouwsoft never reuses an id, so a repeated DELETE removes no other
         # record
         try:
-            await self._core.request("DELETE", (RESOURCE, invoice_id), idempotent=True)
+            await _writes.delete(self._core, (RESOURCE, invoice_id))
         except NotFoundError:
             return False
         return True

@@ -18,7 +18,7 @@ from typing import IO, Any, TypeVar, Union
 import aiohttp
 import attrs
 
-from ._convert import decode_json, structure, structure_changes
+from ._convert import decode_json, structure, structure_changes, try_decode_json
 from ._core import Core, api_error
 from ._errors import DecodeError, ValidationError, WriteAppliedError
 from ._fields import encode_write
@@ -30,6 +30,7 @@ from ._types import Wire
 __all__ = [
     "Answer",
     "FileInput",
+    "delete",
     "read_file_input",
     "send_columns",
     "send_file",
@@ -63,12 +64,8 @@ class Answer:
             sent=self.sent,
         )
 
-    def record(self) -> dict[str, Any]:
-        """The one record of the answer ``{"RecordChanges": [record]}``."""
-        try:
-            payload = decode_json(self.response.body, self.secrets)
-        except DecodeError as exc:
-            raise self.applied_error("its answer is not JSON") from exc
+    def raise_vendor_error(self, payload: Any) -> None:
+        """Raise the vendor's error record in the answer as its APIError, if it holds one."""
         vendor = vendor_error_of(payload)
         if vendor is not None:
             # an error record is an error whatever the HTTP status: never read as a created record
@@ -81,6 +78,14 @@ class Answer:
                 message=vendor.description,
                 request_id=vendor.request_id,
             )
+
+    def record(self) -> dict[str, Any]:
+        """The one record of the answer ``{"RecordChanges": [record]}``."""
+        try:
+            payload = decode_json(self.response.body, self.secrets)
+        except DecodeError as exc:
+            raise self.applied_error("its answer is not JSON") from exc
+        self.raise_vendor_error(payload)
         records = payload.get("RecordChanges") if isinstance(payload, Mapping) else None
         if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
             raise self.applied_error('its answer is not {"RecordChanges": [one record]}')
@@ -149,6 +154,13 @@ async def _send(
         response=response,
         secrets=list(core.secrets()),
     )
+
+
+async def delete(core: Core, path: Sequence[str | int]) -> None:
+    """Send a DELETE (retried like a PUT); its answer need not be JSON (204: none), but the
+    vendor's error record in it raises its APIError, whatever the HTTP status."""
+    answer = await _send(core, "DELETE", path, {})
+    answer.raise_vendor_error(try_decode_json(answer.response.body))
 
 
 async def write(

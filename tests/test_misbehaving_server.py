@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from bouwsoft_async import BouwsoftClient, WriteAppliedError
+from bouwsoft_async import (
+    APIError,
+    BadRequestError,
+    BouwsoftClient,
+    ServerError,
+    WriteAppliedError,
+)
 from bouwsoft_async.testing import FakeBouwsoft
 
 REFRESH = "s3cret-refresh+XYZ/1="
@@ -79,3 +86,38 @@ async def test_an_applied_write_whose_answer_echoes_a_secret_chains_no_secret(
     assert_no_secret(info.value, token, REFRESH)
     assert "***" in info.value.body.decode()
     assert len(fake.requests_to(method, "/")) == 1
+
+
+# -- writes --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [(400, BadRequestError), (500, ServerError), (404, False)],
+)
+async def test_a_delete_answered_2xx_with_the_vendors_error_record_is_that_error(
+    client: BouwsoftClient, fake: FakeBouwsoft, code: int, expected: type[APIError] | bool
+) -> None:
+    # delete() read no answer at all: a 200 holding the vendor's error record (the invoice was
+    # NOT removed) came back as True, "removed"
+    invoice = await client.purchase_invoices.create(
+        company_id=1, address_id=328892, date=date(2017, 4, 20)
+    )
+    record = {"Code": code, "Description": "Could not delete", "RequestId": "115-abc-251121-2200"}
+    body = json.dumps({"RecordChanges": [record]}).encode()
+    fake.add_fault(status=200, body=body, method="DELETE")
+    if expected is False:  # the vendor's "no record with that id": already gone
+        assert await client.purchase_invoices.delete(invoice.id) is False
+    else:
+        assert isinstance(expected, type)
+        with pytest.raises(expected) as info:
+            await client.purchase_invoices.delete(invoice.id)
+        assert (info.value.status, info.value.message) == (code, "Could not delete")
+        assert info.value.request_id == "115-abc-251121-2200"
+    assert invoice.id in fake.purchase_invoices
+    assert len(fake.requests_to("DELETE", "/PurchaseInvoices")) == 1
+    # an empty or non-JSON 2xx is a plain success, as before
+    fake.add_fault(status=200, body=b"<html>OK</html>", method="DELETE", after_handling=True)
+    assert await client.purchase_invoices.delete(invoice.id) is True
+    assert invoice.id not in fake.purchase_invoices
+
