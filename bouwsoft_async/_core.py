@@ -34,6 +34,7 @@ from ._errors import (
     ServerError,
     TransportError,
     ValidationError,
+    WriteAppliedError,
     WriteOutcomeUnknown,
 )
 from ._protocol import (
@@ -322,6 +323,16 @@ class Core:
             self._writing.pop(call.task, None)
             if call.idempotent or isinstance(exc, ConnectError):
                 raise  # a write that never connected was surely not sent
+            if exc.status is not None and 200 <= exc.status < 300:
+                # the status line said the write was applied; only the body of its answer broke
+                raise WriteAppliedError(
+                    f"its answer was cut short ({exc})",
+                    method=call.method,
+                    path=call.path,
+                    status=exc.status,
+                    body=b"",
+                    sent=call.sent,
+                ) from exc
             raise call.outcome_unknown(f"no answer after the write was sent ({exc})") from exc
         # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
         self._writing.pop(call.task, None)

@@ -46,12 +46,16 @@ class ValidationError(BouwsoftError, ValueError):
 
 
 class TransportError(BouwsoftError):
-    """The request did not produce an HTTP answer: a network error, a timeout, a cut body."""
+    """The request did not produce an HTTP answer: a network error, a timeout, a cut body.
 
-    def __init__(self, message: str, *, method: str, path: str) -> None:
+    ``status``: the answer's HTTP status when its head came and its body did not (else None).
+    """
+
+    def __init__(self, message: str, *, method: str, path: str, status: int | None = None) -> None:
         super().__init__(f"{message} ({method} {path})")
         self.method = method
         self.path = path
+        self.status = status
 
 
 class ClientClosedError(BouwsoftError, RuntimeError):

@@ -120,6 +120,7 @@ class AiohttpTransport:
             connector = aiohttp.TCPConnector(limit=self._max_concurrency)
             self._session = aiohttp.ClientSession(connector=connector)
         failure: BouwsoftError | None = None
+        status: int | None = None  # known once the answer's head came
         async with self._slots:
             try:
                 async with self._session.request(
@@ -131,10 +132,11 @@ class AiohttpTransport:
                     timeout=self._timeout,
                     allow_redirects=False,
                 ) as response:
+                    status = response.status
                     body = await self._read(response, request)
                     return Response(status=response.status, headers=response.headers, body=body)
             except (aiohttp.ClientError, TimeoutError) as exc:
-                failure = _transport_error(exc, request)
+                failure = _transport_error(exc, request, status)
         # raised here, outside the except block: aiohttp's exceptions keep the request's
         # headers (the AccessToken), so none may be chained to ours, not even as __context__
         raise failure
@@ -166,9 +168,10 @@ class AiohttpTransport:
         self._session = None
 
 
-def _transport_error(exc: BaseException, request: Request) -> TransportError:
-    """Our exception for one of aiohttp's, with what helps (host, port, reason) and no secret:
-    nothing of the request's headers or query string goes into it."""
+def _transport_error(exc: BaseException, request: Request, status: int | None) -> TransportError:
+    """Our exception for one of aiohttp's, with what helps (host, port, reason, the status of
+    an answer whose body did not come) and no secret: nothing of the request's headers or query
+    string goes into it."""
     method, path = request.method, path_of(request.url)
     if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
         reason = (
@@ -181,9 +184,13 @@ def _transport_error(exc: BaseException, request: Request) -> TransportError:
         where = f"{host}:{url.port}" if url.port else host
         return ConnectError(f"could not connect to {where}: {reason}", method=method, path=path)
     if isinstance(exc, aiohttp.ClientPayloadError):
-        return TransportError("the response body was cut short", method=method, path=path)
+        return TransportError(
+            "the response body was cut short", method=method, path=path, status=status
+        )
     if isinstance(exc, TimeoutError):
-        return TransportError("timed out waiting for the server", method=method, path=path)
+        return TransportError(
+            "timed out waiting for the server", method=method, path=path, status=status
+        )
     if isinstance(exc, aiohttp.ClientResponseError):
         # e.g. a malformed status line or header (Content-Length: not-a-number): the message
         # holds no URL or header value, only the status aiohttp read
@@ -192,7 +199,9 @@ def _transport_error(exc: BaseException, request: Request) -> TransportError:
             method=method,
             path=path,
         )
-    return TransportError(f"connection failed: {type(exc).__name__}", method=method, path=path)
+    return TransportError(
+        f"connection failed: {type(exc).__name__}", method=method, path=path, status=status
+    )
 
 
 def _reason(error: OSError) -> str:

@@ -18,7 +18,7 @@ from bouwsoft_async import (
     ServerError,
     WriteAppliedError,
 )
-from bouwsoft_async.testing import FakeBouwsoft
+from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase
 
 REFRESH = "s3cret-refresh+XYZ/1="
 
@@ -121,3 +121,52 @@ async def test_a_delete_answered_2xx_with_the_vendors_error_record_is_that_error
     assert await client.purchase_invoices.delete(invoice.id) is True
     assert invoice.id not in fake.purchase_invoices
 
+
+def cut_answer(status: int = 201) -> bytes:
+    """The head of a 2xx answer and the start of its body, then the connection closes."""
+    reason = {200: "OK", 201: "Created"}[status]
+    return (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 400\r\n\r\n"
+    ).encode() + b'{"RecordChanges":[{"id":'
+
+
+async def test_a_create_whose_2xx_answer_is_cut_says_it_was_applied(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # the server said 201 and the body broke off: WriteOutcomeUnknown ("may or may not have
+    # been applied") hid what the status line proved, and an idempotent create whose look-up
+    # then missed the payment (a replica behind) sent it a second time
+    await client.payments.count()
+    fake.add_fault(raw=cut_answer(), after_handling=True, method="POST", path_contains="/Pay")
+    with pytest.raises(WriteAppliedError, match="applied") as info:
+        await client.payments.create(amount=Decimal("5"), note="n")
+    assert info.value.status == 201
+    assert info.value.path.endswith("/Payments")
+    assert dict(info.value.sent) == {"amount": Decimal(5), "note": "n"}
+
+    fake.add_fault(raw=cut_answer(), after_handling=True, method="POST", path_contains="/Pay")
+    # the look-up before the POST finds nothing (true); the one after it lags behind the POST
+    fake.add_fault(status=200, body=b'{"Records":[]}', method="GET", path_contains="/Pay", skip=1)
+    with pytest.raises(WriteAppliedError):
+        await client.payments.create(amount=Decimal("6"), externalcode="lag-1", idempotent=True)
+    assert [p["amount"] for p in fake.payments.values()] == [Decimal(5), Decimal(6)]
+    assert len(fake.requests_to("POST", "/Payments")) == 2
+
+
+@pytest.mark.parametrize("how", ["cut", "hung"])
+async def test_a_rambase_item_whose_2xx_answer_breaks_off_was_added(how: str) -> None:
+    async with FakeRamBase() as fake, fake.client(timeout=0.2) as rb:
+        if how == "cut":
+            fake.add_fault(
+                raw=cut_answer(), after_handling=True, method="POST", path_contains="/items"
+            )
+        else:  # the head and 64 KiB of the body, then nothing until the timeout
+            fake.add_fault(status=201, body_size=10**6, hang=True, hang_after=1,
+                           after_handling=True, method="POST", path_contains="/items")  # fmt: skip
+        with pytest.raises(WriteAppliedError, match="cut short") as info:
+            await rb.payments.add_item(100123, total_amount=Decimal("12.50"))
+    assert info.value.status == 201
+    assert info.value.sent == {"paymentItem": {"totals": {"totalAmount": Decimal("12.50")}}}
+    assert len(fake.items[100123]) == 1
+    assert len(fake.requests_to("POST", "/items")) == 1
