@@ -8,7 +8,14 @@ from typing import Any, Unpack
 
 from . import _listing, _writes
 from ._core import Core
-from ._errors import BouwsoftError, ConnectError, ServerError, ValidationError, WriteOutcomeUnknown
+from ._errors import (
+    BouwsoftError,
+    ConnectError,
+    DecodeError,
+    ServerError,
+    ValidationError,
+    WriteOutcomeUnknown,
+)
 from ._fields import PAYMENT_FIELDS, PaymentFields, PaymentUpdateFields, encode_write
 from ._models import Payment, RecordChanges
 from ._protocol import check_utf8, condition
@@ -152,14 +159,21 @@ class Payments(_listing.ListEndpoint[Payment]):
 
     async def find_by_externalcode(self, externalcode: str) -> Payment | None:
         """The payment with this ``externalcode``, or None (the lowest id if several exist)."""
+        key = _externalcode(externalcode)
         page = await _listing.fetch_page(
             self._core,
             RESOURCE,
             Payment,
-            params={
-                "limit": "1",
-                "sort": "id",
-                "filter": condition("externalcode", "eq", _externalcode(externalcode)),
-            },
+            params={"limit": "1", "sort": "id", "filter": condition("externalcode", "eq", key)},
         )
-        return page.records[0] if page.records else None
+        if not page.records:
+            return None
+        found = page.records[0]
+        if found.externalcode != key:
+            # a server whose filter matches loosely (case- or blank-insensitive, or ignored):
+            # never take another payment for this one (an idempotent create would not be made)
+            raise DecodeError(
+                f"the look-up of externalcode {key!r} answered payment {found.id}, whose "
+                f"externalcode is {found.externalcode!r}: the server's filter is not exact"
+            )
+        return found

@@ -9,12 +9,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bouwsoft_async import (
     APIError,
     BadRequestError,
     BouwsoftClient,
+    DecodeError,
     ServerError,
     WriteAppliedError,
 )
@@ -170,3 +172,26 @@ async def test_a_rambase_item_whose_2xx_answer_breaks_off_was_added(how: str) ->
     assert info.value.sent == {"paymentItem": {"totals": {"totalAmount": Decimal("12.50")}}}
     assert len(fake.items[100123]) == 1
     assert len(fake.requests_to("POST", "/items")) == 1
+
+
+@pytest.mark.parametrize("stored", ["bank-A", "BANK-B", "bank-B "])
+async def test_a_look_up_answering_another_externalcode_is_not_taken_for_the_payment(
+    client: BouwsoftClient, fake: FakeBouwsoft, stored: str
+) -> None:
+    # a server whose filter matches loosely (ignores it, or compares case- or blank-
+    # insensitively, as SQL collations do) answered another payment to the look-up, and
+    # create(idempotent=True) returned that payment as "already there": the new payment was
+    # never made, and the caller was told it was
+    other = await client.payments.create(amount=Decimal("7"), externalcode=stored)
+    async with aiohttp.ClientSession() as session:
+        headers = {"Clientnr": str(fake.client_nr), "AccessToken": fake.access_token}
+        async with session.get(f"{fake.url}/Payments/{other.id}", headers=headers) as response:
+            answer = await response.read()
+    fake.add_fault(status=200, body=answer, method="GET", path_contains="/Payments", times=9)
+    with pytest.raises(DecodeError, match="externalcode") as info:
+        await client.payments.create(amount=Decimal(99), externalcode="bank-B", idempotent=True)
+    assert stored in str(info.value)
+    with pytest.raises(DecodeError):
+        await client.payments.find_by_externalcode("bank-B")
+    assert len(fake.requests_to("POST", "/Payments")) == 1  # only the other payment's
+    assert [p["externalcode"] for p in fake.payments.values()] == [stored]
