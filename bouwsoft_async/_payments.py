@@ -100,8 +100,9 @@ class Payments(_listing.ListEndpoint[Payment]):
 
         async def attempt() -> Payment:
             try:
-                answer = await _writes.send_columns(
-                    self._core, "POST", (RESOURCE,), columns, sent, retry=False
+                # one attempt: the retries are this method's own, below
+                answer = await _writes.send(
+                    self._core, "POST", (RESOURCE,), sent, params={"columns": columns}, retry=False
                 )
                 return answer.whole(Payment)
             except ConnectError:

@@ -32,7 +32,7 @@ __all__ = [
     "FileInput",
     "delete",
     "read_file_input",
-    "send_columns",
+    "send",
     "send_file",
     "write",
 ]
@@ -141,9 +141,10 @@ class Answer:
         return model(**values, extra=MappingProxyType(extra))  # type: ignore[no-any-return]
 
 
-async def _send(
+async def send(
     core: Core, method: str, path: Sequence[str | int], sent: Mapping[str, Any], **request: Any
 ) -> Answer:
+    """Send a write (``request``: ``Core.request``'s arguments) and keep its 2xx answer."""
     # a POST is never resent once it may have arrived; a PUT or DELETE sets absolute values, so
     # sending it twice has the effect of sending it once: it is retried like a GET
     response = await core.request(method, path, idempotent=method != "POST", sent=sent, **request)
@@ -159,7 +160,7 @@ async def _send(
 async def delete(core: Core, path: Sequence[str | int]) -> None:
     """Send a DELETE (retried like a PUT); its answer need not be JSON (204: none), but the
     vendor's error record in it raises its APIError, whatever the HTTP status."""
-    answer = await _send(core, "DELETE", path, {})
+    answer = await send(core, "DELETE", path, {})
     answer.raise_vendor_error(try_decode_json(answer.response.body))
 
 
@@ -169,26 +170,10 @@ async def write(
     path: Sequence[str | int],
     table: Mapping[str, Wire],
     fields: Mapping[str, Any],
-    *,
-    retry: bool = True,
 ) -> Answer:
-    """Validate ``fields`` against ``table`` and send them as ``columns`` (POST or PUT);
-    ``retry=False`` sends one attempt, for a caller driving ``Core.retrying``."""
+    """Validate ``fields`` against ``table`` and send them as ``columns`` (POST or PUT)."""
     columns, sent = encode_write(table, fields, resource=str(path[0]))
-    return await send_columns(core, method, path, columns, sent, retry=retry)
-
-
-async def send_columns(
-    core: Core,
-    method: str,
-    path: Sequence[str | int],
-    columns: str,
-    sent: Mapping[str, Any],
-    *,
-    retry: bool = True,
-) -> Answer:
-    """Send ``columns`` already encoded by ``encode_write`` (``sent``: its fields)."""
-    return await _send(core, method, path, sent, params={"columns": columns}, retry=retry)
+    return await send(core, method, path, sent, params={"columns": columns})
 
 
 async def read_file_input(file: FileInput, filename: str | None) -> tuple[str, bytes]:
@@ -233,5 +218,5 @@ async def send_file(
         body.add_field("file", content, filename=name, content_type="application/octet-stream")
         return body
 
-    answer = await _send(core, method, path, {"filename": name, "size": len(content)}, data=form)
+    answer = await send(core, method, path, {"filename": name, "size": len(content)}, data=form)
     return answer.whole(cls)

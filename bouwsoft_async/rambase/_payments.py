@@ -12,7 +12,7 @@ from .._convert import decode_json_exact, structure
 from .._core import Core, check_text
 from .._errors import DecodeError, ValidationError
 from .._protocol import format_decimal
-from .._writes import Answer
+from .._writes import send
 from ._models import Counterparty, PaymentItem
 
 __all__ = ["MIN_OBJECT_ID", "MIN_PAYMENT_ID", "Payments", "encode_json", "payment_item_body"]
@@ -102,25 +102,18 @@ class Payments:
             payment_id, field="payment_id", wire="paymentId", minimum=MIN_PAYMENT_ID
         )
         body = payment_item_body(total_amount=total_amount, counterparty=counterparty)
-        response = await self._core.request(
+        answer = await send(
+            self._core,
             "POST",
             ("finance", "payments", payment_id, "items"),
+            body,
             data=encode_json(body),
-            idempotent=False,
             extra_headers={"Content-Type": "application/json"},
-            sent=body,
-        )
-        answer = Answer(
-            method="POST",
-            path=f"/finance/payments/{payment_id}/items",
-            sent=body,
-            response=response,
-            secrets=list(self._core.secrets()),
         )
         # after a 2xx the item WAS added: an answer that can't be read must not look like a
         # failure that a caller would answer by adding the item again
         try:
-            payload = decode_json_exact(response.body, answer.secrets)
+            payload = decode_json_exact(answer.response.body, answer.secrets)
             item = payload.get("paymentItem") if isinstance(payload, Mapping) else None
             if not isinstance(item, Mapping):
                 raise DecodeError('expected {"paymentItem": {...}}')
