@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
@@ -24,7 +24,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "ListEndpoint",
     "WalkOptions",
-    "fetch_page",
+    "fetch_records",
     "validate_concurrency",
     "validate_id",
 ]
@@ -72,24 +72,19 @@ def with_since(filter: object, since: object) -> str | None:
     return and_filters(checked, changed_since(since))
 
 
-async def fetch_page(
+async def fetch_records(
     core: Core,
     resource: str,
     cls: type[R],
     *,
     params: Mapping[str, str] | None = None,
     record_id: int | None = None,
-) -> Page[R]:
-    """One GET of a list resource (or of one record by id), decoded into a Page."""
+) -> Sequence[R]:
+    """The records of one GET of a list resource (or of one record by id)."""
     path = (resource, "" if record_id is None else record_id)
     response = await core.request("GET", path, params=params, idempotent=True)
-    records, content_range = _walk.model_reader(cls, core.secrets).decode(response.body)
-    return Page(
-        records=tuple(records),
-        first=content_range.first,
-        last=content_range.last,
-        total=content_range.total,
-    )
+    records, _ = _walk.model_reader(cls, core.secrets).decode(response.body)
+    return records
 
 
 T = TypeVar("T")
@@ -137,10 +132,10 @@ class ListEndpoint(Generic[R]):
     async def get(self, record_id: int) -> R:
         """One record by id; NotFoundError when there is none."""
         record_id = validate_id(record_id, self._id_name)
-        page = await fetch_page(self._core, self._resource, self._model, record_id=record_id)
-        if len(page.records) != 1:
-            raise DecodeError(f"expected one {self._model.__name__}, got {len(page.records)}")
-        return page.records[0]
+        records = await fetch_records(self._core, self._resource, self._model, record_id=record_id)
+        if len(records) != 1:
+            raise DecodeError(f"expected one {self._model.__name__}, got {len(records)}")
+        return records[0]
 
     def _concurrency(self, value: object) -> int:
         concurrency = validate_concurrency(value)

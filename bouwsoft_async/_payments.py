@@ -161,15 +161,15 @@ class Payments(_listing.ListEndpoint[Payment]):
     async def find_by_externalcode(self, externalcode: str) -> Payment | None:
         """The payment with this ``externalcode``, or None (the lowest id if several exist)."""
         key = _externalcode(externalcode)
-        page = await _listing.fetch_page(
+        records = await _listing.fetch_records(
             self._core,
             RESOURCE,
             Payment,
             params={"limit": "1", "sort": "id", "filter": condition("externalcode", "eq", key)},
         )
-        if not page.records:
+        if not records:
             return None
-        found = page.records[0]
+        found = records[0]
         if found.externalcode != key:
             # a server whose filter matches loosely (case- or blank-insensitive, or ignored):
             # never take another payment for this one (an idempotent create would not be made)
