@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from . import __version__
 from ._client import DEFAULT_AUTH_URL, BouwsoftClient
 from ._errors import AuthenticationError, BouwsoftError, ConnectError, ValidationError
-from ._export import FORMATS, Format, export_sales_invoices, first_invoices
+from ._export import FORMATS, Format, export_sales_invoices
 from ._listing import MAX_CONCURRENCY, MAX_PAGE_SIZE
 from ._output import STDOUT, OutputError, Progress
 
@@ -281,8 +281,8 @@ async def _demo(args: argparse.Namespace, env: Mapping[str, str], progress: Prog
         async with contextlib.aclosing(pages):
             first = await anext(pages)
     print(f"{'id':>8} {'nr':>10} {'date':>10} {'amountinclvat':>13}")
-    for line in first_invoices(first.records):
-        print(line)
+    for inv in first.records:
+        print(f"{inv.id:>8} {inv.nr:>10} {inv.date or ''!s:>10} {inv.amountinclvat:>13}")
     print(f"{first.walk_total:,} sales invoices")
     return EXIT_OK
 

@@ -24,7 +24,6 @@ __all__ = [
     "FORMATS",
     "Format",
     "export_sales_invoices",
-    "first_invoices",
 ]
 
 Format = Literal["jsonl", "json", "csv"]
@@ -140,8 +139,3 @@ async def export_sales_invoices(
         stream.write(tail(written))
     progress.finish()
     return written
-
-
-def first_invoices(rows: Iterable[SalesInvoice]) -> list[str]:
-    """Lines of ``id nr date amountinclvat`` for ``bouwsoft demo``."""
-    return [f"{i.id:>8} {i.nr:>10} {i.date or ''!s:>10} {i.amountinclvat:>13}" for i in rows]
