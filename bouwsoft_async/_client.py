@@ -19,6 +19,7 @@ from ._protocol import (
     data_headers,
     data_server_url,
     parse_valid_until,
+    redact_error,
     resource_url,
     token_headers,
     vendor_error_of,
@@ -153,7 +154,14 @@ class BouwsoftClient(ClientBase):
                 f"{resource!r} is not a resource name such as 'SalesInvoices'", field="resource"
             )
         response = await self._core.request("GET", (resource, "FieldInfo", ""), idempotent=True)
-        return read_field_info(decode_json(response.body, self._core.secrets()))
+        secrets = self._core.secrets()
+        payload = decode_json(response.body, secrets)
+        try:
+            return read_field_info(payload)
+        except DecodeError as exc:
+            # the error quotes the answer, which may echo a secret
+            error = redact_error(exc, secrets)
+        raise error  # outside the except block: the unredacted original is not its context
 
     async def check_schema(self) -> list[SchemaDifference]:
         """How the server's field tables differ from the client's, for every resource the client

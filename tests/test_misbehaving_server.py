@@ -195,3 +195,40 @@ async def test_a_look_up_answering_another_externalcode_is_not_taken_for_the_pay
         await client.payments.find_by_externalcode("bank-B")
     assert len(fake.requests_to("POST", "/Payments")) == 1  # only the other payment's
     assert [p["externalcode"] for p in fake.payments.values()] == [stored]
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+READS: dict[str, Callable[[BouwsoftClient], Awaitable[Any]]] = {
+    "field_info": lambda c: c.field_info("Payments"),
+    "check_schema": lambda c: c.check_schema(),
+    "count": lambda c: c.sales_invoices.count(),
+    "get": lambda c: c.sales_invoices.get(1),
+    "list": lambda c: anext(aiter(c.sales_invoices.list())),
+}
+
+
+@pytest.mark.parametrize("read", sorted(READS))
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{{"Message": "AccessToken {token} is not valid"}}',  # an error object in a 200
+        '[{{"Type Name": "x {token}"}}]',  # a row without a name
+        '{{"Content-Range": "{token}", "Records": []}}',
+    ],
+    ids=["error object", "field row", "content range"],
+)
+async def test_a_2xx_read_answer_that_echoes_the_token_is_redacted(read: str, answer: str) -> None:
+    # a FieldInfo answer of the wrong shape was quoted unredacted in its DecodeError, and so was
+    # a Content-Range that is not one
+    async with FakeBouwsoft(sales_invoices=1) as fake, fake.client() as client:
+        await client.sales_invoices.count()
+        token = next(t for t in fake._valid_tokens if t != fake.access_token)
+        fake.add_fault(status=200, body=answer.format(token=token).encode(), times=3)
+        try:
+            await READS[read](client)
+        except DecodeError as exc:
+            assert_no_secret(exc, token)
+        else:  # only a FieldInfo answer of no rows reads
+            assert read in ("field_info", "check_schema")
+            assert answer.startswith('{{"Content-Range"')
