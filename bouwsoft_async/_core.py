@@ -31,6 +31,7 @@ from ._errors import (
     DeadlineExceeded,
     DecodeError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
     ValidationError,
@@ -120,6 +121,12 @@ class _Call:
 
     def may_retry(self, exc: BaseException) -> bool:
         return may_retry(exc, idempotent=self.idempotent)
+
+    def applied(self, status: int, why: str) -> WriteAppliedError:
+        """A write whose 2xx answer came without its whole body."""
+        return WriteAppliedError(
+            why, method=self.method, path=self.path, status=status, body=b"", sent=self.sent
+        )
 
     def outcome_unknown(self, why: str) -> WriteOutcomeUnknown:
         return WriteOutcomeUnknown(
@@ -325,15 +332,13 @@ class Core:
                 raise  # a write that never connected was surely not sent
             if exc.status is not None and 200 <= exc.status < 300:
                 # the status line said the write was applied; only the body of its answer broke
-                raise WriteAppliedError(
-                    f"its answer was cut short ({exc})",
-                    method=call.method,
-                    path=call.path,
-                    status=exc.status,
-                    body=b"",
-                    sent=call.sent,
-                ) from exc
+                raise call.applied(exc.status, f"its answer was cut short ({exc})") from exc
             raise call.outcome_unknown(f"no answer after the write was sent ({exc})") from exc
+        except ResponseTooLargeError as exc:
+            self._writing.pop(call.task, None)
+            if call.idempotent or not 200 <= exc.status < 300:
+                raise
+            raise call.applied(exc.status, f"its answer was not read whole ({exc})") from exc
         # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
         self._writing.pop(call.task, None)
         if 200 <= response.status < 300:

@@ -156,6 +156,39 @@ async def test_a_create_whose_2xx_answer_is_cut_says_it_was_applied(
     assert len(fake.requests_to("POST", "/Payments")) == 2
 
 
+CREATES: dict[str, Callable[[BouwsoftClient], Awaitable[Any]]] = {
+    "payments.create": lambda c: c.payments.create(amount=Decimal(5)),
+    "purchase_invoices.create": lambda c: c.purchase_invoices.create(
+        company_id=1, address_id=328892, date=date(2017, 4, 20)
+    ),
+    "upload": lambda c: c.purchase_invoices.upload(884, b"%PDF", filename="a.pdf"),
+}
+
+
+@pytest.mark.parametrize("create", sorted(CREATES))
+async def test_a_create_whose_2xx_answer_is_over_the_size_cap_says_it_was_applied(
+    create: str,
+) -> None:
+    # ResponseTooLargeError (a DecodeError, "not in the documented shape") hid that the POST
+    # had been applied, where the README promises WriteAppliedError after any 2xx; an error
+    # status over the cap stays ResponseTooLargeError, and a GET is not a write
+    async with FakeBouwsoft(sales_invoices=1) as fake:
+        async with fake.client() as client:
+            await client.purchase_invoices.create(company_id=1, address_id=1, date=date(2020, 1, 1))
+        async with fake.client(access_token=fake.access_token, max_response_bytes=64) as client:
+            with pytest.raises(WriteAppliedError, match="not read whole") as info:
+                await CREATES[create](client)
+    assert info.value.status == 201
+    assert info.value.body == b""
+    applied = {
+        "payments.create": len(fake.payments),
+        "purchase_invoices.create": len(fake.purchase_invoices) - 1,
+        "upload": len(fake.uploads.get(884, [])),
+    }
+    assert applied[create] == 1
+    assert len(fake.requests_to("POST", "/P")) == 2  # the invoice first, then this one
+
+
 @pytest.mark.parametrize("how", ["cut", "hung"])
 async def test_a_rambase_item_whose_2xx_answer_breaks_off_was_added(how: str) -> None:
     async with FakeRamBase() as fake, fake.client(timeout=0.2) as rb:
