@@ -11,6 +11,7 @@ from ._core import Core
 from ._errors import (
     BouwsoftError,
     ConnectError,
+    DeadlineExceeded,
     DecodeError,
     ServerError,
     ValidationError,
@@ -97,8 +98,10 @@ class Payments(_listing.ListEndpoint[Payment]):
         existing = await self.find_by_externalcode(key)
         if existing is not None:
             return existing
+        looking_up = False  # a sent POST failed and its look-up has not answered yet
 
         async def attempt() -> Payment:
+            nonlocal looking_up
             try:
                 # one attempt: the retries are this method's own, below
                 answer = await _writes.send(
@@ -110,6 +113,7 @@ class Payments(_listing.ListEndpoint[Payment]):
             except BouwsoftError as failure:
                 # whatever went wrong once it was sent (a 500 after the server applied it, a
                 # lost answer, an answer that can't be read), the look-up decides
+                looking_up = True
                 try:
                     existing = await self.find_by_externalcode(key)
                 except BouwsoftError as lookup_failure:
@@ -122,6 +126,7 @@ class Payments(_listing.ListEndpoint[Payment]):
                         sent=sent,
                         lookup_error=lookup_failure,
                     ) from lookup_failure
+                looking_up = False
                 if existing is None:
                     raise
                 logger.warning(
@@ -140,12 +145,23 @@ class Payments(_listing.ListEndpoint[Payment]):
             return isinstance(exc, ServerError)
 
         # each attempt is one POST (and its look-up), all within the core's one retry budget
-        return await self._core.retrying(
-            attempt,
-            idempotent=False,
-            description=f"POST /{RESOURCE} (idempotent by externalcode)",
-            also_retry=absent_send_again,
-        )
+        try:
+            return await self._core.retrying(
+                attempt,
+                idempotent=False,
+                description=f"POST /{RESOURCE} (idempotent by externalcode)",
+                also_retry=absent_send_again,
+            )
+        except DeadlineExceeded as exc:
+            if not looking_up:
+                raise
+            raise WriteOutcomeUnknown(
+                "the call's deadline ran out while the payment it had sent was looked up: it "
+                "may or may not exist",
+                method="POST",
+                path=f"/{RESOURCE}",
+                sent=sent,
+            ) from exc
 
     async def update(
         self, payment_id: int, **fields: Unpack[PaymentUpdateFields]

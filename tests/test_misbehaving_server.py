@@ -17,8 +17,10 @@ from bouwsoft_async import (
     BadRequestError,
     BouwsoftClient,
     DecodeError,
+    RetryPolicy,
     ServerError,
     WriteAppliedError,
+    WriteOutcomeUnknown,
 )
 from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase
 
@@ -265,3 +267,21 @@ async def test_a_2xx_read_answer_that_echoes_the_token_is_redacted(read: str, an
         else:  # only a FieldInfo answer of no rows reads
             assert read in ("field_info", "check_schema")
             assert answer.startswith('{{"Content-Range"')
+
+
+async def test_the_deadline_running_out_while_a_sent_payment_is_looked_up_is_unknown() -> None:
+    # the POST got a 504 (applied here), and the look-up that was to decide hung until the
+    # call's deadline: DeadlineExceeded, which says nothing of a payment that was sent
+    async with (
+        FakeBouwsoft(sales_invoices=1) as fake,
+        fake.client(retry_policy=RetryPolicy(deadline=0.3)) as client,
+    ):
+        await client.payments.count()
+        fake.add_fault(status=504, method="POST", path_contains="/Pay", after_handling=True)
+        # the look-up before the POST is answered; the one after it hangs
+        fake.add_fault(hang=True, method="GET", path_contains="/Payments", skip=1)
+        with pytest.raises(WriteOutcomeUnknown, match="deadline") as info:
+            await client.payments.create(amount=Decimal(5), externalcode="dl-3", idempotent=True)
+    assert info.value.sent == {"amount": Decimal(5), "externalcode": "dl-3"}
+    assert len(fake.payments) == 1
+    assert len(fake.requests_to("POST", "/Payments")) == 1
