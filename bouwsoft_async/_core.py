@@ -342,7 +342,13 @@ class Core:
         # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
         self._writing.pop(call.task, None)
         if 200 <= response.status < 300:
-            return _with_utf8_json(response)
+            if call.method == "GET":
+                return _with_utf8_json(response)
+            # after a 2xx a write was applied: an answer whose declared charset can't be applied
+            # is left as it came, for the write's reader to read as JSON's UTF-8 or report
+            with contextlib.suppress(DecodeError):
+                return _with_utf8_json(response)
+            return response
         error = self._error(response, call)
         if not call.idempotent and response.status in _OUTCOME_OPEN_STATUSES:
             raise call.outcome_unknown(

@@ -285,3 +285,39 @@ async def test_the_deadline_running_out_while_a_sent_payment_is_looked_up_is_unk
     assert info.value.sent == {"amount": Decimal(5), "externalcode": "dl-3"}
     assert len(fake.payments) == 1
     assert len(fake.requests_to("POST", "/Payments")) == 1
+
+
+@pytest.mark.parametrize("write", ["payments.create", "payments.update", "add_item"])
+@pytest.mark.parametrize("utf8", [True, False], ids=["utf-8 body", "not utf-8"])
+async def test_a_write_answered_2xx_in_an_unknown_charset_is_not_hidden(
+    write: str, utf8: bool
+) -> None:
+    # "charset=utf8mb4" (MySQL's name for UTF-8, unknown to Python) made the 2xx answer of an
+    # applied write a DecodeError ("unknown charset"), which does not say it was applied; now
+    # the answer is read as JSON's UTF-8, and one that can't be is a WriteAppliedError
+    content_type = {"Content-Type": "application/json; charset=utf8mb4"}
+    note = "caf\u00e9".encode() if utf8 else b"caf\xe9"
+    async with (
+        FakeBouwsoft(sales_invoices=1) as fake,
+        FakeRamBase() as rambase,
+        fake.client() as client,
+        rambase.client() as rb,
+    ):
+        if write == "add_item":
+            body = b'{"paymentItem": {"paymentItemId": 1, "note": "' + note + b'"}}'
+            rambase.add_fault(
+                status=201, body=body, headers=content_type, method="POST", path_contains="/items"
+            )
+            call: Awaitable[Any] = rb.payments.add_item(100123, total_amount=1)
+        else:
+            body = b'{"RecordChanges": [{"id": 903, "note": "' + note + b'"}]}'
+            method = "POST" if write == "payments.create" else "PUT"
+            fake.add_fault(status=201, body=body, headers=content_type, method=method)
+            call = WRITES[write][1](client)
+        if utf8:
+            answer = await call
+            assert "café" in (answer.note if write != "payments.update" else answer.fields["note"])
+        else:
+            with pytest.raises(WriteAppliedError) as info:
+                await call
+            assert info.value.body == body
