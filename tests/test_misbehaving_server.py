@@ -321,3 +321,66 @@ async def test_a_write_answered_2xx_in_an_unknown_charset_is_not_hidden(
             with pytest.raises(WriteAppliedError) as info:
                 await call
             assert info.value.body == body
+
+
+# every Bouwsoft write against every way a server answers badly: (method, the call)
+WRITE_CALLS: dict[str, tuple[str, Callable[[BouwsoftClient], Awaitable[Any]]]] = {
+    **WRITES,
+    "purchase_invoices.create": ("POST", CREATES["purchase_invoices.create"]),
+    "replace_upload": (
+        "PUT",
+        lambda c: c.purchase_invoices.replace_upload(884, b"%PDF-2", filename="b.pdf"),
+    ),
+    "delete": ("DELETE", lambda c: c.purchase_invoices.delete(884)),
+}
+# the fault, and what a POST / a PUT or DELETE then does: an exception, or the number of sends
+FAULTS: dict[str, tuple[dict[str, Any], type[Exception] | int, type[Exception] | int]] = {
+    "dropped after applying": ({"status": None, "after_handling": True}, WriteOutcomeUnknown, 2),
+    "500": ({"status": 500, "body": b"<html>Internal</html>"}, ServerError, ServerError),
+    "502 after applying": ({"status": 502, "after_handling": True}, WriteOutcomeUnknown, 2),
+    "503": ({"status": 503}, 2, 2),
+    "429 with Retry-After": ({"status": 429, "headers": {"Retry-After": "7"}}, 2, 2),
+    "html 2xx after applying": (
+        {"status": 200, "body": b"<html>OK</html>", "after_handling": True},
+        WriteAppliedError,
+        WriteAppliedError,
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("write", sorted(WRITE_CALLS))
+async def test_each_write_against_each_bad_answer(
+    client: BouwsoftClient, fake: FakeBouwsoft, write: str, fault: str
+) -> None:
+    """The README's table: a POST is sent again only when it surely was not processed, a PUT or
+    DELETE like a GET; a 2xx is never hidden. Exactly one invoice or payment results."""
+    await client.purchase_invoices.create(company_id=1, address_id=328892, date=date(2017, 4, 20))
+    await client.purchase_invoices.upload(884, b"%PDF-1", filename="a.pdf")
+    await client.payments.create(purchaseinvoice_id=884, amount=Decimal(1))
+    before = {"invoices": len(fake.purchase_invoices), "payments": len(fake.payments)}
+    method, call = WRITE_CALLS[write]
+    path = "/Upload" if "upload" in write else ("/Payments" if "payments" in write else "/Purch")
+    kwargs, post, other = FAULTS[fault]
+    fake.add_fault(method=method, path_contains=path, **kwargs)
+    sent_before = len(fake.requests_to(method, path))
+    expected = post if method == "POST" else other
+    if write == "delete" and expected is WriteAppliedError:
+        expected = 1  # a DELETE's answer need not be JSON: any 2xx is done
+    if isinstance(expected, int):
+        result = await call(client)
+    else:
+        with pytest.raises(expected):
+            await call(client)
+    sends = len(fake.requests_to(method, path)) - sent_before
+    assert sends == (expected if isinstance(expected, int) else 1)
+    if write == "delete" and isinstance(expected, int):
+        # True, unless it was sent again after it was applied: then it is found gone
+        assert result is (sends == 1 or "applying" not in fault)
+    created = {"invoices": len(fake.purchase_invoices), "payments": len(fake.payments)}
+    if write == "delete":
+        assert created["invoices"] == before["invoices"] - 1 or fault == "500"
+    elif method == "POST" and fault != "500":  # applied exactly once
+        grown = "payments" if "payments" in write else "invoices"
+        assert created[grown] - before[grown] == (0 if write == "upload" else 1)
+        assert len(fake.uploads[884]) == (2 if write == "upload" else 1)
