@@ -3,7 +3,9 @@ or a token fetch raises, how often each request was sent, and that no secret rid
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -384,3 +386,31 @@ async def test_each_write_against_each_bad_answer(
         grown = "payments" if "payments" in write else "invoices"
         assert created[grown] - before[grown] == (0 if write == "upload" else 1)
         assert len(fake.uploads[884]) == (2 if write == "upload" else 1)
+
+
+# -- tokens --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("auth", ["up", "down"])
+async def test_tokens_revoked_in_the_middle_of_a_parallel_walk(auth: str) -> None:
+    # eight walkers (and the probes) all hold the revoked token: one token request for all of
+    # them, each rejected request sent once more with the new token; a failing token server
+    # fails the walk with its error after that one request, not one request per walker
+    async with FakeBouwsoft(sales_invoices=3000) as fake, fake.client() as client:
+        ids: list[int] = []
+        with contextlib.nullcontext() if auth == "up" else pytest.raises(ServerError) as failed:
+            async for page in client.sales_invoices.pages(page_size=100, concurrency=8):
+                ids += [record.id for record in page.records]
+                if len(ids) == 300:
+                    fake.expire_tokens()
+                    if auth == "down":
+                        fake.add_fault(status=500, path_contains="AccessToken", times=99)
+        assert len(fake.requests_to("GET", "AccessToken")) == 2
+        assert client.token_fetches == 2
+    reads = Counter((r.path, r.raw_query) for r in fake.requests if "Sales" in r.path)
+    assert max(reads.values()) == (2 if auth == "up" else 1)  # never re-sent without a token
+    if failed is None:
+        assert sorted(ids) == fake.invoice_ids
+        assert len(ids) == len(set(ids))
+    else:
+        assert "/Authorize/AccessToken" in str(failed.value)
