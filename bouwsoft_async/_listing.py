@@ -166,7 +166,7 @@ class ListEndpoint(Generic[R]):
         """Every page of matching records; see ``list`` for the arguments."""
         return self._walk_pages(None, **options)
 
-    def _walk_pages(
+    async def _walk_pages(
         self,
         reader: _walk.Reader[Any] | None,
         *,
@@ -176,19 +176,21 @@ class ListEndpoint(Generic[R]):
         id_range: IdRange | None = None,
         since: datetime | None = None,
     ) -> AsyncGenerator[Page[Any], None]:
-        """The walk of ``pages``, its pages read by ``reader`` (default: the model's); the
-        arguments are checked here, when the walk is made, so nothing is sent for bad ones."""
+        """The walk of ``pages``, its pages read by ``reader`` (default: the model's)."""
         if id_range is not None and not isinstance(id_range, IdRange):
             raise ValidationError(
                 f"id_range must be an IdRange (from partitions()), not {type(id_range).__name__}",
                 field="id_range",
             )
-        return _walk.walk(
+        walk = _walk.walk(
             self._source(filter, since, reader),
             page_size=validate_id(page_size, "page_size", MAX_PAGE_SIZE),
             concurrency=self._concurrency(concurrency),
             within=id_range or IdRange(),
         )
+        async with contextlib.aclosing(walk):
+            async for page in walk:
+                yield page
 
     def list(self, **options: Unpack[WalkOptions]) -> AsyncGenerator[R, None]:
         """Every matching record once; memory stays at a few pages per unit of concurrency.

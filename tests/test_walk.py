@@ -449,6 +449,25 @@ async def test_more_concurrency_than_the_client_allows_is_refused_before_sending
     assert sorted(ids) == fake.invoice_ids
 
 
+@pytest.mark.parametrize("method", ["list", "pages", "rows"])
+@pytest.mark.parametrize(
+    "options", [{"page_size": 0}, {"concurrency": 0}, {"id_range": (1, 5)}, {"since": "today"}]
+)
+async def test_a_walk_refuses_bad_arguments_when_iterated_and_sends_nothing(
+    method: str, options: dict[str, Any]
+) -> None:
+    # users' code keeps working: a bad argument raises where the walk is iterated (inside the
+    # caller's try around ``async for``), as it always has, for every walk alike
+    async with FakeBouwsoft(sales_invoices=10) as fake, _client(fake) as client:
+        walk = getattr(client.sales_invoices, method)(**options)
+        try:
+            with pytest.raises(ValidationError):
+                await anext(walk)
+        finally:
+            await walk.aclose()
+        assert fake.requests == []
+
+
 # -- pages say where they stand --------------------------------------------------------------
 
 
