@@ -414,3 +414,29 @@ async def test_tokens_revoked_in_the_middle_of_a_parallel_walk(auth: str) -> Non
         assert len(ids) == len(set(ids))
     else:
         assert "/Authorize/AccessToken" in str(failed.value)
+
+
+# -- RamBase -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("amounts_as", ["number", "string"])
+async def test_rambase_amounts_travel_exactly_both_ways(amounts_as: Any) -> None:
+    # out: the exact digits as a JSON number (never through float, never an exponent); back:
+    # what RamBase stored, as a number or a string, the same Decimal with the same digits
+    amounts: list[Decimal | int] = [
+        Decimal("250.00"),
+        Decimal("1E+2"),
+        Decimal("-0.01"),
+        Decimal("0.1000000000000000000000000000001"),
+        Decimal("123456789012345678901234567890.12"),
+        10**30,
+    ]
+    async with FakeRamBase(amounts_as=amounts_as) as fake, fake.client() as rb:
+        for amount in amounts:
+            item = await rb.payments.add_item(100123, total_amount=amount)
+            assert item.totals is not None
+            back = item.totals.total_amount
+            assert isinstance(back, Decimal)
+            assert str(back) == ("100" if amount == 100 else str(amount))
+            stored = fake.items[100123][-1]["totals"]["totalAmount"]
+            assert str(stored) == str(back)
