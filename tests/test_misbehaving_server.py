@@ -195,7 +195,7 @@ async def test_a_create_whose_2xx_answer_is_over_the_size_cap_says_it_was_applie
 
 @pytest.mark.parametrize("how", ["cut", "hung"])
 async def test_a_rambase_item_whose_2xx_answer_breaks_off_was_added(how: str) -> None:
-    async with FakeRamBase() as fake, fake.client(timeout=0.2) as rb:
+    async with FakeRamBase() as fake, fake.client(timeout=1.0) as rb:
         if how == "cut":
             fake.add_fault(
                 raw=cut_answer(), after_handling=True, method="POST", path_contains="/items"
@@ -276,7 +276,7 @@ async def test_the_deadline_running_out_while_a_sent_payment_is_looked_up_is_unk
     # call's deadline: DeadlineExceeded, which says nothing of a payment that was sent
     async with (
         FakeBouwsoft(sales_invoices=1) as fake,
-        fake.client(retry_policy=RetryPolicy(deadline=0.3)) as client,
+        fake.client(retry_policy=RetryPolicy(deadline=1.0)) as client,
     ):
         await client.payments.count()
         fake.add_fault(status=504, method="POST", path_contains="/Pay", after_handling=True)
