@@ -17,7 +17,7 @@ from ._core import Core
 from ._errors import DecodeError, ValidationError
 from ._models import Page
 from ._plan import IdRange
-from ._protocol import and_filters, changed_since, check_utf8, excerpt
+from ._protocol import and_filters, changed_since, check_utf8, excerpt, list_content_range
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -160,7 +160,7 @@ class ListEndpoint(Generic[R]):
                 "expected an object with Content-Range",
                 excerpt=excerpt(body, self._core.secrets()),
             )
-        return _walk.content_range_of(payload, self._core.secrets()).total
+        return list_content_range(payload, self._core.secrets()).total
 
     def pages(self, **options: Unpack[WalkOptions]) -> AsyncGenerator[Page[R], None]:
         """Every page of matching records; see ``list`` for the arguments."""

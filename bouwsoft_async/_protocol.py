@@ -155,10 +155,13 @@ _CONTENT_RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*/\s*(\d+)\s*")
 _EMPTY_CONTENT_RANGE = re.compile(r"\s*(?:\*|0\s*-\s*0|0\s*-\s*-1)\s*/\s*0\s*")
 
 
-def parse_content_range(value: object) -> ContentRange:
-    """Parse ``"0-4/3412"``; an empty result may be ``"*/0"``, ``"0-0/0"`` or ``"0--1/0"``."""
+def parse_content_range(value: object, secrets: Iterable[str] = ()) -> ContentRange:
+    """Parse ``"0-4/3412"``; an empty result may be ``"*/0"``, ``"0-0/0"`` or ``"0--1/0"``.
+    An error quotes a value that is not one with ``secrets`` redacted (a server may echo one)."""
     if not isinstance(value, str):
-        raise DecodeError("Content-Range is missing or not a string", excerpt=repr(value)[:80])
+        raise DecodeError(
+            "Content-Range is missing or not a string", excerpt=redact(repr(value), secrets)[:80]
+        )
     match = _CONTENT_RANGE.fullmatch(value)
     if match is not None:
         first, last, total = int(match[1]), int(match[2]), int(match[3])
@@ -167,16 +170,16 @@ def parse_content_range(value: object) -> ContentRange:
     if _EMPTY_CONTENT_RANGE.fullmatch(value):
         return ContentRange(0, -1, 0)
     if match is None:
-        raise DecodeError("malformed Content-Range", excerpt=value[:80])
+        raise DecodeError("malformed Content-Range", excerpt=redact(value, secrets)[:80])
     raise DecodeError("Content-Range contradicts itself", excerpt=value[:80])
 
 
-def list_content_range(payload: Mapping[str, Any]) -> ContentRange:
+def list_content_range(payload: Mapping[str, Any], secrets: Iterable[str] = ()) -> ContentRange:
     """The Content-Range of a list answer; an empty ``Records`` without one means "nothing"."""
     raw_range = payload.get("Content-Range")
     if raw_range is None and payload.get("Records") == []:
         return ContentRange(0, -1, 0)
-    return parse_content_range(raw_range)
+    return parse_content_range(raw_range, secrets)
 
 
 # a list answer as the vendor prints it: Content-Range first, then records that start with id

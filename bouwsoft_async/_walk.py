@@ -35,16 +35,7 @@ from ._protocol import (
     redact_error,
 )
 
-__all__ = [
-    "Reader",
-    "Source",
-    "content_range_of",
-    "list_payload",
-    "model_reader",
-    "partitions",
-    "read_page",
-    "walk",
-]
+__all__ = ["Reader", "Source", "list_payload", "model_reader", "partitions", "read_page", "walk"]
 
 T = TypeVar("T")
 
@@ -67,15 +58,6 @@ class Reader(Generic[T]):
     id_of: Callable[[T], int]
 
 
-def content_range_of(payload: Mapping[str, Any], secrets: Sequence[str]) -> ContentRange:
-    """A list answer's Content-Range; an error quotes a value that is not one redacted."""
-    try:
-        return list_content_range(payload)
-    except DecodeError as exc:
-        error = redact_error(exc, secrets)
-    raise error  # outside the except block: the unredacted original is not its context
-
-
 def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], ContentRange]:
     """A list answer's raw records and its Content-Range, checked against each other."""
     payload = decode_json(body, secrets)
@@ -84,7 +66,7 @@ def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], Conten
             "expected an object with Content-Range and Records", excerpt=excerpt(body, secrets)
         )
     records: list[Any] = payload["Records"]
-    content_range = content_range_of(payload, secrets)
+    content_range = list_content_range(payload, secrets)
     if len(records) != content_range.count:
         raise DecodeError(
             f"Content-Range announces {content_range.count} records but the page has "
