@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 import attrs
+
+from ._errors import BouwsoftError
 
 __all__ = ["Clock", "Grant", "SingleFlightToken", "renewal_due_at", "utc_now"]
 
@@ -42,6 +45,11 @@ class Grant:
 # once per half-life however short or skewed the announced lifetime is.
 _MARGIN = timedelta(seconds=60)
 _OLD_TOKENS_KEPT = 16
+# a renewal ahead of expiry that fails (the token server down for a moment) keeps the token,
+# which still works, and is tried again this much later (or at its expiry, if sooner)
+_RENEWAL_RETRY = timedelta(seconds=5)
+
+logger = logging.getLogger("bouwsoft_async")
 
 
 def renewal_due_at(*, received: datetime, valid_until: datetime | None) -> datetime | None:
@@ -85,12 +93,32 @@ class SingleFlightToken:
 
     async def _fetch(self, fetch: Callable[[], Awaitable[Grant]]) -> Grant:
         self.fetch_count += 1
+        current = self._grant
         try:
             grant = await fetch()
+        except BouwsoftError as exc:
+            if current is None or self._grant is not current or not self._still_valid(current):
+                raise
+            return self._keep_after_failed_renewal(current, exc)
         finally:
             self._flight = None
         self._replace(grant)
         self._renew_at = renewal_due_at(received=self.clock(), valid_until=grant.valid_until)
+        return grant
+
+    def _still_valid(self, grant: Grant) -> bool:
+        return grant.valid_until is not None and self.clock() < grant.valid_until
+
+    def _keep_after_failed_renewal(self, grant: Grant, exc: BouwsoftError) -> Grant:
+        assert grant.valid_until is not None
+        self._renew_at = min(self.clock() + _RENEWAL_RETRY, grant.valid_until)
+        # the class alone: a token server's message may echo what was sent to it
+        logger.warning(
+            "renewing the access token failed (%s); the current one works until %s and stays "
+            "in use",
+            type(exc).__name__,
+            grant.valid_until.isoformat(),
+        )
         return grant
 
     def _replace(self, grant: Grant | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -372,6 +373,44 @@ async def test_token_renewed_before_valid_until() -> None:
             assert fake.tokens_issued == 2
         # renewed before, not after a 401: one data request per call
         assert len(fake.requests_to("GET", "/SalesInvoices/")) == 3
+
+
+async def test_a_failed_renewal_keeps_the_token_that_still_works(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # the token server down for a moment inside the 60 s before ValidUntil: the calls go on with
+    # the current token, the renewal is tried again 5 s later, and only a token that has run
+    # out fails them. One clock for both, on a whole minute, so ValidUntil (printed to the
+    # minute) is exactly an hour away
+    clock = MovableClock()
+    clock.now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    invoice = INVOICES // 2
+    async with FakeBouwsoft(sales_invoices=INVOICES, token_lifetime=3600, clock=clock) as fake:
+        async with fake.client(clock=clock) as client:
+            await client.sales_invoices.get(fake.invoice_ids[invoice])
+            fake.add_fault(status=500, path_contains="AccessToken", times=99)
+            with caplog.at_level(logging.WARNING, logger="bouwsoft_async"):
+                clock.advance(seconds=3550)  # renewal due (3540), still valid (3600)
+                await client.sales_invoices.get(fake.invoice_ids[invoice])
+                await client.sales_invoices.get(fake.invoice_ids[invoice])
+                assert len(token_requests(fake)) == 2  # tried once, not once per call
+                clock.advance(seconds=6)
+                await client.sales_invoices.get(fake.invoice_ids[invoice])
+                assert len(token_requests(fake)) == 3
+            failures = [r for r in caplog.records if "renewing the access token" in r.message]
+            assert len(failures) == 2
+            assert "failed (ServerError)" in failures[0].message
+            sent = fake.requests_to("GET", "/SalesInvoices/")
+            assert all(r.headers["AccessToken"] not in caplog.text for r in sent)
+            assert fake.refresh_token not in caplog.text
+            clock.advance(seconds=44)  # ValidUntil: the token no longer works
+            with pytest.raises(ServerError):
+                await client.sales_invoices.get(fake.invoice_ids[invoice])
+            assert len(token_requests(fake)) == 4
+            fake.faults.clear()
+            await client.sales_invoices.get(fake.invoice_ids[invoice])
+        assert fake.tokens_issued == 2
+        assert len(fake.requests_to("GET", "/SalesInvoices/")) == 5
 
 
 class MovableClock:
