@@ -352,23 +352,28 @@ class UploadedFile(_Record):
 @attrs.frozen(kw_only=True)
 class RecordChanges(Generic[T]):
     """What a write changed: ``id``, ``ts_lastupdate`` (None if the answer has none) and the
-    changed ``fields`` typed as in ``T``; ``extra`` holds, raw, a value that could not be read."""
+    changed ``fields`` typed as in ``T``; ``extra`` holds, raw, a value that could not be read;
+    ``sent``: what the write set (typed as in ``T``), which an answer may leave out."""
 
     record_type: type[T] = attrs.field(repr=False)
     id: int
     ts_lastupdate: datetime | None
     fields: Mapping[str, Any]
     extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
+    sent: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False)
 
     def apply_to(self, record: T) -> T:
-        """A copy of ``record`` (the same id) with these changes applied; unreadable values
-        go to the copy's ``extra``."""
+        """A copy of ``record`` (the same id) with what the write set and what its answer says
+        changed applied (the answer wins); unreadable values go to the copy's ``extra``."""
         if getattr(record, "id", None) != self.id:
             raise ValueError(
                 f"these changes are for id {self.id}, not {getattr(record, 'id', None)}"
             )
         known = {a.name for a in attrs.fields(type(record))}  # type: ignore[arg-type]
-        updates = {k: v for k, v in self.fields.items() if k in known and k != "extra"}
+        # what was sent first: an answer may leave out a field it set (unchanged by this try of
+        # a retried PUT, or an older server's answer of the id alone)
+        changed = {**self.sent, **self.fields}
+        updates = {k: v for k, v in changed.items() if k in known and k != "extra"}
         unknown = {k: v for k, v in self.fields.items() if k not in known}
         unknown.update(self.extra)
         if unknown:

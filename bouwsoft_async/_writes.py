@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, TypeVar, Union
@@ -111,7 +112,10 @@ class Answer:
                 self.path,
                 ", ".join(sorted(changes.extra)),
             )
-        return changes
+        # what was sent, read as an answer holding it would be (a date as its wire text)
+        sent = {k: v.isoformat() if isinstance(v, date) else v for k, v in self.sent.items()}
+        as_sent = structure_changes({"id": changes.id, **sent}, cls)
+        return attrs.evolve(changes, sent=as_sent.fields)
 
     def whole(self, cls: type[T]) -> T:
         """The whole record of the answer; field by field if it does not read as a whole."""

@@ -134,6 +134,38 @@ async def test_an_idempotent_create_reads_an_unreadable_answer_back(
     assert len(fake.payments) == 1
 
 
+async def test_apply_to_keeps_what_the_write_set_when_the_answer_leaves_it_out(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # a PUT whose first try was applied and whose answer was lost goes again: the second answer
+    # changes nothing (the id alone), yet the caller's copy must show what the write set
+    invoice = await new_invoice(client)
+    fake.add_fault(status=502, method="PUT", after_handling=True)
+    changes = await client.purchase_invoices.update(
+        invoice.id, basis1=Decimal("110"), date=date(2018, 1, 2), concerning="x"
+    )
+    assert len(fake.requests_to("PUT", "/PurchaseInvoices")) == 2
+    assert "basis1" not in changes.fields
+    assert changes.sent == {"basis1": Decimal("110"), "date": date(2018, 1, 2), "concerning": "x"}
+    updated = changes.apply_to(invoice)
+    assert (updated.basis1, updated.date, updated.concerning) == (
+        Decimal("110"),
+        date(2018, 1, 2),
+        "x",
+    )
+    stored = await client.purchase_invoices.get(invoice.id)
+    assert (stored.basis1, stored.date, stored.concerning) == (
+        updated.basis1,
+        updated.date,
+        updated.concerning,
+    )
+    # typed as the record types it: an amount given as an int is a Decimal in the copy
+    payment = await client.payments.create(amount=Decimal("100"))
+    changes = await client.payments.update(payment.id, amount=120)
+    assert type(changes.sent["amount"]) is Decimal
+    assert type(changes.apply_to(payment).amount) is Decimal
+
+
 async def test_update_a_payment(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
     payment = await client.payments.create(amount=Decimal("100"), externalcode="p-1")
     changes = await client.payments.update(
