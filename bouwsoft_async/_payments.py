@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any, Unpack
 
 from . import _listing, _writes
@@ -37,6 +38,15 @@ def _externalcode(value: object) -> str:
             "a payment is looked up by a unique, non-empty externalcode", field="externalcode"
         )
     return check_utf8(value, field="externalcode")
+
+
+def _other_fields(payment: Payment, wanted: Mapping[str, Any]) -> str | None:
+    """How ``payment`` differs from the fields of a create (typed as a Payment), if it does."""
+    for name, value in wanted.items():
+        held = getattr(payment, name)
+        if held != value:
+            return f"{name} is {held!r}, not {value!r}"
+    return None
 
 
 class Payments(_listing.ListEndpoint[Payment]):
@@ -95,8 +105,16 @@ class Payments(_listing.ListEndpoint[Payment]):
             outcome.exception()  # retrieved: nobody else may be waiting
 
     async def _create_by_key(self, key: str, columns: str, sent: dict[str, Any]) -> Payment:
+        wanted = _writes.typed_as(Payment, sent)
         existing = await self.find_by_externalcode(key)
         if existing is not None:
+            if (other := _other_fields(existing, wanted)) is not None:
+                # a key used again for another payment: returning this one would lose that one
+                raise ValidationError(
+                    f"a payment with externalcode {key!r} exists (id {existing.id}) with other "
+                    f"fields ({other}); nothing was sent",
+                    field="externalcode",
+                )
             return existing
         looking_up = False  # a sent POST failed and its look-up has not answered yet
 
@@ -129,6 +147,20 @@ class Payments(_listing.ListEndpoint[Payment]):
                 looking_up = False
                 if existing is None:
                     raise
+                if (other := _other_fields(existing, wanted)) is not None:
+                    # not the payment sent: that one may or may not exist
+                    raise WriteOutcomeUnknown(
+                        f"the payment was sent ({type(failure).__name__}) and its externalcode "
+                        f"is held by payment {existing.id} with other fields ({other}): the "
+                        "payment sent may or may not exist",
+                        method="POST",
+                        path=f"/{RESOURCE}",
+                        sent=sent,
+                        lookup_error=ValidationError(
+                            f"payment {existing.id} has externalcode {key!r} and {other}",
+                            field="externalcode",
+                        ),
+                    ) from failure
                 logger.warning(
                     "POST /%s failed (%s) but the payment was created; returning it",
                     RESOURCE,

@@ -35,6 +35,7 @@ __all__ = [
     "read_file_input",
     "send",
     "send_file",
+    "typed_as",
     "write",
 ]
 
@@ -112,10 +113,7 @@ class Answer:
                 self.path,
                 ", ".join(sorted(changes.extra)),
             )
-        # what was sent, read as an answer holding it would be (a date as its wire text)
-        sent = {k: v.isoformat() if isinstance(v, date) else v for k, v in self.sent.items()}
-        as_sent = structure_changes({"id": changes.id, **sent}, cls)
-        return attrs.evolve(changes, sent=as_sent.fields)
+        return attrs.evolve(changes, sent=typed_as(cls, self.sent))
 
     def whole(self, cls: type[T]) -> T:
         """The whole record of the answer; field by field if it does not read as a whole."""
@@ -143,6 +141,13 @@ class Answer:
         extra.update(changes.extra)
         # an unreadable value is None in its typed field and raw in extra: never a guessed value
         return model(**values, extra=MappingProxyType(extra))  # type: ignore[no-any-return]
+
+
+def typed_as(cls: type, sent: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The fields a write sent, typed as ``cls`` types them: read as an answer holding them
+    would be (a date as its wire text, an int amount as a Decimal)."""
+    wire = {name: v.isoformat() if isinstance(v, date) else v for name, v in sent.items()}
+    return structure_changes({"id": 0, **wire}, cls).fields
 
 
 async def send(

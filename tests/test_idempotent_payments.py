@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -82,6 +83,50 @@ async def test_an_idempotent_create_of_an_existing_key_returns_it(
     )
     assert again == first
     assert len(fake.payments) == 1
+
+
+async def test_a_key_used_again_for_another_payment_is_refused_and_nothing_is_sent(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # a sync worker that gives two payments one key: returning the first for the second would
+    # lose the second without a word
+    first = await client.payments.create(
+        amount=Decimal("5"), externalcode="sync-10", idempotent=True
+    )
+    with pytest.raises(
+        ValidationError, match=r"amount is Decimal\('5.0'\), not Decimal\('6'\)"
+    ) as info:
+        await client.payments.create(amount=Decimal("6"), externalcode="sync-10", idempotent=True)
+    assert info.value.field == "externalcode"
+    assert len(fake.requests_to("POST", "/Payments")) == 1
+    # compared as a Payment types its fields: 5 and 5.00 are the same amount
+    again = await client.payments.create(amount=5, externalcode="sync-10", idempotent=True)
+    assert again == first
+    assert len(fake.payments) == 1
+
+
+async def test_a_key_held_by_another_payment_after_a_failed_send_is_not_taken_for_it(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # the POST fails; by the look-up that follows, someone else holds the key with another
+    # amount: that payment is not the one sent, which may or may not exist; nothing is resent
+    look_ups = 0
+
+    async def someone_else_takes_the_key(query: Any) -> None:
+        nonlocal look_ups
+        look_ups += 1
+        if look_ups == 2:
+            await client.payments.create(amount=Decimal("9"), externalcode="sync-11")
+
+    fake.before_list = someone_else_takes_the_key
+    fake.add_fault(status=500, body=b"<html>oops</html>", method="POST")
+    with pytest.raises(WriteOutcomeUnknown, match="other fields") as info:
+        await client.payments.create(amount=Decimal("3"), externalcode="sync-11", idempotent=True)
+    assert isinstance(info.value.lookup_error, ValidationError)
+    assert "amount is Decimal('9.0'), not Decimal('3')" in str(info.value.lookup_error)
+    assert dict(info.value.sent) == {"amount": Decimal("3"), "externalcode": "sync-11"}
+    assert len(fake.requests_to("POST", "/Payments")) == 2  # ours (refused) and theirs
+    assert [p["amount"] for p in fake.payments.values()] == [9]
 
 
 async def test_a_failed_look_up_still_says_the_outcome_is_unknown(
