@@ -111,6 +111,8 @@ def decode_json_exact(body: bytes, secrets: Iterable[str] = ()) -> Any:
 
 _MONEY_QUANTUM = Decimal(1).scaleb(-MAX_CURRENCY_DECIMALS)
 _FLOAT_ZERO = Decimal("0.0")
+# the tail of a float's repr that holds its point if it has at most 4 decimals
+_FOUR_DECIMALS = -1 - MAX_CURRENCY_DECIMALS
 # room for any number a double can hold, so rounding never raises InvalidOperation
 _WIDE = Context(prec=1000)
 # a float above 2**53 is not an exact integer any more
@@ -132,13 +134,18 @@ def _tidy(value: Decimal) -> Decimal:
 
 def exact_decimal(value: object, field: str) -> Decimal:
     """The shortest decimal that the wire value stands for; floats via their shortest repr."""
-    if value.__class__ is int:
+    cls = type(value)
+    if cls is int:
         return Decimal(value)
-    cls = value.__class__
-    if cls is not float and cls is not str and cls is not Decimal:
+    if cls is float:
+        # -0.0 reads as 0.0, as a page that reads each distinct value once (-0.0 == 0.0) does
+        text = repr(value + 0.0)
+        if "e" not in text and "n" not in text:  # plain digits: no exponent, nan or inf
+            return Decimal(text)
+    elif cls is str or cls is Decimal:
+        text = str(value).strip()
+    else:
         raise DecodeError(f"field {field!r} is not a number", excerpt=repr(value)[:80])
-    # -0.0 reads as 0.0, as a page that reads each distinct value once (-0.0 == 0.0) does
-    text = repr(value + 0.0) if value.__class__ is float else str(value).strip()
     try:
         result = Decimal(text)
     except InvalidOperation:
@@ -155,16 +162,17 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     shortest repr recovers the stored value, and anything finer is rounded half-even to 4
     decimals. Values past the vendor's range are read exactly all the same.
     """
-    if value.__class__ is int:  # whole: nothing to round
-        return Decimal(value)
-    if value.__class__ is float:
+    cls = type(value)
+    if cls is float:
         if not value:  # the most common amount; -0.0 as 0.0, as exact_decimal reads it
             return _FLOAT_ZERO
         text = repr(value)
-        point = text.find(".")
-        # plain digits (no exponent, nan or inf) with at most 4 decimals: exact as printed
-        if point > 0 and len(text) - point <= 1 + MAX_CURRENCY_DECIMALS and "e" not in text:
+        # a point among the last 5 characters: plain digits (an exponent, nan or inf have
+        # none there) with at most 4 decimals, exact as printed
+        if "." in text[_FOUR_DECIMALS:]:
             return Decimal(text)
+    elif cls is int:  # whole: nothing to round
+        return Decimal(value)
     result = exact_decimal(value, field)
     exponent = result.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_CURRENCY_DECIMALS:
