@@ -391,15 +391,6 @@ _SMALL_PAGE = 8
 _new = object.__new__
 
 
-def _all_text(column: Sequence[Any]) -> bool:
-    """Whether every value is a str (a parser's texts are str itself), in one C loop."""
-    try:
-        "".join(column)
-    except TypeError:
-        return False
-    return True
-
-
 def _written(values: list[Any], plain: Plain | None) -> list[Any]:
     """``values`` written by ``plain`` (keyed by class; None: as they are)."""
     if plain is None:
@@ -499,6 +490,7 @@ class _RecordStructurer:
         # every value in one list, record after record (the order the parser laid them out
         # in memory, much faster to read than a field across the records): a column is a slice
         flat = list(chain.from_iterable(rows))
+        classes = list(map(type, flat))
         width = len(layout)
         where = dict(zip(layout, count()))
         size = len(records)
@@ -508,20 +500,20 @@ class _RecordStructurer:
         pending: dict[tuple[Scalar, type | None], list[tuple[int, Sequence[Any]]]] = {}
         for index, (name, default) in enumerate(zip(self.names, self.defaults, strict=True)):
             at = where.get(name)
-            # left out by an older server: its default
-            sent = [default] * size if at is None else flat[at::width]
+            if at is None:  # left out by an older server: its default
+                sent, types = [default] * size, [type(default)] * size
+            else:
+                sent, types = flat[at::width], classes[at::width]
             wire.append(sent if uniform and at is not None else None)
             columns.append(sent)
             scalar = self.scalars[name]
-            if scalar.exact is str and _all_text(sent):
-                continue
-            types = list(map(type, sent))
             cls: type | None = types[0]
-            if types.count(types[0]) < size:
+            if types.count(cls) < size:
                 cls = None
             elif cls is scalar.exact:
                 continue
-            if Decimal in types:  # equal Decimals may differ in digits: read one by one
+            # equal Decimals may differ in digits: read one by one
+            if cls is Decimal or (cls is None and Decimal in types):
                 columns[index] = _written([scalar.read(value, name) for value in sent], plain)
                 continue
             if cls is None:  # 0 == 0.0 == False, but they read differently: keyed apart
