@@ -113,6 +113,10 @@ _MONEY_QUANTUM = Decimal(1).scaleb(-MAX_CURRENCY_DECIMALS)
 _FLOAT_ZERO = Decimal("0.0")
 # the tail of a float's repr that holds its point if it has at most 4 decimals
 _FOUR_DECIMALS = -1 - MAX_CURRENCY_DECIMALS
+# the last few nonzero float amounts read, and what they read as (immutable Decimals; equal
+# floats have one repr): a record repeats its amounts (basis, basis4, taxableamount4 ...)
+_AMOUNTS: dict[float, Decimal] = {}
+_AMOUNTS_KEPT = 64
 # room for any number a double can hold, so rounding never raises InvalidOperation
 _WIDE = Context(prec=1000)
 # a float above 2**53 is not an exact integer any more
@@ -166,11 +170,17 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     if cls is float:
         if not value:  # the most common amount; -0.0 as 0.0, as exact_decimal reads it
             return _FLOAT_ZERO
+        seen = _AMOUNTS.get(value)
+        if seen is not None:
+            return seen
         text = repr(value)
         # a point among the last 5 characters: plain digits (an exponent, nan or inf have
         # none there) with at most 4 decimals, exact as printed
         if "." in text[_FOUR_DECIMALS:]:
-            return Decimal(text)
+            if len(_AMOUNTS) >= _AMOUNTS_KEPT:
+                _AMOUNTS.clear()
+            seen = _AMOUNTS[value] = Decimal(text)
+            return seen
     elif cls is int:  # whole: nothing to round
         return Decimal(value)
     result = exact_decimal(value, field)
@@ -422,7 +432,8 @@ class _RecordStructurer:
                 raise TypeError(f"{cls.__name__}.{a.name}: no rule for {a.type!r} in SCALARS")
             self.scalars[a.name] = scalar
         self.exacts = tuple(scalar.exact for scalar in self.scalars.values())
-        self.reads = tuple(scalar.read for scalar in self.scalars.values())
+        # each field's place, reader and name, for a record read alone
+        self.reads = tuple(zip(count(), (s.read for s in self.scalars.values()), self.names))
         # the keys of a record as a server sends it: each of the model's fields, in its order
         # (as orjson's own str objects, which it gives again for equal keys: compared by identity)
         self.keys = list(orjson.loads(orjson.dumps(dict.fromkeys(self.names))))
@@ -458,9 +469,8 @@ class _RecordStructurer:
             self._require(record.keys())
             values = list(map(record.get, self.names, self.defaults))
         # the values that are not of the class they read as: read (in a C loop, the others)
-        reads, names = self.reads, self.names
-        for index in compress(count(), map(is_not, map(type, values), self.exacts)):
-            values[index] = reads[index](values[index], names[index])
+        for index, read, name in compress(self.reads, map(is_not, map(type, values), self.exacts)):
+            values[index] = read(values[index], name)
         values.append(NO_EXTRA if usual else self._extra(record))
         return values
 

@@ -28,6 +28,8 @@ from bouwsoft_async import (
     ValidationError,
 )
 from bouwsoft_async._convert import (
+    _AMOUNTS,
+    _AMOUNTS_KEPT,
     ROW_TEXT,
     SCALARS,
     _plain_value,
@@ -126,6 +128,16 @@ def test_money_rejects_non_numbers(value: object) -> None:
 def test_money_memo_gives_the_same_answer_twice() -> None:
     assert money_from_wire(100.049999999999997) == money_from_wire(100.049999999999997)
     assert str(money_from_wire(100.049999999999997)) == "100.05"
+    # the amounts remembered stay few, and each reads as its own repr says, however many came
+    amounts = [k + 0.25 for k in range(3 * _AMOUNTS_KEPT)]
+    for _ in range(2):
+        assert [str(money_from_wire(a)) for a in amounts] == [
+            f"{k}.25" for k in range(len(amounts))
+        ]
+        assert len(_AMOUNTS) <= _AMOUNTS_KEPT
+    # -0.0 (equal to 0.0) and an int (equal to a float) are not taken for what was remembered
+    read = [str(money_from_wire(v)) for v in (7.0, 7, -0.0, 0, 0.0, 7.0)]
+    assert read == ["7.0", "7", "0.0", "0", "0.0", "7.0"]
 
 
 def test_rate_is_exact_shortest_decimal() -> None:
