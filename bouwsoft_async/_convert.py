@@ -138,15 +138,14 @@ def _tidy(value: Decimal) -> Decimal:
 
 def exact_decimal(value: object, field: str) -> Decimal:
     """The shortest decimal that the wire value stands for; floats via their shortest repr."""
-    cls = type(value)
-    if cls is int:
+    if type(value) is int:
         return Decimal(value)
-    if cls is float:
+    if type(value) is float:
         # -0.0 reads as 0.0, as a page that reads each distinct value once (-0.0 == 0.0) does
         text = repr(value + 0.0)
         if "e" not in text and "n" not in text:  # plain digits: no exponent, nan or inf
             return Decimal(text)
-    elif cls is str or cls is Decimal:
+    elif type(value) is str or type(value) is Decimal:
         text = str(value).strip()
     else:
         raise DecodeError(f"field {field!r} is not a number", excerpt=repr(value)[:80])
@@ -166,8 +165,7 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
     shortest repr recovers the stored value, and anything finer is rounded half-even to 4
     decimals. Values past the vendor's range are read exactly all the same.
     """
-    cls = type(value)
-    if cls is float:
+    if type(value) is float:
         if not value:  # the most common amount; -0.0 as 0.0, as exact_decimal reads it
             return _FLOAT_ZERO
         seen = _AMOUNTS.get(value)
@@ -181,7 +179,7 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
                 _AMOUNTS.clear()
             seen = _AMOUNTS[value] = Decimal(text)
             return seen
-    elif cls is int:  # whole: nothing to round
+    elif type(value) is int:  # whole: nothing to round
         return Decimal(value)
     result = exact_decimal(value, field)
     exponent = result.as_tuple().exponent
@@ -518,7 +516,7 @@ class _RecordStructurer:
             columns.append(sent)
             scalar = self.scalars[name]
             cls: type | None = types[0]
-            if types.count(cls) < size:
+            if types.count(types[0]) < size:
                 cls = None
             elif cls is scalar.exact:
                 continue
