@@ -399,6 +399,15 @@ _SMALL_PAGE = 8
 _new = object.__new__
 
 
+def _all_text(column: Sequence[Any]) -> bool:
+    """Whether every value is a str (a parser's texts are str itself), in one C loop."""
+    try:
+        "".join(column)
+    except TypeError:
+        return False
+    return True
+
+
 def _written(values: list[Any], plain: Plain | None) -> list[Any]:
     """``values`` written by ``plain`` (keyed by class; None: as they are)."""
     if plain is None:
@@ -480,8 +489,9 @@ class _RecordStructurer:
         are); the read columns, where a column of values that read as they are is the wire
         column itself and the others are converted once per distinct value; whether any
         record may have unknown fields."""
-        for record in records:
-            self._check(record)
+        if any(map(is_not, map(type, records), repeat(dict))):
+            for record in records:  # the first that is not a JSON object raises
+                self._check(record)
         # a server sends every record of a page with the same keys in the same order (and
         # orjson gives equal keys as one object): then each record's values are its row
         layout: Sequence[str] = list(records[0])
@@ -498,7 +508,6 @@ class _RecordStructurer:
         # every value in one list, record after record (the order the parser laid them out
         # in memory, much faster to read than a field across the records): a column is a slice
         flat = list(chain.from_iterable(rows))
-        classes = list(map(type, flat))
         width = len(layout)
         where = dict(zip(layout, count()))
         size = len(records)
@@ -508,13 +517,14 @@ class _RecordStructurer:
         pending: dict[tuple[Scalar, type | None], list[tuple[int, Sequence[Any]]]] = {}
         for index, (name, default) in enumerate(zip(self.names, self.defaults, strict=True)):
             at = where.get(name)
-            if at is None:  # left out by an older server: its default
-                sent, types = [default] * size, [type(default)] * size
-            else:
-                sent, types = flat[at::width], classes[at::width]
+            # left out by an older server: its default
+            sent = [default] * size if at is None else flat[at::width]
             wire.append(sent if uniform and at is not None else None)
             columns.append(sent)
             scalar = self.scalars[name]
+            if scalar.exact is str and _all_text(sent):
+                continue
+            types = list(map(type, sent))
             cls: type | None = types[0]
             if types.count(types[0]) < size:
                 cls = None
