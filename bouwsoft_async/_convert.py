@@ -440,7 +440,8 @@ class _RecordStructurer:
             self.scalars[a.name] = scalar
         self.exacts = tuple(scalar.exact for scalar in self.scalars.values())
         # each field's place, reader and name, for a record read alone
-        self.reads = tuple(zip(count(), (s.read for s in self.scalars.values()), self.names))
+        reads = (scalar.read for scalar in self.scalars.values())
+        self.reads = tuple(zip(count(), reads, self.names))
         # the keys of a record as a server sends it: each of the model's fields, in its order
         # (as orjson's own str objects, which it gives again for equal keys: compared by identity)
         self.keys = list(orjson.loads(orjson.dumps(dict.fromkeys(self.names))))
