@@ -6,9 +6,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._errors import BouwsoftError
 
@@ -22,7 +22,8 @@ def utc_now() -> datetime:
 
 
 def _read_only(headers: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType(dict(headers))
+    # aiohttp takes a multidict as it is; any other mapping it copies into one for each request
+    return CIMultiDictProxy(CIMultiDict(headers))
 
 
 @attrs.frozen(kw_only=True)

@@ -58,8 +58,11 @@ def resource_url(base_url: str, *segments: str | int) -> str:
 # "+" literally. So a query is written in RFC 3986 percent-encoding, with nothing but the
 # unreserved characters left raw: a space is %20 (never "+"), a "+" is %2B, "'" is %27. The
 # parameter names are the client's own ASCII words; RamBase's "$" stays raw, as its pages write.
+# The table maps every ASCII character, the unreserved ones to themselves: a character missing
+# from it would cost ``str.translate`` a failed lookup each time it occurs.
 _PERCENT_ENCODED = {
-    code: f"%{code:02X}" for code in range(128) if not (chr(code).isalnum() or chr(code) in "-._~")
+    code: chr(code) if chr(code).isalnum() or chr(code) in "-._~" else f"%{code:02X}"
+    for code in range(128)
 }
 
 

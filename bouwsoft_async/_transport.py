@@ -6,7 +6,6 @@ The only module that touches aiohttp's client API and maps its exceptions to our
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 from collections.abc import Mapping
@@ -108,9 +107,7 @@ class AiohttpTransport:
         self._max_concurrency = max_concurrency
         self._max_response_bytes = max_response_bytes
         # a session of the user's is bounded here; our own connector holds that many connections
-        self._slots = (
-            contextlib.nullcontext() if session is None else asyncio.Semaphore(max_concurrency)
-        )
+        self._slots = None if session is None else asyncio.Semaphore(max_concurrency)
         self._closed = False
 
     async def send(self, request: Request) -> Response:
@@ -119,24 +116,29 @@ class AiohttpTransport:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_concurrency)
             self._session = aiohttp.ClientSession(connector=connector)
+        slots = self._slots
+        if slots is not None:
+            await slots.acquire()
         failure: BouwsoftError | None = None
         status: int | None = None  # known once the answer's head came
-        async with self._slots:
-            try:
-                async with self._session.request(
-                    request.method,
-                    # encoded=True: the query is already encoded; yarl must not re-encode it
-                    yarl.URL(request.wire_url(), encoded=True),
-                    headers=request.headers,
-                    data=request.data,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                ) as response:
-                    status = response.status
-                    body = await self._read(response, request)
-                    return Response(status=response.status, headers=response.headers, body=body)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                failure = _transport_error(exc, request, status)
+        try:
+            async with self._session.request(
+                request.method,
+                # encoded=True: the query is already encoded; yarl must not re-encode it
+                yarl.URL(request.wire_url(), encoded=True),
+                headers=request.headers,
+                data=request.data,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                body = await self._read(response, request)
+                return Response(status=response.status, headers=response.headers, body=body)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            failure = _transport_error(exc, request, status)
+        finally:
+            if slots is not None:
+                slots.release()
         # raised here, outside the except block: aiohttp's exceptions keep the request's
         # headers (the AccessToken), so none may be chained to ours, not even as __context__
         raise failure
