@@ -195,7 +195,9 @@ class SalesInvoice(_Record):
     extra: Mapping[str, Any] = attrs.field(default=NO_EXTRA, repr=False, hash=False)
 
 
-@attrs.frozen(kw_only=True)
+# a dict class: built for every page, and attrs fills a frozen one's __dict__ directly (a slotted
+# one through object.__setattr__, field by field)
+@attrs.frozen(kw_only=True, slots=False)
 class Page(Generic[T]):
     """One page of a walk: its records, where they stand in the walk (``walk_position``,
     ``walk_total``) and the page's own Content-Range (``first``, ``last``, ``total``); the

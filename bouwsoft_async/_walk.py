@@ -14,7 +14,7 @@ import contextlib
 import logging
 import operator
 from bisect import bisect_right
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -43,7 +43,6 @@ T = TypeVar("T")
 # cuts within a few (each wave interpolates or bisects, and a cut a few windows away is
 # fetched exactly); a server whose counts keep changing gets the nearest cuts measured
 _MAX_WAVES = 48
-_INT = frozenset({int})  # the one type an id may have
 
 logger = logging.getLogger("bouwsoft_async")
 
@@ -58,7 +57,7 @@ class Reader(Generic[T]):
     id_of: Callable[[T], int]
 
 
-def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], ContentRange]:
+def list_payload(body: bytes, secrets: Iterable[str]) -> tuple[list[Any], ContentRange]:
     """A list answer's raw records and its Content-Range, checked against each other."""
     payload = decode_json(body, secrets)
     if not isinstance(payload, dict) or not isinstance(payload.get("Records"), list):
@@ -82,7 +81,7 @@ def list_payload(body: bytes, secrets: Sequence[str]) -> tuple[list[Any], Conten
 
 
 def read_page(
-    body: bytes, secrets: Sequence[str], read: Callable[[list[Any]], Sequence[T]]
+    body: bytes, secrets: Iterable[str], read: Callable[[list[Any]], Sequence[T]]
 ) -> tuple[Sequence[T], ContentRange]:
     """A list answer's records as ``read`` makes them, and its Content-Range; ``secrets`` are
     redacted from every error, a record's value quoted by one too."""
@@ -94,12 +93,28 @@ def read_page(
     raise error  # outside the except block: the original (unredacted) is not its context
 
 
+@attrs.frozen
+class _SecretsWhenRead:
+    """The secrets ``now()`` gives at the moment they are read: a page that decodes cleanly
+    does not gather them, and an error gets those of its moment."""
+
+    now: Callable[[], Sequence[str]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.now())
+
+
 def model_reader(cls: type[T], secrets: Callable[[], Sequence[str]]) -> Reader[T]:
     """Pages of typed ``cls`` records (each with an ``id``); ``secrets()`` are redacted from a
-    page's errors (asked for each page: a walk may outlive the token it began with)."""
+    page's errors (asked for when an error is redacted: a walk may outlive the token it began
+    with)."""
+    current_secrets = _SecretsWhenRead(secrets)
+
+    def read(records: list[Any]) -> list[T]:
+        return structure_many(records, cls)
 
     def decode(body: bytes) -> tuple[Sequence[T], ContentRange]:
-        return read_page(body, secrets(), lambda records: structure_many(records, cls))
+        return read_page(body, current_secrets, read)
 
     return Reader(decode=decode, id_of=operator.attrgetter("id"))
 
@@ -155,16 +170,16 @@ def _limit(after: int | None, upto: int | None, page_size: int) -> int:
 
 def _rising(ids: list[Any], after: int | None) -> list[int]:
     """``ids``, checked to be integers that rise past ``after``."""
-    if not _INT.issuperset(map(type, ids)):
-        bad = next(record_id for record_id in ids if type(record_id) is not int)
-        raise DecodeError("a record without an integer id", excerpt=repr(bad)[:80])
-    if not all(map(operator.lt, ids, ids[1:])) or (ids and after is not None and ids[0] <= after):
-        rising = ids if after is None else [after, *ids]
-        k = next(k for k in range(1, len(rising)) if rising[k] <= rising[k - 1])
-        raise DecodeError(
-            f"ids do not advance: {rising[k]} came after {rising[k - 1]}; "
-            "stopping instead of looping or handing out a record twice"
-        )
+    previous = after
+    for record_id in ids:
+        if type(record_id) is not int:
+            raise DecodeError("a record without an integer id", excerpt=repr(record_id)[:80])
+        if previous is not None and record_id <= previous:
+            raise DecodeError(
+                f"ids do not advance: {record_id} came after {previous}; "
+                "stopping instead of looping or handing out a record twice"
+            )
+        previous = record_id
     return ids
 
 
@@ -174,8 +189,6 @@ async def _discard(ahead: tuple[int | None, asyncio.Task[bytes]] | None) -> None
         ahead[1].cancel()
         await asyncio.gather(ahead[1], return_exceptions=True)
 
-
-_NO_GATE = contextlib.nullcontext()  # the gate of a walker that takes turns with no other
 
 # a page smaller than this decodes in a fraction of a millisecond: asking for the next one
 # before decoding it would win no time worth the CPU of a Task and a turn of the loop per page
@@ -230,7 +243,8 @@ async def walk_piece(
             if ahead is not None and ahead[0] == after:
                 body = await ahead[1]
             else:
-                await _discard(ahead)
+                if ahead is not None:
+                    await _discard(ahead)  # the page asked ahead for is not the one needed
                 body = await source.fetch(source.params(after, asked))
             # the next page is asked for at once, unless the caller is behind (slower than the
             # server): then only at this walker's turn, so that a waiting walker holds one
@@ -240,7 +254,9 @@ async def walk_piece(
             ahead = None if wait else _ask_ahead(source, body, after, upto, page_size)
             if ahead is not None:
                 await asyncio.sleep(0)  # it goes out before the decode holds the loop
-            async with gate or _NO_GATE:
+            if gate is not None:
+                await gate.acquire()
+            try:
                 if wait and (ahead := _ask_ahead(source, body, after, upto, page_size)):
                     await asyncio.sleep(0)
                 records, content_range = source.reader.decode(body)
@@ -252,6 +268,9 @@ async def walk_piece(
                     after = ids[keep - 1]
                     yield records[:keep] if keep < len(records) else records, content_range
                 del records
+            finally:
+                if gate is not None:
+                    gate.release()
             # a short page ends the walk only when its total agrees: a server may cap its
             # pages (short, more ahead) or count too few (full page, "nothing ahead")
             if keep < len(ids) or (upto is not None and after == upto):
