@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import inspect
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
 import pytest
+from exception_chains import assert_no_secret
 
 from bouwsoft_async import (
     APIError,
@@ -36,28 +36,6 @@ from bouwsoft_async import (
 )
 from bouwsoft_async.rambase import RamBaseClient
 from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase, render_invoice
-
-
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and every exception reachable from it: causes, contexts, groups."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
-        todo += [v for v in vars(current).values() if isinstance(v, BaseException)]
-
-
-def assert_no_secret(exc: BaseException, *secrets: str) -> None:
-    for link in chain(exc):
-        texts = [str(link), repr(link), repr(vars(link)), repr(link.args)]
-        for secret in secrets:
-            assert all(secret not in text for text in texts), (type(link), secret)
-
 
 # -- tokens ----------------------------------------------------------------------------------
 

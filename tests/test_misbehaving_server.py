@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
+from exception_chains import assert_no_secret
 
 from bouwsoft_async import (
     APIError,
@@ -27,27 +28,6 @@ from bouwsoft_async import (
 from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase
 
 REFRESH = "s3cret-refresh+XYZ/1="
-
-
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and every exception reachable from it: causes, contexts, exception fields."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
-        todo += [v for v in vars(current).values() if isinstance(v, BaseException)]
-
-
-def assert_no_secret(exc: BaseException, *secrets: str) -> None:
-    for link in chain(exc):
-        texts = [str(link), repr(link), repr(vars(link)), repr(link.args)]
-        for secret in secrets:
-            assert all(secret not in text for text in texts), (type(link).__name__, secret)
 
 
 # -- secrets -----------------------------------------------------------------------------------
