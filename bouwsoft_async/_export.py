@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args
 import attrs
 import orjson
 
+from ._errors import DecodeError
 from ._models import SalesInvoice
 from ._output import Progress, open_output, resolve_output
 
@@ -95,6 +96,21 @@ def _csv_rows(rows: Rows, written: int) -> Iterable[bytes]:
     return (_csv(lines),)
 
 
+def _not_utf8(rows: Rows) -> DecodeError:
+    """The error of a page with text that UTF-8 can't write: a lone surrogate, which a server
+    can send as a JSON escape (``"\\udc80"``) and only the stdlib parser lets through."""
+    for row in rows:
+        for name, value in row.items():
+            try:
+                json.dumps(value, ensure_ascii=False).encode()
+            except UnicodeEncodeError:
+                return DecodeError(
+                    f"sales invoice {row.get('id')}: field {name!r} holds text that is not "
+                    "Unicode (a lone surrogate); UTF-8 can't write it, so the export stops"
+                )
+    return DecodeError("a page holds text that UTF-8 can't write, so the export stops")
+
+
 # per format: what comes first, a page's pieces (given how many rows came before; written a
 # row at a time, never gathered in a page-sized buffer), what comes last
 Layout = tuple[bytes, Callable[[Rows, int], Iterable[bytes]], Callable[[int], bytes]]
@@ -133,7 +149,11 @@ async def export_sales_invoices(
         )
         async with contextlib.aclosing(pages):
             async for page in pages:
-                stream.writelines(page_pieces(page.records, written))
+                try:
+                    stream.writelines(page_pieces(page.records, written))
+                except UnicodeEncodeError:
+                    error = _not_utf8(page.records)
+                    raise error from None
                 written += len(page.records)
                 progress.advance(len(page.records))
         stream.write(tail(written))

@@ -21,9 +21,10 @@ import attrs
 import orjson
 import pytest
 
+from bouwsoft_async import DecodeError
 from bouwsoft_async._cli import main
 from bouwsoft_async._convert import ROW_TEXT, _plain_value, structure_many
-from bouwsoft_async._export import _LAYOUTS, FIELD_NAMES, FORMATS, export_sales_invoices
+from bouwsoft_async._export import _LAYOUTS, FIELD_NAMES, FORMATS, Format, export_sales_invoices
 from bouwsoft_async._models import SalesInvoice
 from bouwsoft_async._output import Progress
 from bouwsoft_async._sales_invoices import sales_invoice_rows
@@ -518,3 +519,22 @@ async def test_export_of_each_format_reads_back_as_the_listed_models(tmp_path: P
                 order = [int(line[0]) for line in list(csv.reader(io.StringIO(data.decode())))[1:]]
             by_id = {invoice.id: invoice for invoice in listed}
             _read_back(fmt, data, [_model_row(by_id[i]) for i in order])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("field", ["concerning", "surprise"])
+async def test_an_export_refuses_text_utf8_cannot_write_and_names_where(
+    tmp_path: Path, fmt: Format, field: str
+) -> None:
+    # a lone surrogate as a JSON escape ("\udc80"): orjson refuses it, the stdlib parser lets it
+    # through, and no UTF-8 can write it; the export says which invoice and field, not a bare
+    # UnicodeEncodeError, and leaves no file
+    fake = FakeBouwsoft(sales_invoices=3)
+    record = {**invoice_dict(fake.invoice_ids[0]), field: "bank-\udc80-7"}
+    body = json.dumps({"Content-Range": "0-0/1", "Records": [record]}).encode()
+    async with fake, fake.client(access_token=fake.access_token) as client:
+        fake.add_fault(status=200, body=body, method="GET", path_contains="SalesInvoices", times=9)
+        out = tmp_path / f"invoices.{fmt}"
+        with pytest.raises(DecodeError, match=rf"invoice {record['id']}: field '{field}'"):
+            await export_sales_invoices(client.sales_invoices, out, format=fmt, concurrency=1)
+    assert not out.exists()
