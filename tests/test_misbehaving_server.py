@@ -3,8 +3,10 @@ or a token fetch raises, how often each request was sent, and that no secret rid
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -19,6 +21,7 @@ from bouwsoft_async import (
     APIError,
     BadRequestError,
     BouwsoftClient,
+    DeadlineExceeded,
     DecodeError,
     RetryPolicy,
     ServerError,
@@ -420,3 +423,22 @@ async def test_rambase_amounts_travel_exactly_both_ways(amounts_as: Any) -> None
             assert str(back) == ("100" if amount == 100 else str(amount))
             stored = fake.items[100123][-1]["totals"]["totalAmount"]
             assert str(stored) == str(back)
+
+
+async def test_the_fake_stops_quietly_after_a_hung_answer_whose_client_left(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # the client of a hung answer gives up (its deadline) and leaves; when the fake stops, the
+    # hung handler wakes to no connection and ends without an error of the server's own
+    with caplog.at_level(logging.ERROR):
+        async with FakeBouwsoft(sales_invoices=1) as fake:
+            policy = RetryPolicy(deadline=0.3)
+            async with fake.client(access_token=fake.access_token, retry_policy=policy) as client:
+                fake.add_fault(hang=True, method="GET", path_contains="/SalesInvoices")
+                with pytest.raises(DeadlineExceeded):
+                    await client.sales_invoices.count()
+            assert len(fake.requests_to("GET", "/SalesInvoices")) == 1
+            # a moment for the fake to see the connection close (on a very busy machine it may
+            # not yet, and the test checks less: it never fails wrongly)
+            await asyncio.sleep(0.1)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("aiohttp")] == []

@@ -221,12 +221,13 @@ class FakeServer:
         elif fault.status is not None and fault.raw is None:
             return web.Response(status=fault.status, body=fault.body, headers=dict(fault.headers))
         # no answer, or a malformed one: the client is gone, answer nothing more on this connection
-        assert request.transport is not None
-        if fault.raw is not None:
-            request.transport.write(fault.raw)
-            request.transport.close()
-        else:
-            request.transport.abort()
+        transport = request.transport
+        if transport is not None:  # None: the client left while the answer hung
+            if fault.raw is not None:
+                transport.write(fault.raw)
+                transport.close()
+            else:
+                transport.abort()
         raise asyncio.CancelledError
 
     async def _stream(self, request: web.Request, fault: Fault) -> web.StreamResponse:
