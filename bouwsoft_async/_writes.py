@@ -186,25 +186,33 @@ async def write(
 
 
 async def read_file_input(file: FileInput, filename: str | None) -> tuple[str, bytes]:
-    """The name and bytes of a path, a bytes-like object or a binary file object."""
+    """The checked name and the bytes of a path, a bytes-like object or a binary file object;
+    the name is checked first, so a refused call has not read (used up) the user's file."""
     if isinstance(file, (str, os.PathLike)):
         path = Path(file)
-        return filename or path.name, await asyncio.to_thread(path.read_bytes)
+        return check_upload_filename(filename or path.name), await asyncio.to_thread(
+            path.read_bytes
+        )
     if isinstance(file, (bytes, bytearray, memoryview)):
         if not filename:
             raise ValidationError("bytes need a filename= to upload under", field="filename")
-        return filename, bytes(file)
+        return check_upload_filename(filename), bytes(file)
     if not hasattr(file, "read"):
         raise ValidationError(
             f"can't upload a {type(file).__name__}: give a path, bytes or a binary file",
             field="file",
         )
+    name = filename
+    own_name = getattr(file, "name", None)
+    # a file opened by a bytes path has bytes for a name, one opened from a descriptor its number
+    if not name and isinstance(own_name, (str, bytes, os.PathLike)):
+        name = os.path.basename(os.fsdecode(own_name))
+    if not name:
+        raise ValidationError("this file object has no name: pass filename=", field="filename")
+    name = check_upload_filename(name)
     content = file.read()
     if not isinstance(content, bytes):
         raise ValidationError("the file must be opened in binary mode ('rb')", field="file")
-    name = filename or os.path.basename(str(getattr(file, "name", "")))
-    if not name:
-        raise ValidationError("this file object has no name: pass filename=", field="filename")
     return name, content
 
 
@@ -218,7 +226,6 @@ async def send_file(
 ) -> T:
     """Upload one file as multipart ``file``; a POST is not retried once it may have arrived."""
     name, content = await read_file_input(file, filename)
-    name = check_upload_filename(name)
 
     def form() -> aiohttp.FormData:
         # aiohttp's multipart body, built afresh for each attempt, with a random boundary; the

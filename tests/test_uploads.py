@@ -3,9 +3,16 @@ afresh for every attempt (issue 13)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import os
 from datetime import date
+from pathlib import Path
+from typing import IO, Any
 
 import pytest
+from aiohttp import BodyPartReader
 
 from bouwsoft_async import BouwsoftClient, ValidationError
 from bouwsoft_async.testing import FakeBouwsoft
@@ -84,3 +91,103 @@ async def test_an_upload_answer_with_an_unreadable_value_still_returns_the_file(
     assert uploaded.size is None
     assert uploaded.extra["size"] == "big"
     assert len(fake.uploads[invoice_id]) == 1
+
+
+# -- file names and sources, as the fake's multipart parser receives them -------------------------
+
+
+@pytest.fixture
+def part_headers(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
+    """The headers of every multipart part the fake reads, as they came on the wire."""
+    seen: list[dict[str, str]] = []
+    read = BodyPartReader.read
+
+    async def recording(self: BodyPartReader, **kwargs: Any) -> Any:
+        seen.append(dict(self.headers))
+        return await read(self, **kwargs)
+
+    monkeypatch.setattr(BodyPartReader, "read", recording)
+    return seen
+
+
+def open_binary(file: str | bytes | int | Path) -> IO[bytes]:
+    """A file opened for reading (a small local file: blocking is harmless in a test)."""
+    return open(file, "rb")
+
+
+def sha256_b64(content: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(content).digest()).decode()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a;b.pdf", "é.pdf", "中文 发票.pdf", "😀.pdf", "a b=c, 'd'.pdf", "x" * 300 + ".pdf", ".."],
+)
+async def test_a_file_name_goes_out_as_given_in_utf8(
+    client: BouwsoftClient, fake: FakeBouwsoft, part_headers: list[dict[str, str]], name: str
+) -> None:
+    invoice_id = await new_invoice_id(client)
+    uploaded = await client.purchase_invoices.upload(invoice_id, b"%PDF-1", filename=name)
+    assert part_headers == [
+        {
+            "Content-Type": "application/octet-stream",
+            "Content-Disposition": f'form-data; name="file"; filename="{name}"',
+        }
+    ]
+    assert (uploaded.name, uploaded.size, uploaded.checksum) == (name, 6, sha256_b64(b"%PDF-1"))
+    assert fake.uploads[invoice_id][0]["name"] == name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "a\r\nContent-Type: text/html.pdf", "a\n.pdf", "a\r.pdf", "a\x00.pdf",
+             "a\x7f.pdf", 'a".pdf', "a\\b.pdf", "dir/a.pdf", "caf\udce9.pdf"],
+)  # fmt: skip
+async def test_a_file_name_that_would_break_the_header_sends_nothing(
+    client: BouwsoftClient, fake: FakeBouwsoft, name: str
+) -> None:
+    invoice_id = await new_invoice_id(client)
+    before = len(fake.requests)
+    with pytest.raises(ValidationError) as error:
+        await client.purchase_invoices.replace_upload(invoice_id, b"x", filename=name)
+    assert error.value.field == "filename"
+    assert len(fake.requests) == before
+
+
+@pytest.mark.parametrize("content", [b"", b"%PDF-1.7\r\n" + bytes(range(256))])
+async def test_every_kind_of_source_uploads_the_same_file(
+    client: BouwsoftClient, fake: FakeBouwsoft, tmp_path: Path, content: bytes
+) -> None:
+    invoice_id = await new_invoice_id(client)
+    path = tmp_path / "scan é.pdf"
+    path.write_bytes(content)
+    with open_binary(path) as opened, open_binary(os.fsencode(path)) as opened_by_bytes:
+        sources: list[tuple[Any, str | None]] = [
+            (path, None), (str(path), None), (opened, None), (opened_by_bytes, None),
+            (content, "scan é.pdf"), (bytearray(content), "scan é.pdf"),
+            (memoryview(content), "scan é.pdf"), (io.BytesIO(content), "scan é.pdf"),
+        ]  # fmt: skip
+        for source, filename in sources:
+            uploaded = await client.purchase_invoices.upload(invoice_id, source, filename=filename)
+            assert (uploaded.name, uploaded.size) == ("scan é.pdf", len(content))
+            assert uploaded.checksum == sha256_b64(content)
+    assert [f["content"] for f in fake.uploads[invoice_id]] == [content] * len(sources)
+
+
+async def test_a_refused_file_object_is_left_unread_for_the_next_try(
+    client: BouwsoftClient, fake: FakeBouwsoft, tmp_path: Path
+) -> None:
+    invoice_id = await new_invoice_id(client)
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(b"%PDF")
+    before = len(fake.requests)
+    # a file opened from a descriptor is named by its number: 7 is no file name
+    with open_binary(os.open(path, os.O_RDONLY)) as by_descriptor:
+        with pytest.raises(ValidationError, match="filename="):
+            await client.purchase_invoices.upload(invoice_id, by_descriptor)
+        with pytest.raises(ValidationError, match="quotes"):
+            await client.purchase_invoices.upload(invoice_id, by_descriptor, filename='"s".pdf')
+        assert len(fake.requests) == before
+        uploaded = await client.purchase_invoices.upload(
+            invoice_id, by_descriptor, filename="scan.pdf"
+        )
+    assert (uploaded.name, uploaded.size) == ("scan.pdf", 4)
