@@ -18,6 +18,7 @@ from typing import Any, Literal
 import attrs
 
 from ._errors import DecodeError
+from ._protocol import parse_content_range
 from ._types import FIELD_TYPES, Wire
 
 __all__ = ["FieldInfo", "SchemaDifference", "compare_tables", "read_field_info"]
@@ -134,6 +135,14 @@ def read_field_info(payload: object) -> list[FieldInfo]:
         raise DecodeError(
             "expected a list of fields, bare or as Records", excerpt=repr(payload)[:120]
         )
+    if isinstance(payload, Mapping) and "Content-Range" in payload:
+        # a table cut short (a page of a longer one) would show each field it left out as removed
+        total = parse_content_range(payload["Content-Range"]).total
+        if total != len(rows):
+            raise DecodeError(
+                f"a FieldInfo answer with {len(rows)} of {total} fields",
+                excerpt=repr(payload["Content-Range"])[:120],
+            )
     return [_row(row) for row in rows]
 
 

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import attrs
+import orjson
 import pytest
 
 from bouwsoft_async import (
@@ -151,3 +152,80 @@ async def test_the_command_prints_the_differences_and_exits_non_zero(
         "PurchaseInvoices.paid removed",
     ]
     assert "2 difference" in err
+
+
+# -- each spelling the README promises, served over HTTP, with each kind of difference ----------
+
+
+def titles_yes_no(row: FieldRow) -> dict[str, Any]:
+    def yes(flag: bool) -> str:
+        return "Yes" if flag else "No"
+
+    return {"Field Name": row.name, "Type Id": row.type_id, "Type Name": row.type_name,
+            "Length": row.length, "Required": yes(row.required), "Writeable": yes(row.writeable),
+            "Force Write": yes(row.force_write), "Link": row.link}  # fmt: skip
+
+
+def api_names_booleans(row: FieldRow) -> dict[str, Any]:
+    return {"name": row.name, "typeid": row.type_id, "typename": row.type_name,
+            "length": row.length, "required": row.required, "writeable": row.writeable,
+            "forcewrite": row.force_write, "link": row.link or None}  # fmt: skip
+
+
+def type_id_only_as_text(row: FieldRow) -> dict[str, Any]:
+    return {"Field Name": row.name, "Type Id": str(row.type_id), "Length": str(row.length),
+            "Writeable": str(row.writeable).lower()}  # fmt: skip
+
+
+@pytest.mark.parametrize("spell", [titles_yes_no, api_names_booleans, type_id_only_as_text])
+@pytest.mark.parametrize("wrapped", [True, False], ids=["records", "bare"])
+async def test_check_schema_reads_every_spelling_of_a_drifted_table(
+    client: BouwsoftClient, fake: FakeBouwsoft, spell: Any, wrapped: bool
+) -> None:
+    table = dict(fake.field_tables["Payments"])
+    del table["iban"]
+    table["amount"] = attrs.evolve(table["amount"], type_name="tpDouble")
+    table["bic"] = attrs.evolve(table["bic"], length=15)
+    table["paymentaccount_id"] = attrs.evolve(table["paymentaccount_id"], writeable=False)
+    table["fee"] = FieldRow(name="fee", type_name="tpCurrency")
+    rows = [spell(row) for row in table.values()]
+    payload: Any = {"Content-Range": f"0-{len(rows) - 1}/{len(rows)}", "Records": rows}
+    fake.add_fault(status=200, body=orjson.dumps(payload if wrapped else rows), method="GET",
+                   path_contains="/Payments/FieldInfo")  # fmt: skip
+    assert sorted(map(str, await client.check_schema())) == [
+        "Payments.amount changed: type tpCurrency -> tpDouble",
+        "Payments.bic changed: length 11 -> 15",
+        "Payments.fee added: type tpCurrency",
+        "Payments.iban removed",
+        "Payments.paymentaccount_id changed: writeable Yes -> No",
+    ]
+
+
+async def test_a_table_cut_short_is_an_error_not_drift(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # a page of a longer table: read whole, each field left out would be reported "removed"
+    rows = [titles_yes_no(row) for row in fake.field_tables["Payments"].values()]
+    page = {"Content-Range": f"0-4/{len(rows)}", "Records": rows[:5]}
+    fake.add_fault(status=200, body=orjson.dumps(page), method="GET",
+                   path_contains="/Payments/FieldInfo", times=2)  # fmt: skip
+    with pytest.raises(DecodeError, match=f"5 of {len(rows)} fields"):
+        await client.field_info("Payments")
+    with pytest.raises(DecodeError, match=f"5 of {len(rows)} fields"):
+        await client.check_schema()
+
+
+async def test_the_command_exits_1_on_a_table_it_cannot_trust(fake: FakeBouwsoft) -> None:
+    rows = [titles_yes_no(row) for row in fake.field_tables["Payments"].values()]
+    page = {"Content-Range": f"0-4/{len(rows)}", "Records": rows[:5]}
+    fake.add_fault(status=200, body=orjson.dumps(page), method="GET",
+                   path_contains="/Payments/FieldInfo")  # fmt: skip
+    env = {
+        "BOUWSOFT_CLIENTNR": str(fake.client_nr),
+        "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
+        "BOUWSOFT_BASE_URL": fake.url,
+    }
+    code, out, err = await run_command("check-schema", env=env)
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert f"5 of {len(rows)} fields" in err
