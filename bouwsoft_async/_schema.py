@@ -168,6 +168,9 @@ def compare_tables(
         changes = []
         if row.type is not None and row.type != own.kind:
             changes.append(f"type {own.kind} -> {row.type}")
+        elif row.type is None and row.type_id is not None:
+            # only an id, of a type this client does not know: a change all the same
+            changes.append(f"type {own.kind} -> type id {row.type_id}")
         if own.writeable and row.writeable is False:
             changes.append("writeable Yes -> No")
         if own.writeable and row.length is not None and row.length != own.length:

@@ -201,6 +201,19 @@ async def test_check_schema_reads_every_spelling_of_a_drifted_table(
     ]
 
 
+async def test_a_type_known_only_by_an_unknown_id_is_a_change(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    rows = [type_id_only_as_text(row) for row in fake.field_tables["Payments"].values()]
+    amount = next(row for row in rows if row["Field Name"] == "amount")
+    amount["Type Id"] = "21"  # no type this client (or any vendor page) knows
+    fake.add_fault(status=200, body=orjson.dumps(rows), method="GET",
+                   path_contains="/Payments/FieldInfo")  # fmt: skip
+    assert list(map(str, await client.check_schema())) == [
+        "Payments.amount changed: type tpCurrency -> type id 21"
+    ]
+
+
 async def test_a_table_cut_short_is_an_error_not_drift(
     client: BouwsoftClient, fake: FakeBouwsoft
 ) -> None:
