@@ -40,6 +40,15 @@ def _externalcode(value: object) -> str:
     return check_utf8(value, field="externalcode")
 
 
+def _outcome_unknown(
+    why: str, sent: Mapping[str, Any], *, lookup_error: BaseException | None = None
+) -> WriteOutcomeUnknown:
+    """What an idempotent create raises when the payment it sent may or may not exist."""
+    return WriteOutcomeUnknown(
+        why, method="POST", path=f"/{RESOURCE}", sent=sent, lookup_error=lookup_error
+    )
+
+
 def _other_fields(payment: Payment, wanted: Mapping[str, Any]) -> str | None:
     """How ``payment`` differs from the fields of a create (typed as a Payment), if it does."""
     for name, value in wanted.items():
@@ -89,12 +98,7 @@ class Payments(_listing.ListEndpoint[Payment]):
             return payment
         except asyncio.CancelledError:
             outcome.set_exception(
-                WriteOutcomeUnknown(
-                    "the create this call waited for was cancelled",
-                    method="POST",
-                    path=f"/{RESOURCE}",
-                    sent=sent,
-                )
+                _outcome_unknown("the create this call waited for was cancelled", sent)
             )
             raise
         except BaseException as exc:
@@ -135,13 +139,11 @@ class Payments(_listing.ListEndpoint[Payment]):
                 try:
                     existing = await self.find_by_externalcode(key)
                 except BouwsoftError as lookup_failure:
-                    raise WriteOutcomeUnknown(
+                    raise _outcome_unknown(
                         f"the payment was sent ({type(failure).__name__}) and looking it up by "
                         f"its externalcode failed ({type(lookup_failure).__name__}): it may or "
                         "may not exist",
-                        method="POST",
-                        path=f"/{RESOURCE}",
-                        sent=sent,
+                        sent,
                         lookup_error=lookup_failure,
                     ) from lookup_failure
                 looking_up = False
@@ -149,13 +151,11 @@ class Payments(_listing.ListEndpoint[Payment]):
                     raise
                 if (other := _other_fields(existing, wanted)) is not None:
                     # not the payment sent: that one may or may not exist
-                    raise WriteOutcomeUnknown(
+                    raise _outcome_unknown(
                         f"the payment was sent ({type(failure).__name__}) and its externalcode "
                         f"is held by payment {existing.id} with other fields ({other}): the "
                         "payment sent may or may not exist",
-                        method="POST",
-                        path=f"/{RESOURCE}",
-                        sent=sent,
+                        sent,
                         lookup_error=ValidationError(
                             f"payment {existing.id} has externalcode {key!r} and {other}",
                             field="externalcode",
@@ -187,12 +187,10 @@ class Payments(_listing.ListEndpoint[Payment]):
         except DeadlineExceeded as exc:
             if not looking_up:
                 raise
-            raise WriteOutcomeUnknown(
+            raise _outcome_unknown(
                 "the call's deadline ran out while the payment it had sent was looked up: it "
                 "may or may not exist",
-                method="POST",
-                path=f"/{RESOURCE}",
-                sent=sent,
+                sent,
             ) from exc
 
     async def update(
