@@ -529,11 +529,12 @@ def encode_value(
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, int):
-        return str(value)
+        # the number itself, not the str() of a subclass: an int Enum's is its member's name
+        return int.__repr__(value)
     if isinstance(value, float):
         # written through its shortest repr, never through binary expansion (nan and inf are
         # refused as Decimals)
-        value = Decimal(repr(value))
+        value = Decimal(float.__repr__(value))
     if isinstance(value, Decimal):
         return format_decimal(value, field=field, max_decimals=max_decimals)
     if isinstance(value, datetime):

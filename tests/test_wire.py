@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,7 @@ import aiohttp
 import pytest
 import yarl
 
-from bouwsoft_async import BadRequestError, ValidationError, condition
+from bouwsoft_async import BadRequestError, BouwsoftClient, ValidationError, condition
 from bouwsoft_async._protocol import encode_query
 from bouwsoft_async._transport import AiohttpTransport, Request
 from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase, invoice_dict
@@ -172,3 +173,34 @@ async def test_a_timestamp_with_a_fraction_filters_as_it_reads(op: str) -> None:
         ]
     assert 0 < len(expected) < 200
     assert walked == expected
+
+
+class Account(int, enum.Enum):  # a user's table of ids: str() of a member is its name
+    BANK = 7
+
+
+class Percent(float, enum.Enum):
+    HALF = 0.5
+
+
+async def test_an_int_enum_goes_out_as_its_number(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # str(Account.BANK) is 'Account.BANK': it went out as paymentaccount_id=Account.BANK (a 400
+    # after sending) and in a filter as "paymentaccount_id eq Account.BANK"; a float Enum in a
+    # filter raised decimal.InvalidOperation
+    invoice = await client.purchase_invoices.create(company_id=1)
+    payment = await client.payments.create(
+        purchaseinvoice_id=invoice.id, paymentaccount_id=Account.BANK, amount=Account.BANK
+    )
+    assert unquote(fake.requests[-1].raw_query) == (
+        f"columns=purchaseinvoice_id={invoice.id},paymentaccount_id=7,amount=7"
+    )
+    assert fake.payments[payment.id]["paymentaccount_id"] == 7
+    assert payment.amount == Decimal(7)
+    await client.payments.update(payment.id, paymentaccount_id=Account.BANK)
+    assert unquote(fake.requests[-1].raw_query) == "columns=paymentaccount_id=7"
+    bank = condition("paymentaccount_id", "eq", Account.BANK)
+    assert [p.id async for p in client.payments.list(filter=bank)] == [payment.id]
+    assert fake.requests[-1].query["filter"] == "paymentaccount_id eq 7"
+    assert condition("amount", "gt", Percent.HALF) == "amount gt 0.5"
