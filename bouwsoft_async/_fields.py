@@ -145,6 +145,27 @@ class PurchaseInvoiceFields(TypedDict, total=False):
     paid: bool
 
 
+# tpDouble, tpPercent and tpTimeDouble are binary floats, and every float on the vendor's pages
+# is printed with at most 15 decimals: a value is sent only if it comes back as it was sent
+_BINARY_FLOATS = frozenset({"tpDouble", "tpPercent", "tpTimeDouble"})
+_PRINTED_DECIMALS = 15
+
+
+def _check_binary_float(name: str, wire: Wire, value: Any) -> None:
+    held = float(Decimal(value))  # the nearest double (inf past its range)
+    if held - held != 0.0 or Decimal(repr(held)) != value:
+        raise ValidationError(
+            f"{name} ({wire.kind}) is a binary float, which holds {value} as {held!r}",
+            field=name,
+        )
+    if -int(Decimal(repr(held)).as_tuple().exponent) > _PRINTED_DECIMALS:
+        raise ValidationError(
+            f"{name} ({wire.kind}) is a binary float printed with {_PRINTED_DECIMALS} decimals, "
+            f"which can't show {value}",
+            field=name,
+        )
+
+
 def _check_type(name: str, wire: Wire, value: Any) -> None:
     if value is None:
         raise ValidationError(
@@ -166,6 +187,8 @@ def _check_type(name: str, wire: Wire, value: Any) -> None:
         )
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValidationError(f"{name} must be a finite number, not {value}", field=name)
+    if wire.kind in _BINARY_FLOATS:
+        _check_binary_float(name, wire, value)
     if rule.bounds is not None:
         low, high, size = rule.bounds
         if not low <= value <= high:

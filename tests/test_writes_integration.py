@@ -245,6 +245,52 @@ async def test_invalid_writes_send_nothing(client: BouwsoftClient, fake: FakeBou
     assert len(fake.requests) == before
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "held"),
+    [
+        ("vatpercent1", Decimal("21.000000000000000001"), "as 21.0"),
+        ("commercialdiscount", Decimal("0.12345678901234567890"), "as 0.12345678901234568"),
+        ("depreciation", 2**53 + 1, "as 9007199254740992.0"),
+        ("cashdiscount", Decimal("1E+400"), "as inf"),
+        ("vatpercent2", 10**400, "as inf"),
+        ("vatpercent3", Decimal("0.30000000000000004"), "15 decimals"),
+        ("vatpercent4", Decimal("1E-16"), "15 decimals"),
+    ],
+    ids=lambda value: str(value)[:30],
+)
+async def test_a_rate_the_server_cannot_give_back_is_refused_not_rounded(
+    client: BouwsoftClient, fake: FakeBouwsoft, field: str, value: Decimal | int, held: str
+) -> None:
+    # a tpDouble is a binary float the server prints with 15 decimals: 21.000000000000000001
+    # was sent, stored as 21.0 and read back as 21.0 without a word; 10**400 was sent and the
+    # server could not store or print it at all
+    invoice = await new_invoice(client)
+    before = len(fake.requests)
+    with pytest.raises(ValidationError, match="binary float") as info:
+        await client.purchase_invoices.update(invoice.id, **{field: value})
+    assert info.value.field == field
+    assert held in str(info.value)
+    with pytest.raises(ValidationError, match="binary float"):
+        await client.purchase_invoices.create(**{field: value})
+    assert len(fake.requests) == before
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Decimal("21.5000"), Decimal("0.1"), Decimal("12.000000000000002"), 2**53, 10**30,
+     Decimal("-1E-15"), Decimal("-0"), -6],
+    ids=str,
+)  # fmt: skip
+async def test_a_rate_the_server_gives_back_is_sent_and_read_back_as_given(
+    client: BouwsoftClient, fake: FakeBouwsoft, value: Decimal | int
+) -> None:
+    invoice = await new_invoice(client)
+    changes = await client.purchase_invoices.update(invoice.id, depreciation=value)
+    assert changes.fields["depreciation"] == value
+    assert changes.apply_to(invoice).depreciation == value
+    assert (await client.purchase_invoices.get(invoice.id)).depreciation == value
+
+
 async def test_the_fakes_stamps_follow_its_clock() -> None:
     # a test that freezes the fake's clock sees its writes stamped at that moment, so a
     # ``since=`` walk over them is predictable

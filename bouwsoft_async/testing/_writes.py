@@ -89,7 +89,8 @@ def render_record(record: dict[str, Any]) -> dict[str, Any]:
 def _wire(name: str, value: Any) -> Any:
     if not isinstance(value, Decimal):
         return value
-    if name in _DOUBLES and value == value.to_integral_value():
+    # a whole double as an int ("commercialdiscount": 5), while a double holds it exactly
+    if name in _DOUBLES and value == value.to_integral_value() and abs(value) <= 2**53:
         return int(value)
     return wire_number(float(value))
 
