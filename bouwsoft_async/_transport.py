@@ -146,10 +146,13 @@ class AiohttpTransport:
     async def _read(self, response: aiohttp.ClientResponse, request: Request) -> bytes:
         limit = self._max_response_bytes
         length = response.content_length
-        if length is not None and length <= limit:
+        # a compressed body's length counts its bytes before aiohttp inflates them
+        inflated = "Content-Encoding" in response.headers
+        if length is not None and length <= limit and not inflated:
             return await response.read()
         chunks: list[bytes] = []
-        size = length or 0  # a declared length over the limit stops at once
+        # a declared length over the limit stops at once
+        size = length if length is not None and length > limit else 0
         while size <= limit:
             chunk = await response.content.read(_CHUNK)
             if not chunk:

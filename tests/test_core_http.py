@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import inspect
 import socket
+import zlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +34,7 @@ from bouwsoft_async import (
     ServerError,
     TransportError,
     ValidationError,
+    WriteAppliedError,
     WriteOutcomeUnknown,
 )
 from bouwsoft_async.rambase import RamBaseClient
@@ -131,6 +134,35 @@ async def test_an_answer_over_the_size_cap_is_refused_unread(chunked: bool) -> N
         assert isinstance(info.value, DecodeError)
         assert info.value.limit == 1024 * 1024
         assert "max_response_bytes" in str(info.value)
+
+
+COMPRESS = {"gzip": gzip.compress, "deflate": zlib.compress}
+
+
+@pytest.mark.parametrize("encoding", sorted(COMPRESS))
+async def test_a_compressed_answer_is_capped_by_what_it_inflates_to(encoding: str) -> None:
+    # Content-Length counts the compressed bytes: 8 KiB that inflate to 8 MiB were read whole
+    # past a 1 MiB cap (and a 2xx of a write was then not reported as applied and unread)
+    compress, cap = COMPRESS[encoding], 1024 * 1024
+    inflating = {"Content-Encoding": encoding, "Content-Type": "application/json"}
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        invoice_id = fake.invoice_ids[0]
+        page = f'{{"Content-Range":"0-0/1","Records":[{render_invoice(invoice_id)}]}}'.encode()
+        async with fake.client(access_token=fake.access_token, max_response_bytes=cap) as client:
+            # within the cap once inflated: read as usual
+            fake.add_fault(status=200, body=compress(page), headers=inflating, path_contains="/Sa")
+            assert (await client.sales_invoices.get(invoice_id)).id == invoice_id
+            bomb = compress(b" " * (8 * cap))
+            assert len(bomb) < cap
+            fake.add_fault(status=200, body=bomb, headers=inflating, path_contains="/Sales")
+            with pytest.raises(ResponseTooLargeError):
+                await client.sales_invoices.get(invoice_id)
+            fake.add_fault(
+                status=201, body=bomb, headers=inflating, after_handling=True, method="POST"
+            )
+            with pytest.raises(WriteAppliedError, match="not read whole"):
+                await client.payments.create(amount=Decimal(5))
+        assert len(fake.payments) == 1
 
 
 async def test_a_declared_length_over_the_cap_is_refused_before_reading() -> None:
