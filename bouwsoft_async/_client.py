@@ -18,6 +18,7 @@ from ._protocol import (
     check_base_url,
     data_headers,
     data_server_url,
+    fits_a_header,
     parse_valid_until,
     redact_error,
     resource_url,
@@ -85,6 +86,10 @@ class BouwsoftProfile:
         token = payload.get("AccessToken") if isinstance(payload, Mapping) else None
         if not isinstance(token, str) or not token:
             raise DecodeError("the token answer has no AccessToken (a non-empty string)")
+        if not fits_a_header(token):
+            raise DecodeError(
+                "the token answer's AccessToken holds a character no header can carry"
+            )
         return Grant(
             token=token,
             headers=data_headers(self.client_nr, token),
@@ -132,6 +137,11 @@ class BouwsoftClient(ClientBase):
             base_url = check_base_url(base_url, field="base_url")
         for name, value in (("access_token", access_token), ("refresh_token", refresh_token)):
             check_text(name, value, optional=True)
+            if value is not None and not fits_a_header(value):
+                raise ValidationError(
+                    f"{name} holds a line break or another character no header can carry",
+                    field=name,
+                )
 
         self.client_nr = client_nr
         profile = BouwsoftProfile(

@@ -46,6 +46,12 @@ def token_headers(client_nr: int, refresh_token: str) -> dict[str, str]:
     return {"Clientnr": str(client_nr), "RefreshToken": refresh_token, "Accept": "application/json"}
 
 
+def fits_a_header(value: str) -> bool:
+    """Whether a token can travel in a header: no line break or other control character (it
+    would end the header; aiohttp refuses to send it) and nothing else unprintable."""
+    return value.isprintable()
+
+
 @functools.lru_cache(maxsize=256, typed=True)  # a client asks for the same few paths again
 def resource_url(base_url: str, *segments: str | int) -> str:
     """Join ``base_url`` and path segments, each percent-quoted so an id can't change the path."""

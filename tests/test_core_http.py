@@ -96,6 +96,47 @@ async def test_a_hanging_auth_server_is_waited_for_once() -> None:
         assert len(fake.requests_to("GET", "AccessToken")) == 1
 
 
+@pytest.mark.parametrize("given", ["refresh_token", "access_token"])
+@pytest.mark.parametrize("tail", ["\n", "\r\n", "\x00", "\u2028"])
+async def test_a_token_that_no_header_can_carry_is_refused_before_sending(
+    given: str, tail: str
+) -> None:
+    # a token read from a file with its line break was sent to aiohttp, whose bare ValueError
+    # ('Forbidden control character detected in headers') every call then raised
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        token = getattr(fake, given)
+        with pytest.raises(ValidationError, match=given) as info:
+            fake.client(**{given: token + tail})
+        assert info.value.field == given
+        assert_no_secret(info.value, token)
+        assert fake.requests == []
+
+
+@pytest.mark.parametrize("api", ["bouwsoft", "rambase"])
+async def test_a_fetched_token_that_no_header_can_carry_is_a_decode_error(api: str) -> None:
+    # a token server's answer held a line break in its token: the first call raised aiohttp's
+    # bare ValueError (not a BouwsoftError), whatever the caller's except clauses expected
+    evil = "tok3n-s3cret\r\nX-Evil: 1"
+    fake: Any = FakeBouwsoft(sales_invoices=10) if api == "bouwsoft" else FakeRamBase()
+    async with fake:
+        if api == "bouwsoft":
+            answer = {"AccessToken": evil, "ServerName": f"127.0.0.1:{fake.port}",
+                      "ValidUntil": "2099-01-01T00:00Z"}  # fmt: skip
+        else:
+            answer = {"access_token": evil, "expires_in": "3600"}
+        fake.add_fault(status=200, body=orjson.dumps(answer), path_contains="ccess")
+        async with fake.client() as client:
+            call = (
+                client.sales_invoices.count()
+                if api == "bouwsoft"
+                else client.payments.add_item(100123, total_amount=Decimal(1))
+            )
+            with pytest.raises(DecodeError, match="no header can carry") as info:
+                await call
+    assert_no_secret(info.value, evil, "tok3n-s3cret")
+    assert len(fake.requests) == 1  # the token request, nothing more
+
+
 async def test_token_endpoint_echoing_old_and_new_tokens_is_redacted() -> None:
     async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
         await client.sales_invoices.get(fake.invoice_ids[0])

@@ -13,7 +13,7 @@ from .._auth import Grant
 from .._convert import try_decode_json
 from .._core import ClientBase, ClientOptions, Core, check_text
 from .._errors import DecodeError
-from .._protocol import check_base_url, resource_url, text_of
+from .._protocol import check_base_url, fits_a_header, resource_url, text_of
 from ._payments import Payments
 
 __all__ = ["RAMBASE_BASE_URL", "RamBaseClient", "RamBaseProfile", "parse_error", "parse_expires_in"]
@@ -113,6 +113,10 @@ class RamBaseProfile:
         token = payload.get("access_token")
         if not isinstance(token, str) or not token.strip():
             raise DecodeError("the token answer has no access_token")
+        if not fits_a_header(token):
+            raise DecodeError(
+                "the token answer's access_token holds a character no header can carry"
+            )
         refresh_token = payload.get("refresh_token")
         if isinstance(refresh_token, str):
             self._refresh_token = refresh_token
