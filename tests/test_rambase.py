@@ -126,6 +126,10 @@ async def test_an_int_amount_and_no_counterparty_leave_the_counterparty_out() ->
         ({"payment_id": "100123"}, "payment_id"),
         ({"payment_id": True}, "payment_id"),
         ({"payment_id": 100123.0}, "payment_id"),
+        ({"payment_id": 2**31}, "payment_id"),
+        # past 64 bits: orjson raised TypeError (no ValidationError) while writing the body
+        ({"counterparty": Counterparty(object_id=2**64)}, "counterparty.object_id"),
+        ({"counterparty": Counterparty(object_id=2**31)}, "counterparty.object_id"),
         ({"counterparty": Counterparty(object_id=99, object_type="CUS")}, "counterparty.object_id"),
         ({"counterparty": Counterparty(object_id="10234")}, "counterparty.object_id"),  # type: ignore[arg-type]
         (

@@ -15,10 +15,20 @@ from .._protocol import format_decimal
 from .._writes import send
 from ._models import Counterparty, PaymentItem
 
-__all__ = ["MIN_OBJECT_ID", "MIN_PAYMENT_ID", "Payments", "encode_json", "payment_item_body"]
+__all__ = [
+    "MAX_INTEGER",
+    "MIN_OBJECT_ID",
+    "MIN_PAYMENT_ID",
+    "Payments",
+    "encode_json",
+    "payment_item_body",
+]
 
 MIN_PAYMENT_ID = 100000
 MIN_OBJECT_ID = 100
+# ASSUMPTION, the strictest reading of the page: an {Integer} is a 32-bit signed int (the page
+# gives only minimums; an id past 64 bits could not even be written as JSON)
+MAX_INTEGER = 2**31 - 1
 
 
 def encode_json(value: Any) -> bytes:
@@ -28,9 +38,9 @@ def encode_json(value: Any) -> bytes:
 
 
 def _check_id(value: object, *, field: str, wire: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_INTEGER:
         raise ValidationError(
-            f"{field} ({wire}) must be an integer of at least {minimum}, not {value!r}",
+            f"{field} ({wire}) must be an integer from {minimum} to {MAX_INTEGER}, not {value!r}",
             field=field,
         )
     return value
