@@ -42,7 +42,7 @@ def validate_id(value: object, what: str = "id", most: int | None = None) -> int
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= (most or value):
         allowed = f"an integer from 1 to {most}" if most else "a positive integer"
         raise ValidationError(f"{what} must be {allowed}, not {value!r}", field=what)
-    return value
+    return int(value)  # an int Enum's str() is its member's name, never a path segment
 
 
 def validate_concurrency(value: object) -> int:

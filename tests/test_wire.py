@@ -204,3 +204,36 @@ async def test_an_int_enum_goes_out_as_its_number(
     assert [p.id async for p in client.payments.list(filter=bank)] == [payment.id]
     assert fake.requests[-1].query["filter"] == "paymentaccount_id eq 7"
     assert condition("amount", "gt", Percent.HALF) == "amount gt 0.5"
+
+
+class Invoice(int, enum.Enum):
+    SCAFFOLDING = 884  # the fake's first purchase invoice
+
+
+async def test_an_int_enum_id_names_its_record(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
+    # the path was /PurchaseInvoices/Invoice.SCAFFOLDING: get, update and upload raised
+    # NotFoundError, and delete() answered False ("already gone") while the invoice stayed
+    invoice = await client.purchase_invoices.create(company_id=1)
+    assert invoice.id == Invoice.SCAFFOLDING
+    assert (await client.purchase_invoices.get(Invoice.SCAFFOLDING)).id == invoice.id
+    await client.purchase_invoices.update(Invoice.SCAFFOLDING, nr=5)
+    await client.purchase_invoices.upload(Invoice.SCAFFOLDING, b"x", filename="a.pdf")
+    assert await client.purchase_invoices.delete(Invoice.SCAFFOLDING) is True
+    assert [r.path for r in fake.requests[-4:]] == [
+        "/api/v1/PurchaseInvoices/884",
+        "/api/v1/PurchaseInvoices/884",
+        "/api/v1/PurchaseInvoices/884/Upload",
+        "/api/v1/PurchaseInvoices/884",
+    ]
+    assert fake.purchase_invoices == {}
+
+
+class Payment(int, enum.Enum):
+    ACME = 100123  # FakeRamBase's payment
+
+
+async def test_an_int_enum_payment_id_names_its_payment_in_rambase() -> None:
+    async with FakeRamBase() as fake, fake.client() as rb:
+        item = await rb.payments.add_item(Payment.ACME, total_amount=Decimal(1))
+    assert item.payment_item_id == 1
+    assert [r.path for r in fake.requests][-1] == "/finance/payments/100123/items"

@@ -43,7 +43,7 @@ def _check_id(value: object, *, field: str, wire: str, minimum: int) -> int:
             f"{field} ({wire}) must be an integer from {minimum} to {MAX_INTEGER}, not {value!r}",
             field=field,
         )
-    return value
+    return int(value)  # an int Enum's str() is its member's name, never a path segment
 
 
 def _check_amount(value: object, *, field: str, wire: str) -> Decimal:
