@@ -367,6 +367,12 @@ class RecordChanges(Generic[T]):
     def apply_to(self, record: T) -> T:
         """A copy of ``record`` (the same id) with what the write set and what its answer says
         changed applied (the answer wins); unreadable values go to the copy's ``extra``."""
+        if not isinstance(record, self.record_type):
+            # ids are per resource: a payment may share its id with a purchase invoice
+            raise ValueError(
+                f"these changes are for a {self.record_type.__name__}, not a "
+                f"{type(record).__name__}"
+            )
         if getattr(record, "id", None) != self.id:
             raise ValueError(
                 f"these changes are for id {self.id}, not {getattr(record, 'id', None)}"

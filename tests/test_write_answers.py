@@ -8,6 +8,7 @@ import logging
 from datetime import date
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from bouwsoft_async import (
@@ -164,6 +165,19 @@ async def test_apply_to_keeps_what_the_write_set_when_the_answer_leaves_it_out(
     changes = await client.payments.update(payment.id, amount=120)
     assert type(changes.sent["amount"]) is Decimal
     assert type(changes.apply_to(payment).amount) is Decimal
+
+
+async def test_apply_to_refuses_a_record_of_another_resource_with_the_same_id(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # ids are per resource: an invoice's changes applied to the payment that shares its id gave
+    # the payment the invoice's date and ts_lastupdate and its other fields in extra, silently
+    invoice = await new_invoice(client)
+    payment = attrs.evolve(await client.payments.create(amount=Decimal(5)), id=invoice.id)
+    changes = await client.purchase_invoices.update(invoice.id, date=date(2018, 1, 2), nr=7)
+    with pytest.raises(ValueError, match="PurchaseInvoice, not a Payment"):
+        changes.apply_to(payment)  # type: ignore[arg-type]
+    assert changes.apply_to(invoice).date == date(2018, 1, 2)
 
 
 async def test_update_a_payment(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
