@@ -181,10 +181,16 @@ def _check_type(name: str, wire: Wire, value: Any) -> None:
             f"{name} ({wire.kind}) must be {rule.expected}, not {type(value).__name__} {value!r}",
             field=name,
         )
-    if isinstance(value, str) and wire.length and len(value) > wire.length:
-        raise ValidationError(
-            f"{name} is at most {wire.length} characters, got {len(value)}", field=name
-        )
+    if isinstance(value, str) and wire.length and len(value) > wire.length // 2:
+        # ASSUMPTION (the strictest server the evidence allows): a Length counts characters as
+        # a Delphi string or an SQL Server nvarchar does, in UTF-16 code units, so a character
+        # past U+FFFF (an emoji) is two; counted as code points, 250 emoji would be cut or refused
+        units = len(value.encode("utf-16-le", "surrogatepass")) // 2
+        if units > wire.length:
+            counted = "" if units == len(value) else " (a character past U+FFFF, an emoji, is 2)"
+            raise ValidationError(
+                f"{name} is at most {wire.length} characters, got {units}{counted}", field=name
+            )
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValidationError(f"{name} must be a finite number, not {value}", field=name)
     if wire.kind in _BINARY_FLOATS:

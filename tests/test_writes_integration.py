@@ -291,6 +291,32 @@ async def test_a_rate_the_server_gives_back_is_sent_and_read_back_as_given(
     assert (await client.purchase_invoices.get(invoice.id)).depreciation == value
 
 
+async def test_a_length_counts_as_the_server_counts(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # a Length counts UTF-16 code units, as a Delphi string or an nvarchar does: an emoji is 2.
+    # 126 emoji (126 characters in Python, 252 units) went out as an externalcode of at most
+    # 250, for the server to refuse or cut: a cut key is never found again by its look-up
+    key = "\U0001f4b6" * 125  # 250 units: the most the field takes
+    before = len(fake.requests)
+    for too_long in (key + "k", "\U0001f4b6" * 126):
+        with pytest.raises(ValidationError, match="at most 250 characters, got 25") as info:
+            await client.payments.create(amount=Decimal(1), externalcode=too_long, idempotent=True)
+        assert info.value.field == "externalcode"
+    with pytest.raises(ValidationError, match="bic is at most 11"):
+        await client.payments.create(amount=Decimal(1), bic="BE\U0001f4b6" * 3)
+    with pytest.raises(ValidationError, match="address_countrycode"):
+        # the flag of Belgium: 2 characters in Python, 4 units, in a field of 2
+        await client.purchase_invoices.create(address_countrycode="\U0001f1e7\U0001f1ea")
+    assert len(fake.requests) == before
+    payment = await client.payments.create(amount=Decimal(1), externalcode=key, idempotent=True)
+    assert fake.payments[payment.id]["externalcode"] == payment.externalcode == key
+    again = await client.payments.create(amount=Decimal(1), externalcode=key, idempotent=True)
+    assert again.id == payment.id
+    invoice = await client.purchase_invoices.create(concerning="\u00e9" * 250)
+    assert invoice.concerning == "\u00e9" * 250  # two bytes in UTF-8, one unit in UTF-16
+
+
 async def test_the_fakes_stamps_follow_its_clock() -> None:
     # a test that freezes the fake's clock sees its writes stamped at that moment, so a
     # ``since=`` walk over them is predictable
@@ -342,17 +368,29 @@ def _rate(rng: random.Random) -> Decimal | int:
     return Decimal(rng.randint(-999999, 999999)).scaleb(-decimals)
 
 
+def _units(text: str) -> int:
+    """The length the server counts: UTF-16 code units (an emoji is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    while _units(text) > limit:
+        text = text[:-1]
+    return text
+
+
 def _text(rng: random.Random, length: int) -> str:
     limit = length or 300
     shape = rng.random()
     if shape < 0.1:
         return ""
     if shape < 0.25:  # exactly the limit, of quotes, commas and multi-byte characters
-        return "".join(rng.choice(_TEXT_BITS)[0] for _ in range(limit))
+        text = _cut("".join(rng.choice(_TEXT_BITS)[0] for _ in range(limit)), limit)
+        return text + "x" * (limit - _units(text))
     text = "".join(rng.choice(_TEXT_BITS) for _ in range(rng.randint(1, 8)))
     if rng.random() < 0.3:
         text = f"  {text} "
-    return text[:limit]
+    return _cut(text[:limit], limit)
 
 
 def _value(rng: random.Random, wire: Wire) -> Any:

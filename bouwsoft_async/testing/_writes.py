@@ -70,7 +70,8 @@ def _typed(spec: FieldRow, value: Any) -> Any:
             return date.fromisoformat(value).isoformat()
         except ValueError as exc:
             raise Refusal(400, f"{spec.name}: {exc}") from None
-    if spec.length and len(value) > spec.length:
+    # a Delphi string's Length: UTF-16 code units (a character past U+FFFF is two)
+    if spec.length and len(value.encode("utf-16-le")) // 2 > spec.length:
         raise Refusal(400, f"{spec.name} is longer than {spec.length}")
     if kind == "tpLong":
         if value != value.to_integral_value():
