@@ -336,9 +336,13 @@ class Core:
             raise call.outcome_unknown(f"no answer after the write was sent ({exc})") from exc
         except ResponseTooLargeError as exc:
             self._writing.pop(call.task, None)
-            if call.idempotent or not 200 <= exc.status < 300:
+            if call.idempotent:
                 raise
-            raise call.applied(exc.status, f"its answer was not read whole ({exc})") from exc
+            if 200 <= exc.status < 300:
+                raise call.applied(exc.status, f"its answer was not read whole ({exc})") from exc
+            if exc.status in _OUTCOME_OPEN_STATUSES:  # a gateway's error page, however long
+                raise call.outcome_unknown(_gateway_failed(exc.status)) from exc
+            raise
         # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
         self._writing.pop(call.task, None)
         if 200 <= response.status < 300:
@@ -351,9 +355,7 @@ class Core:
             return response
         error = self._error(response, call)
         if not call.idempotent and response.status in _OUTCOME_OPEN_STATUSES:
-            raise call.outcome_unknown(
-                f"the gateway answered {response.status} after the write was sent"
-            ) from error
+            raise call.outcome_unknown(_gateway_failed(response.status)) from error
         raise error
 
     def _error(self, response: Response, call: _Call) -> APIError:
@@ -390,6 +392,10 @@ class Core:
                 task.cancel()
         self.tokens.cancel()
         await self.transport.aclose()
+
+
+def _gateway_failed(status: int) -> str:
+    return f"the gateway answered {status} after the write was sent"
 
 
 def _with_utf8_json(response: Response) -> Response:
