@@ -217,6 +217,24 @@ async def test_token_is_reused_then_renewed_before_expires_in_runs_out() -> None
     assert first == second != third
 
 
+@pytest.mark.parametrize("expires_in", ["1000000000000", "99999999999999", "1e20", "9" * 40])
+async def test_a_lifetime_past_the_calendar_is_used_until_a_401(expires_in: str) -> None:
+    # a token "that never expires" (expires_in of thousands of years) raised a bare
+    # OverflowError from its end date on every call: the client could not be used at all
+    async with FakeRamBase() as fake:
+        token = fake.issue_token(None)
+        answer = {"access_token": token, "token_type": "bearer", "expires_in": expires_in}
+        fake.add_fault(status=200, body=json.dumps(answer).encode(), path_contains="/oauth2")
+        async with fake.client() as rb:
+            await rb.payments.add_item(PAYMENT, total_amount=Decimal(1))
+            await rb.payments.add_item(PAYMENT, total_amount=Decimal(2))
+            assert rb.token_fetches == 1
+            fake.expire_tokens()  # then revoked: one new token after the 401, as for any
+            await rb.payments.add_item(PAYMENT, total_amount=Decimal(3))
+            assert rb.token_fetches == 2
+    assert [item["totals"]["totalAmount"] for item in fake.items[PAYMENT]] == [1, 2, 3]
+
+
 async def test_a_401_gets_one_fresh_token_and_one_more_try() -> None:
     async with FakeRamBase() as fake, fake.client() as rb:
         await rb.payments.add_item(PAYMENT, total_amount=Decimal(1))

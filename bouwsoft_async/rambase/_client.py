@@ -121,15 +121,18 @@ class RamBaseProfile:
         if isinstance(refresh_token, str):
             self._refresh_token = refresh_token
         seconds = parse_expires_in(payload.get("expires_in"))
+        try:
+            valid_until = (
+                None if seconds is None else core.tokens.clock() + timedelta(seconds=seconds)
+            )
+        except OverflowError:
+            valid_until = None  # a lifetime past the calendar's end: as good as none
         return Grant(
             token=token,
             # the token never goes into the URL
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             base_url=self._base_url,
-            # no lifetime given: used until a 401
-            valid_until=None
-            if seconds is None
-            else core.tokens.clock() + timedelta(seconds=seconds),
+            valid_until=valid_until,  # no lifetime given: used until a 401
         )
 
     @staticmethod
