@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, quote_plus, urlsplit, urlunsplit
 
 import attrs
 
@@ -106,7 +106,22 @@ def check_base_url(url: object, *, field: str) -> str:
         raise ValidationError(
             f"{field} must have no query, fragment, spaces or control characters", field=field
         )
+    if not _reachable(parts):
+        raise ValidationError(
+            f"{field} must name a usable host and port; got {url[:80]!r}", field=field
+        )
     return url.rstrip("/")
+
+
+def _reachable(parts: SplitResult) -> bool:
+    """Whether a request can be sent to the URL's host and port: a port of at most 65535, and
+    host labels the IDNA codec takes (1 to 63 characters), as yarl encodes the host with it."""
+    try:
+        _ = parts.port
+        (parts.hostname or "").encode("idna")
+    except ValueError:  # UnicodeError too
+        return False
+    return True
 
 
 def path_of(url: str) -> str:
@@ -119,10 +134,12 @@ def data_server_url(auth_url: str, server_name: str) -> str:
     with and without ``https://`` and a trailing slash: only its host (and port) is taken."""
     name = server_name.strip() if isinstance(server_name, str) else ""
     scheme_less = re.sub(r"^[A-Za-z][A-Za-z0-9+.\-]*://", "", name).rstrip("/")
-    if not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?", scheme_less):
-        raise DecodeError("the token answer has no usable ServerName", excerpt=name[:80])
     scheme, _, path, _, _ = urlsplit(auth_url)
-    return urlunsplit((scheme, scheme_less.lower(), path.rstrip("/"), "", ""))
+    url = urlunsplit((scheme, scheme_less.lower(), path.rstrip("/"), "", ""))
+    host = re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?", scheme_less)
+    if host is None or not _reachable(urlsplit(url)):
+        raise DecodeError("the token answer has no usable ServerName", excerpt=name[:80])
+    return url
 
 
 def parse_valid_until(value: object) -> datetime:

@@ -137,6 +137,34 @@ async def test_a_fetched_token_that_no_header_can_carry_is_a_decode_error(api: s
     assert len(fake.requests) == 1  # the token request, nothing more
 
 
+UNREACHABLE_HOSTS = ["127.0.0.1:99999", "ra.bouwsoft.be:65536", "a..b", "..", "a" * 64 + ".be"]
+
+
+@pytest.mark.parametrize("host", UNREACHABLE_HOSTS)
+async def test_a_server_name_no_request_can_reach_is_a_decode_error(host: str) -> None:
+    # a port past 65535 or an empty or 64-character host label passed the ServerName check,
+    # and every call then raised yarl's bare ValueError ('Port out of range') or UnicodeError
+    async with FakeBouwsoft(sales_invoices=10) as fake:
+        answer = {"AccessToken": "tok3n", "ServerName": host, "ValidUntil": "2099-01-01T00:00Z"}
+        fake.add_fault(status=200, body=orjson.dumps(answer), path_contains="/AccessToken")
+        async with fake.client() as client:
+            with pytest.raises(DecodeError, match="no usable ServerName"):
+                await client.sales_invoices.count()
+        assert len(fake.requests) == 1  # the token request, nothing more
+
+
+@pytest.mark.parametrize("host", [*UNREACHABLE_HOSTS, "ra.bouwsoft.be:443O"])
+def test_a_base_url_no_request_can_reach_is_refused_at_once(host: str) -> None:
+    # such a URL was taken, and every call raised a bare ValueError or UnicodeError
+    url = f"https://{host}/api/v1"
+    with pytest.raises(ValidationError, match="base_url"):
+        BouwsoftClient(client_nr=115, access_token="t", base_url=url)
+    with pytest.raises(ValidationError, match="base_url"):
+        RamBaseClient(client_id="i", client_secret="s", base_url=url)
+    with pytest.raises(ValidationError, match="auth_url"):
+        BouwsoftClient(client_nr=115, refresh_token="t", auth_url=url)
+
+
 async def test_token_endpoint_echoing_old_and_new_tokens_is_redacted() -> None:
     async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
         await client.sales_invoices.get(fake.invoice_ids[0])
