@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -444,8 +445,11 @@ class ClientBase:
         self._max_concurrency = _whole(options, "max_concurrency", 8, 1)
         max_response_bytes = _whole(options, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES, 1)
         timeout = options.get("timeout", 60.0)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ValidationError("timeout must be a positive number of seconds", field="timeout")
+        number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+        if not number or not 0 < timeout < math.inf:  # inf: aiohttp's timer can't be set
+            raise ValidationError(
+                "timeout must be a positive, finite number of seconds", field="timeout"
+            )
         policy = options.get("retry_policy")
         if policy is not None and "max_retries" in options:
             raise ValidationError(

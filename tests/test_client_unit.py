@@ -908,6 +908,9 @@ async def test_bad_list_input_sends_nothing(client: BouwsoftClient, mock: aiores
         {"client_nr": 115, "refresh_token": REFRESH, "max_concurrency": 0},
         {"client_nr": 115, "refresh_token": REFRESH, "timeout": 0},
         {"client_nr": 115, "refresh_token": REFRESH, "timeout": -1.0},
+        # inf was taken, and every call raised aiohttp's bare OverflowError
+        {"client_nr": 115, "refresh_token": REFRESH, "timeout": float("inf")},
+        {"client_nr": 115, "refresh_token": REFRESH, "timeout": float("nan")},
         {"client_nr": 115, "refresh_token": REFRESH, "max_retries": -1},
         {"client_nr": 115, "refresh_token": REFRESH, "max_retries": 1.5},
     ],
