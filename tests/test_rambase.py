@@ -137,6 +137,11 @@ async def test_an_int_amount_and_no_counterparty_leave_the_counterparty_out() ->
             "counterparty.object_type",
         ),
         ({"counterparty": {"objectId": 10234}}, "counterparty"),
+        # a lone surrogate: the JSON encoder raised a bare TypeError
+        (
+            {"counterparty": Counterparty(object_id=10234, object_type="CU\udc80")},
+            "counterparty.object_type",
+        ),
         ({"total_amount": None}, "total_amount"),
         ({"total_amount": 250.0}, "total_amount"),
         ({"total_amount": "250.00"}, "total_amount"),

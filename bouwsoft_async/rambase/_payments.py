@@ -11,7 +11,7 @@ import orjson
 from .._convert import decode_json_exact, structure
 from .._core import Core, check_text
 from .._errors import DecodeError, ValidationError
-from .._protocol import format_decimal
+from .._protocol import check_utf8, format_decimal
 from .._writes import send
 from ._models import Counterparty, PaymentItem
 
@@ -79,7 +79,9 @@ def payment_item_body(*, total_amount: object, counterparty: object = None) -> d
             )
         if counterparty.object_type is not None:
             check_text("counterparty.object_type", counterparty.object_type)
-            party["objectType"] = counterparty.object_type
+            party["objectType"] = check_utf8(
+                counterparty.object_type, field="counterparty.object_type"
+            )
         if party:
             item["counterparty"] = party
     item["totals"] = {
