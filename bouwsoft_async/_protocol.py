@@ -13,6 +13,7 @@ import functools
 import html
 import json
 import re
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +33,7 @@ from ._errors import (
     ServerError,
     ValidationError,
 )
+from ._models import Payment, PurchaseInvoice, SalesInvoice
 
 # -- headers and URLs ------------------------------------------------------------------------
 
@@ -418,6 +420,13 @@ def condition(field: str, op: str, value: object) -> str:
         raise ValidationError(
             f"filter operator {op!r} is not one of {sorted(FILTER_OPERATORS)}", field=field
         )
+    if isinstance(value, datetime) and field in _date_fields():
+        # written as a timestamp, it is compared with the date's text: "date ge <midnight>"
+        # would leave out that day, "date eq <midnight>" match nothing
+        raise ValidationError(
+            f"{field} holds a date without a time: compare it with a datetime.date, not a datetime",
+            field=field,
+        )
     if isinstance(value, datetime) and value.tzinfo is not None:
         # a timestamp field carries no zone; guessing the server's would shift the cut silently
         raise ValidationError(
@@ -441,6 +450,17 @@ def condition(field: str, op: str, value: object) -> str:
             value += timedelta(seconds=1)
     text = str(value).lower() if isinstance(value, bool) else encode_value(value, field=field)
     return f"{field} {op} {text}"
+
+
+@functools.cache
+def _date_fields() -> frozenset[str]:
+    """The fields the models type as a date (a timestamp, such as ts_lastupdate, is a datetime)."""
+    return frozenset(
+        name
+        for model in (SalesInvoice, PurchaseInvoice, Payment)
+        for name, hint in typing.get_type_hints(model).items()
+        if hint in (date, date | None)
+    )
 
 
 def ids_after(last_id: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote
@@ -237,3 +237,28 @@ async def test_an_int_enum_payment_id_names_its_payment_in_rambase() -> None:
         item = await rb.payments.add_item(Payment.ACME, total_amount=Decimal(1))
     assert item.payment_item_id == 1
     assert [r.path for r in fake.requests][-1] == "/finance/payments/100123/items"
+
+
+async def test_a_date_field_is_compared_with_a_date_not_a_timestamp(
+    client: BouwsoftClient,
+) -> None:
+    # datetime is a date subclass: condition("date", "eq", <a datetime at midnight>) was written
+    # as the timestamp '2012-03-08 00:00:00', which the server compared with the date's text: no
+    # invoice of that day matched (and "ge" left the day out), without a word
+    invoices = [invoice async for invoice in client.sales_invoices.list()]
+    day, stamp = invoices[3].date, invoices[3].ts_lastupdate
+    assert day is not None
+    on_day = condition("date", "eq", day)
+    assert [i.id async for i in client.sales_invoices.list(filter=on_day)] == [
+        i.id for i in invoices if i.date == day
+    ]
+    for field in ("date", "expirationdate", "approved_date", "cashdiscount_expirationdate"):
+        with pytest.raises(ValidationError, match=r"datetime\.date") as info:
+            condition(field, "eq", datetime.combine(day, time()))
+        assert info.value.field == field
+    # a timestamp field takes a datetime, as before
+    at_stamp = condition("ts_lastupdate", "eq", stamp)
+    assert [i.id async for i in client.sales_invoices.list(filter=at_stamp)] == [
+        i.id for i in invoices if i.ts_lastupdate == stamp
+    ]
+    assert condition("einvoice_sent_ts", "gt", stamp).startswith("einvoice_sent_ts gt '")
