@@ -65,8 +65,8 @@ class Payments(_listing.ListEndpoint[Payment]):
         super().__init__(
             core, RESOURCE, Payment, id_name="payment_id", max_concurrency=max_concurrency
         )
-        # the idempotent creates in progress, by key: their columns and their outcome
-        self._flights: dict[str, tuple[str, asyncio.Future[Payment]]] = {}
+        # the idempotent creates in progress, by key: their fields (typed) and their outcome
+        self._flights: dict[str, tuple[Mapping[str, Any], asyncio.Future[Payment]]] = {}
 
     async def create(self, *, idempotent: bool = False, **fields: Unpack[PaymentFields]) -> Payment:
         """Create a payment (``POST``), fields sent in the order given; never sent twice.
@@ -81,9 +81,11 @@ class Payments(_listing.ListEndpoint[Payment]):
             return answer.whole(Payment)
         key = _externalcode(fields.get("externalcode"))
         columns, sent = encode_write(PAYMENT_FIELDS, fields, resource=RESOURCE)
+        # compared as a Payment types them, as the look-up compares: 5 and 5.00 are one amount
+        wanted = _writes.typed_as(Payment, sent)
         if key in self._flights:
-            flight_columns, flight = self._flights[key]
-            if flight_columns != columns:
+            flight_wanted, flight = self._flights[key]
+            if flight_wanted != wanted:
                 raise ValidationError(
                     f"a payment with externalcode {key!r} is being created with other fields",
                     field="externalcode",
@@ -91,9 +93,9 @@ class Payments(_listing.ListEndpoint[Payment]):
             # shielded: a waiter that is cancelled must not cancel the create it joined
             return await asyncio.shield(flight)
         outcome = asyncio.get_running_loop().create_future()
-        self._flights[key] = (columns, outcome)
+        self._flights[key] = (wanted, outcome)
         try:
-            payment = await self._create_by_key(key, columns, sent)
+            payment = await self._create_by_key(key, columns, sent, wanted)
             outcome.set_result(payment)
             return payment
         except asyncio.CancelledError:
@@ -108,8 +110,9 @@ class Payments(_listing.ListEndpoint[Payment]):
             del self._flights[key]
             outcome.exception()  # retrieved: nobody else may be waiting
 
-    async def _create_by_key(self, key: str, columns: str, sent: dict[str, Any]) -> Payment:
-        wanted = _writes.typed_as(Payment, sent)
+    async def _create_by_key(
+        self, key: str, columns: str, sent: dict[str, Any], wanted: Mapping[str, Any]
+    ) -> Payment:
         existing = await self.find_by_externalcode(key)
         if existing is not None:
             if (other := _other_fields(existing, wanted)) is not None:

@@ -72,6 +72,22 @@ async def test_concurrent_creates_with_one_key_but_other_fields_are_refused(
     assert len(fake.payments) == 1
 
 
+async def test_concurrent_creates_of_one_payment_written_two_ways_share_one_flight(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # the flight compared the columns text: the same payment given as 5 and as Decimal("5.00"),
+    # or its fields in another order, was refused as "other fields" (ValidationError), though
+    # the look-up of an existing payment takes them as one
+    one, two, three = await asyncio.gather(
+        client.payments.create(amount=5, externalcode="sync-9", idempotent=True),
+        client.payments.create(amount=Decimal("5.00"), externalcode="sync-9", idempotent=True),
+        client.payments.create(externalcode="sync-9", amount=Decimal(5), idempotent=True),
+    )
+    assert one == two == three
+    assert len(fake.payments) == 1
+    assert len(fake.requests_to("POST", "/Payments")) == 1
+
+
 async def test_an_idempotent_create_of_an_existing_key_returns_it(
     client: BouwsoftClient, fake: FakeBouwsoft
 ) -> None:
