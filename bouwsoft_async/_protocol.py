@@ -414,9 +414,9 @@ def condition(field: str, op: str, value: object) -> str:
     """One comparison, e.g. ``condition("id", "gt", 25)`` -> ``"id gt 25"``; booleans are
     written ``true``/``false``; a timestamp must be naive, and one with a fraction of a second
     is written as the whole second that keeps the comparison's meaning (refused for eq/ne)."""
-    if not _FIELD_NAME.fullmatch(field):
-        raise ValidationError(f"{field!r} is not a field name", field=field)
-    if op not in FILTER_OPERATORS:
+    if not isinstance(field, str) or not _FIELD_NAME.fullmatch(field):
+        raise ValidationError(f"{field!r} is not a field name", field=str(field))
+    if not isinstance(op, str) or op not in FILTER_OPERATORS:
         raise ValidationError(
             f"filter operator {op!r} is not one of {sorted(FILTER_OPERATORS)}", field=field
         )
@@ -494,6 +494,11 @@ def _is_single_condition(text: str) -> bool:
 
 
 def _join_filters(conjunction: str, parts: tuple[str | None, ...]) -> str | None:
+    for part in parts:
+        if part is not None and not isinstance(part, str):
+            raise ValidationError(
+                f"a filter is a str or None, not {type(part).__name__}", field="filter"
+            )
     kept = [part.strip() for part in parts if part and part.strip()]
     if len(kept) == 1:
         return kept[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -21,6 +21,7 @@ from bouwsoft_async import (
     ValidationError,
     and_filters,
     condition,
+    or_filters,
     set_instant_retries,
 )
 from bouwsoft_async._protocol import (
@@ -384,6 +385,22 @@ def test_condition_rejects_bad_field_or_operator(field: str, op: str) -> None:
     with pytest.raises(ValidationError) as info:
         condition(field, op, 1)
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: condition(None, "eq", 1),  # type: ignore[arg-type]
+        lambda: condition("id", ["eq"], 1),  # type: ignore[arg-type]
+        lambda: and_filters("a eq 1", 5),  # type: ignore[arg-type]
+        lambda: or_filters(b"a eq 1", "b eq 2"),  # type: ignore[arg-type]
+        lambda: and_filters(b"a eq 1"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_filter_of_the_wrong_type_is_a_validation_error(call: Callable[[], object]) -> None:
+    # TypeError, AttributeError, or bytes handed back as a filter
+    with pytest.raises(ValidationError):
+        call()
 
 
 def test_condition_rejects_unsendable_values() -> None:
