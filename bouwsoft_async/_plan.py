@@ -193,19 +193,25 @@ class Plan:
 
     def pieces(self) -> list[IdRange]:
         """The pieces between the measured ids whose ranks come closest to the goals (the lowest
-        id of a rank), each with the count the ranks gave it."""
+        id of a rank), each with the count the ranks gave it.
+
+        Counts that changed between probes (records created or removed meanwhile) can give an
+        id past the range a rank inside it, or a higher id a lower rank: a cut is only an id
+        inside the range and above the cut before it, so the pieces always rise."""
+        after, upto = self.within.after, self.within.upto
         lowest: dict[int, int] = {}
         for x, rank in sorted(self.ranks.items(), reverse=True):
-            if 0 < rank < self.total:
+            inside = (after is None or x > after) and (upto is None or x < upto)
+            if inside and 0 < rank < self.total:
                 lowest[rank] = x
         chosen = sorted(
             {min(lowest, key=lambda rank: abs(rank - goal)) for goal in self.goals if lowest}
         )
-        bounds = [
-            (self.within.after, 0),
-            *((lowest[rank], rank) for rank in chosen),
-            (self.within.upto, self.total),
-        ]
+        bounds = [(after, 0)]
+        for rank in chosen:
+            if bounds[-1][0] is None or lowest[rank] > bounds[-1][0]:
+                bounds.append((lowest[rank], rank))
+        bounds.append((upto, self.total))
         return [
             IdRange(
                 low=None if low is None else low + 1,

@@ -298,3 +298,66 @@ async def test_an_answer_outside_the_range_is_a_decode_error() -> None:
         with pytest.raises(DecodeError):
             async for _ in client.sales_invoices.list(id_range=IdRange(low=200)):
                 pass
+
+
+def _new_invoices_while_planning(
+    fake: FakeBouwsoft, page_size: int, *, size: int, batches: int
+) -> list[int]:
+    """A busy server: from the plan's second wave of probes on, each of the next ``batches``
+    probes (list requests that are not pages) finds ``size`` new invoices above every id so
+    far. Returns the ids there were before (the ones every walk must hand out)."""
+    before = list(fake.invoice_ids)
+    probes = [0]
+
+    async def before_list(query: Any) -> None:
+        if query.get("limit") == str(page_size):
+            return
+        probes[0] += 1
+        if 3 <= probes[0] < 3 + batches:
+            top = fake.invoice_ids[-1]
+            fake.invoice_ids = [*fake.invoice_ids, *range(top + 1, top + 1 + size)]
+
+    fake.before_list = before_list
+    return before
+
+
+@pytest.mark.parametrize(
+    ("invoices", "page_size", "id_range", "size", "batches"),
+    [
+        (600, 20, IdRange(low=100, high=600), 100, 1),  # new invoices above the range
+        (1500, 50, None, 100, 50),  # new invoices all through the planning
+    ],
+    ids=["range", "everything"],
+)
+async def test_invoices_created_while_the_cuts_are_probed_break_nothing(
+    invoices: int, page_size: int, id_range: IdRange | None, size: int, batches: int
+) -> None:
+    # the probes measured ranks before and after new invoices came: a window probe near the
+    # range's end read ids past it with ranks inside it (or ranks fell as ids rose), a cut
+    # landed there, and the walk raised ValidationError ("IdRange needs low < high"), the
+    # error of a caller's bad input, with nothing wrong in the call
+    async with _fake(sales_invoices=invoices) as fake, _client(fake) as client:
+        existed = _new_invoices_while_planning(fake, page_size, size=size, batches=batches)
+        ids = [
+            i.id
+            async for i in client.sales_invoices.list(
+                concurrency=8, page_size=page_size, id_range=id_range
+            )
+        ]
+        grown = fake.invoice_ids
+    assert len(ids) == len(set(ids))
+    wanted = id_range or IdRange()
+    assert {i for i in existed if wanted.contains(i)} <= set(ids) <= set(grown)
+    assert all(map(wanted.contains, ids))
+
+
+async def test_partitions_while_invoices_are_created_cover_everything_once() -> None:
+    async with _fake(sales_invoices=600) as fake, _client(fake) as client:
+        _new_invoices_while_planning(fake, 100, size=20, batches=100)
+        parts = await client.sales_invoices.partitions(8)
+        fake.before_list = None
+        assert parts[0].low is None
+        assert parts[-1].high is None
+        assert all(a.high == b.low for a, b in itertools.pairwise(parts))
+        walked = [[i.id async for i in client.sales_invoices.list(id_range=p)] for p in parts]
+    assert [i for ids in walked for i in ids] == fake.invoice_ids
