@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, TypeVar, Union
@@ -143,10 +144,24 @@ class Answer:
         return model(**values, extra=MappingProxyType(extra))  # type: ignore[no-any-return]
 
 
+def _as_answered(value: Any) -> Any:
+    """A value sent as an answer holds it: a date as its text, a subclass (a str or int Enum, a
+    Decimal subclass), which the readers take for no value of its field, as its plain value."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str.__str__(value)  # str() of a str Enum is its member's name
+    if isinstance(value, Decimal):
+        return Decimal(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
 def typed_as(cls: type, sent: Mapping[str, Any]) -> Mapping[str, Any]:
     """The fields a write sent, typed as ``cls`` types them: read as an answer holding them
     would be (a date as its wire text, an int amount as a Decimal)."""
-    wire = {name: v.isoformat() if isinstance(v, date) else v for name, v in sent.items()}
+    wire = {name: _as_answered(value) for name, value in sent.items()}
     return structure_changes({"id": 0, **wire}, cls).fields
 
 

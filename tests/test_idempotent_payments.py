@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from decimal import Decimal
 from typing import Any
 
@@ -119,6 +120,44 @@ async def test_a_key_used_again_for_another_payment_is_refused_and_nothing_is_se
     again = await client.payments.create(amount=5, externalcode="sync-10", idempotent=True)
     assert again == first
     assert len(fake.payments) == 1
+
+
+class Statement(enum.StrEnum):  # a user's codes
+    JANUARY = "2026-01"
+    FEBRUARY = "2026-02"
+
+
+class Cents(Decimal):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "field"),
+    [
+        ({"statementnr": Statement.JANUARY}, {"statementnr": Statement.FEBRUARY}, "statementnr"),
+        ({"amount": Cents("5")}, {"amount": Cents("6")}, "amount"),
+        ({"amount": Decimal(5), "note": "a"}, {"amount": Decimal(5), "note": "b"}, "note"),
+    ],
+)
+async def test_a_key_used_again_for_another_payment_is_refused_whatever_class_its_values(
+    client: BouwsoftClient,
+    fake: FakeBouwsoft,
+    first: dict[str, Any],
+    second: dict[str, Any],
+    field: str,
+) -> None:
+    # a str Enum or a Decimal subclass could not be read as a Payment types its field, so the
+    # field was left out of the comparison: the payment for February was taken for January's,
+    # returned as made, and never sent
+    key = f"sync-{field}"
+    made = await client.payments.create(externalcode=key, idempotent=True, **first)
+    assert getattr(made, field) == first[field]
+    sent = len(fake.requests_to("POST", "/Payments"))
+    with pytest.raises(ValidationError, match=f"{field} is") as info:
+        await client.payments.create(externalcode=key, idempotent=True, **second)
+    assert info.value.field == "externalcode"
+    assert len(fake.requests_to("POST", "/Payments")) == sent
+    assert await client.payments.create(externalcode=key, idempotent=True, **first) == made
 
 
 async def test_a_key_held_by_another_payment_after_a_failed_send_is_not_taken_for_it(
