@@ -366,7 +366,8 @@ class RecordChanges(Generic[T]):
 
     def apply_to(self, record: T) -> T:
         """A copy of ``record`` (the same id) with what the write set and what its answer says
-        changed applied (the answer wins); unreadable values go to the copy's ``extra``."""
+        changed applied (the answer wins); unreadable values go to the copy's ``extra``, and a
+        field read now takes the place of the raw value an earlier answer left there."""
         if not isinstance(record, self.record_type):
             # ids are per resource: a payment may share its id with a purchase invoice
             raise ValueError(
@@ -382,10 +383,13 @@ class RecordChanges(Generic[T]):
         # a retried PUT, or an older server's answer of the id alone)
         changed = {**self.sent, **self.fields}
         updates = {k: v for k, v in changed.items() if k in known and k != "extra"}
-        unknown = {k: v for k, v in self.fields.items() if k not in known}
-        unknown.update(self.extra)
-        if unknown:
-            updates["extra"] = MappingProxyType({**getattr(record, "extra", {}), **unknown})
         if self.ts_lastupdate is not None:
             updates["ts_lastupdate"] = self.ts_lastupdate
+        unknown = {k: v for k, v in self.fields.items() if k not in known}
+        unknown.update(self.extra)
+        extra: Mapping[str, Any] = getattr(record, "extra", NO_EXTRA)
+        # a field read now replaces the raw value an earlier answer left of it in extra
+        if unknown or not updates.keys().isdisjoint(extra):
+            kept = {k: v for k, v in extra.items() if k not in updates}
+            updates["extra"] = MappingProxyType({**kept, **unknown})
         return attrs.evolve(record, **updates)  # type: ignore[misc]

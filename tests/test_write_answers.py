@@ -20,6 +20,7 @@ from bouwsoft_async import (
     ValidationError,
     WriteAppliedError,
 )
+from bouwsoft_async._convert import unstructure
 from bouwsoft_async.testing import FakeBouwsoft
 
 
@@ -178,6 +179,31 @@ async def test_apply_to_refuses_a_record_of_another_resource_with_the_same_id(
     with pytest.raises(ValueError, match="PurchaseInvoice, not a Payment"):
         changes.apply_to(payment)  # type: ignore[arg-type]
     assert changes.apply_to(invoice).date == date(2018, 1, 2)
+
+
+async def test_apply_to_drops_the_raw_value_a_field_now_read_replaces(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # a create answered basis1 as "lots" (None in the field, raw in extra); an update then set
+    # basis1 and its answer read as 110, yet the copy kept extra["basis1"] == "lots" beside it
+    await client.purchase_invoices.count()
+    stored = await new_invoice(client)
+    # the next invoice's answer: as the first reads, but two values unreadable
+    unreadable = {**unstructure(stored), "id": stored.id + 1, "basis1": "lots"}
+    unreadable["ts_lastupdate"] = "soon"
+    del unreadable["extra"]
+    fake.add_fault(status=201, body=answer(unreadable), method="POST", after_handling=True)
+    invoice = await new_invoice(client)
+    assert invoice.id in fake.purchase_invoices
+    assert (invoice.basis1, invoice.extra["basis1"]) == (None, "lots")
+    assert invoice.extra["ts_lastupdate"] == "soon"
+    changes = await client.purchase_invoices.update(invoice.id, basis1=Decimal("110"))
+    updated = changes.apply_to(invoice)
+    assert updated.basis1 == Decimal("110")
+    assert "basis1" not in updated.extra
+    assert ("ts_lastupdate" in updated.extra) is fake.strict  # the strict fake answers none
+    unchanged = await client.purchase_invoices.update(invoice.id, concerning="x")
+    assert unchanged.apply_to(updated).extra == updated.extra
 
 
 async def test_update_a_payment(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
