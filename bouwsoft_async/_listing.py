@@ -135,6 +135,11 @@ class ListEndpoint(Generic[R]):
         records = await fetch_records(self._core, self._resource, self._model, record_id=record_id)
         if len(records) != 1:
             raise DecodeError(f"expected one {self._model.__name__}, got {len(records)}")
+        found: Any = records[0]
+        if found.id != record_id:  # never another record for the one asked for
+            raise DecodeError(
+                f"asked for {self._model.__name__} {record_id}, the server answered {found.id}"
+            )
         return records[0]
 
     def _concurrency(self, value: object) -> int:

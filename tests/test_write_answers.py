@@ -14,6 +14,7 @@ import pytest
 from bouwsoft_async import (
     BadRequestError,
     BouwsoftClient,
+    DecodeError,
     NotFoundError,
     PurchaseInvoice,
     ServerError,
@@ -204,6 +205,23 @@ async def test_apply_to_drops_the_raw_value_a_field_now_read_replaces(
     assert ("ts_lastupdate" in updated.extra) is fake.strict  # the strict fake answers none
     unchanged = await client.purchase_invoices.update(invoice.id, concerning="x")
     assert unchanged.apply_to(updated).extra == updated.extra
+
+
+async def test_get_refuses_an_answer_holding_another_record(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # GET /Payments/<id> answered by another payment (a server or a cache in front of it
+    # answering the wrong URL) was returned as the payment asked for, without a word
+    wanted = await client.payments.create(amount=Decimal(5), externalcode="wanted")
+    other = await client.payments.create(amount=Decimal(9), externalcode="other")
+    record = unstructure(other)
+    del record["extra"]
+    body = json.dumps({"Content-Range": "0-0/1", "Records": [record]}).encode()
+    fake.add_fault(status=200, body=body, method="GET", path_contains=f"/Payments/{wanted.id}")
+    with pytest.raises(DecodeError, match=f"{other.id}") as info:
+        await client.payments.get(wanted.id)
+    assert str(wanted.id) in str(info.value)
+    assert await client.payments.get(wanted.id) == wanted
 
 
 async def test_update_a_payment(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
