@@ -205,7 +205,7 @@ class Payments(_listing.ListEndpoint[Payment]):
         answer = await _writes.write(
             self._core, "PUT", (RESOURCE, payment_id), UPDATE_FIELDS, fields
         )
-        return answer.changes(Payment)
+        return answer.changes(Payment, record_id=payment_id)
 
     async def find_by_externalcode(self, externalcode: str) -> Payment | None:
         """The payment with this ``externalcode``, or None (the lowest id if several exist)."""

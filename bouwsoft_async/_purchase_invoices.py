@@ -39,7 +39,7 @@ class PurchaseInvoices(_listing.ListEndpoint[PurchaseInvoice]):
         answer = await _writes.write(
             self._core, "PUT", (RESOURCE, invoice_id), PURCHASE_INVOICE_FIELDS, fields
         )
-        return answer.changes(PurchaseInvoice)
+        return answer.changes(PurchaseInvoice, record_id=invoice_id)
 
     async def delete(self, invoice_id: int) -> bool:
         """Delete a purchase invoice (``DELETE``): True if removed, False if already gone."""

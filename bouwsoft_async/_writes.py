@@ -94,8 +94,11 @@ class Answer:
             raise self.applied_error('its answer is not {"RecordChanges": [one record]}')
         return records[0]
 
-    def changes(self, cls: type[T], record: dict[str, Any] | None = None) -> RecordChanges[T]:
-        """What the answer says changed; an unreadable value stays raw in ``extra``."""
+    def changes(
+        self, cls: type[T], record: dict[str, Any] | None = None, *, record_id: int | None = None
+    ) -> RecordChanges[T]:
+        """What the answer says changed; an unreadable value stays raw in ``extra``. With
+        ``record_id`` (a PUT's), an answer about another record is not this write's."""
         if record is None:
             record = self.record()
         unreadable: DecodeError | None = None
@@ -107,6 +110,9 @@ class Answer:
             unreadable = redact_error(exc, self.secrets)
         if unreadable is not None:
             raise self.applied_error("its answer has no readable id") from unreadable
+        if record_id is not None and changes.id != record_id:
+            # never another record's fields (its derived totals) taken for this one's
+            raise self.applied_error(f"its answer is about record {changes.id}, not {record_id}")
         if changes.extra:
             logger.warning(
                 "%s %s was applied; answer fields kept raw in extra, unreadable: %s",

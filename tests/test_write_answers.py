@@ -224,6 +224,28 @@ async def test_get_refuses_an_answer_holding_another_record(
     assert await client.payments.get(wanted.id) == wanted
 
 
+async def test_an_update_answered_about_another_record_says_it_was_applied(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    # PUT /PurchaseInvoices/<id> answered with another invoice's id and totals was returned as
+    # this invoice's changes: changes.fields["amountinclvat_total"] was the other's, silently
+    invoice = await new_invoice(client)
+    other = await new_invoice(client)
+    foreign = answer({"id": other.id, "basis1": 999.0, "amountinclvat_total": 1208.79})
+    fake.add_fault(status=200, method="PUT", after_handling=True, body=foreign)
+    with pytest.raises(WriteAppliedError, match=f"about record {other.id}") as info:
+        await client.purchase_invoices.update(invoice.id, basis1=Decimal("110"))
+    assert info.value.body == foreign
+    assert fake.purchase_invoices[invoice.id]["basis1"] == Decimal(110)  # applied
+    payment = await client.payments.create(amount=Decimal(5))
+    fake.add_fault(status=200, method="PUT", after_handling=True,
+                   body=answer({"id": payment.id + 1, "amount": 6.0}))  # fmt: skip
+    with pytest.raises(WriteAppliedError, match="applied"):
+        await client.payments.update(payment.id, amount=Decimal(6))
+    assert fake.payments[payment.id]["amount"] == Decimal(6)
+    assert len(fake.requests_to("PUT", "/Payments")) == 1
+
+
 async def test_update_a_payment(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
     payment = await client.payments.create(amount=Decimal("100"), externalcode="p-1")
     changes = await client.payments.update(
