@@ -262,7 +262,7 @@ def json_as_utf8(content_type: str | None, body: bytes) -> bytes:
         return body
     try:
         return body.decode(name).encode("utf-8")
-    except UnicodeDecodeError:
+    except (UnicodeError, LookupError):  # LookupError: a codec of no text, such as base64
         raise DecodeError(f"the answer is not valid {charset[:40]} as it declares") from None
 
 

@@ -66,7 +66,7 @@ class Response:
         charset = charset_of(self.headers.get("Content-Type")) or "utf-8"
         try:
             return self.body.decode(charset, errors="replace")
-        except LookupError:
+        except (LookupError, UnicodeError):  # unknown, or a codec that decodes no text
             return self.body.decode("utf-8", errors="replace")
 
 

@@ -287,6 +287,31 @@ async def test_an_error_body_in_a_declared_charset_is_read() -> None:
     assert info.value.message == "Facture déjà payée"
 
 
+@pytest.mark.parametrize("charset", ["base64", "hex", "rot13", "punycode", "undefined"])
+async def test_a_charset_that_is_no_text_encoding_is_a_typed_error(charset: str) -> None:
+    # Python knows these codec names, but they decode no text: a read raised a bare LookupError
+    # ('not a text encoding') or UnicodeError, so did an error answer, and so did the 2xx answer
+    # of a payment that was created, which hid that it was; a text sub-resource read as UTF-8
+    declared = {"Content-Type": f"application/json; charset={charset}"}
+    async with FakeBouwsoft(sales_invoices=10) as fake, fake.client() as client:
+        fake.add_fault(status=200, body=b'{"Records":[]}', headers=declared, path_contains="/Sa")
+        with pytest.raises(DecodeError, match=charset):
+            await client.sales_invoices.count()
+        fake.add_fault(status=400, body=b'{"Message":"Bad filter"}', headers=declared)
+        with pytest.raises(BadRequestError, match="Bad filter"):
+            await client.sales_invoices.count()
+        answer = b'{"RecordChanges":[{"id":903,"amount":5.0}]}'
+        fake.add_fault(
+            status=201, body=answer, headers=declared, method="POST", after_handling=True
+        )
+        payment = await client.payments.create(amount=Decimal(5))
+        text = {"Content-Type": f"text/plain; charset={charset}"}
+        fake.add_fault(status=200, body="Élec".encode(), headers=text, path_contains="/Sales")
+        assert await client.sales_invoices.introduction(fake.invoice_ids[0]) == "Élec"
+    assert (payment.id, payment.amount) == (903, Decimal(5))
+    assert len(fake.payments) == 1
+
+
 def _json_text(value: Any) -> str:
     import json
 
