@@ -121,7 +121,7 @@ _AMOUNTS_KEPT = 64
 _WIDE = Context(prec=1000)
 # a float above 2**53 is not an exact integer any more
 _EXACT_FLOAT_INT = 2**53
-_INT_TEXT = re.compile(r"[+-]?\d+")
+_INT_TEXT = re.compile(r"[+-]?\d{1,19}")  # 64 bits; int() refuses past 4,300 digits
 
 
 def _wrong(field: str, expected: str, value: object) -> DecodeError:

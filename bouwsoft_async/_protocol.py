@@ -179,7 +179,8 @@ class ContentRange:
         return self.total == 0 or self.last + 1 >= self.total
 
 
-_CONTENT_RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*/\s*(\d+)\s*")
+# numbers of at most 19 digits (64 bits): int() refuses a longer one past 4,300 digits
+_CONTENT_RANGE = re.compile(r"\s*(\d{1,19})\s*-\s*(\d{1,19})\s*/\s*(\d{1,19})\s*")
 _EMPTY_CONTENT_RANGE = re.compile(r"\s*(?:\*|0\s*-\s*0|0\s*-\s*-1)\s*/\s*0\s*")
 
 
@@ -211,8 +212,10 @@ def list_content_range(payload: Mapping[str, Any], secrets: Iterable[str] = ()) 
 
 
 # a list answer as the vendor prints it: Content-Range first, then records that start with id
-_PAGE_HEAD = re.compile(rb'\s*\{\s*"Content-Range"\s*:\s*"\s*(\d+)\s*-\s*(\d+)\s*/\s*(\d+)\s*"')
-_RECORD_HEAD = re.compile(rb'\{\s*"id"\s*:\s*(\d+)\s*[,}]')
+_PAGE_HEAD = re.compile(
+    rb'\s*\{\s*"Content-Range"\s*:\s*"\s*(\d{1,19})\s*-\s*(\d{1,19})\s*/\s*(\d{1,19})\s*"'
+)
+_RECORD_HEAD = re.compile(rb'\{\s*"id"\s*:\s*(\d{1,19})\s*[,}]')
 
 
 def peek_page(body: bytes) -> tuple[int, int, int] | None:
@@ -333,8 +336,8 @@ def vendor_error_of(payload: Any) -> VendorError | None:
         if not isinstance(record, Mapping):
             continue
         code = record.get("Code")
-        if isinstance(code, str) and code.strip().isascii() and code.strip().isdigit():
-            code = int(code.strip())
+        if isinstance(code, str) and re.fullmatch(r"\s*[0-9]{1,19}\s*", code):
+            code = int(code)
         description = text_of(record.get("Description"))
         if type(code) is int and 400 <= code <= 599 and description:
             return VendorError(

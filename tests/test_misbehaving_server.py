@@ -23,12 +23,13 @@ from bouwsoft_async import (
     BouwsoftClient,
     DeadlineExceeded,
     DecodeError,
+    NotFoundError,
     RetryPolicy,
     ServerError,
     WriteAppliedError,
     WriteOutcomeUnknown,
 )
-from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase
+from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase, render_invoice
 
 REFRESH = "s3cret-refresh+XYZ/1="
 
@@ -478,3 +479,51 @@ async def test_the_fake_stops_quietly_after_a_hung_answer_whose_client_left(
             # not yet, and the test checks less: it never fails wrongly)
             await asyncio.sleep(0.1)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("aiohttp")] == []
+
+
+# -- numbers past what int() reads -----------------------------------------------------------
+
+# Python's int() refuses a digit string of more than 4,300 digits (its guard against slow
+# conversions) with a ValueError: a server's number that long must be a typed error, not that
+HUGE = "1" * 5000
+
+
+@pytest.mark.parametrize("read_ahead", [False, True])
+async def test_a_page_whose_numbers_int_refuses_is_a_decode_error(read_ahead: bool) -> None:
+    async with FakeBouwsoft(sales_invoices=1) as fake, fake.client() as client:
+        record = json.loads(render_invoice(fake.invoice_ids[0]))
+        if read_ahead:  # big enough to be read ahead: its head and last id are peeked at
+            record = {**record, "id": HUGE, "pad": "x" * 70_000}
+        page = {"Content-Range": f"0-0/{HUGE}", "Records": [record]}
+        fake.add_fault(status=200, body=json.dumps(page).encode(), path_contains="/Sales")
+        with pytest.raises(DecodeError):
+            await anext(client.sales_invoices.pages())
+
+
+@pytest.mark.parametrize("record", [{"id": HUGE}, {"Code": HUGE, "Description": "x"}])
+async def test_a_created_payment_whose_answer_int_refuses_was_applied(
+    client: BouwsoftClient, fake: FakeBouwsoft, record: dict[str, str]
+) -> None:
+    answer = json.dumps({"RecordChanges": [record]}).encode()
+    fake.add_fault(status=201, body=answer, method="POST", after_handling=True)
+    with pytest.raises(WriteAppliedError, match="applied"):
+        await client.payments.create(amount=Decimal(5))
+    assert len(fake.payments) == 1
+
+
+async def test_a_field_table_number_int_refuses_is_none(
+    client: BouwsoftClient, fake: FakeBouwsoft
+) -> None:
+    row = {"name": "amount", "typename": "tpCurrency", "typeid": HUGE, "length": HUGE}
+    fake.add_fault(status=200, body=json.dumps([row]).encode(), path_contains="FieldInfo")
+    (info,) = await client.field_info("Payments")
+    assert (info.name, info.type, info.type_id, info.length) == ("amount", "tpCurrency", None, None)
+
+
+async def test_a_rambase_error_id_int_refuses_is_no_error_id() -> None:
+    body = json.dumps({"Message": "Not found", "ErrorMessage": {"ErrorMessageId": HUGE}})
+    async with FakeRamBase() as fake, fake.client() as rb:
+        fake.add_fault(status=404, body=body.encode(), path_contains="/items")
+        with pytest.raises(NotFoundError, match="Not found") as info:
+            await rb.payments.add_item(100123, total_amount=Decimal(1))
+    assert info.value.error_id is None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Unpack
@@ -58,7 +59,7 @@ def parse_error(payload: Any) -> tuple[str | None, int | None]:
     if not isinstance(details, Mapping):
         return message or text_of(details), None
     error_id = _lower_keys(details).get("errormessageid")
-    if isinstance(error_id, str) and error_id.strip().isdecimal():
+    if isinstance(error_id, str) and re.fullmatch(r"\s*\d{1,19}\s*", error_id):
         error_id = int(error_id)
     return message, error_id if type(error_id) is int else None
 
