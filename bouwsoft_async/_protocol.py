@@ -423,11 +423,18 @@ def condition(field: str, op: str, value: object) -> str:
         raise ValidationError(
             f"filter operator {op!r} is not one of {sorted(FILTER_OPERATORS)}", field=field
         )
-    if isinstance(value, datetime) and field in _date_fields():
+    if isinstance(value, datetime) and field in _fields_typed(date):
         # written as a timestamp, it is compared with the date's text: "date ge <midnight>"
         # would leave out that day, "date eq <midnight>" match nothing
         raise ValidationError(
             f"{field} holds a date without a time: compare it with a datetime.date, not a datetime",
+            field=field,
+        )
+    if op in ("eq", "ne") and type(value) is date and field in _fields_typed(datetime):
+        # no stamp equals a day ("ts_lastupdate eq '2024-01-31'" matches nothing)
+        raise ValidationError(
+            f"{field} holds a timestamp, which no day equals: for a day D, join "
+            f"{field} ge D and {field} lt the day after",
             field=field,
         )
     if isinstance(value, datetime) and value.tzinfo is not None:
@@ -456,13 +463,14 @@ def condition(field: str, op: str, value: object) -> str:
 
 
 @functools.cache
-def _date_fields() -> frozenset[str]:
-    """The fields the models type as a date (a timestamp, such as ts_lastupdate, is a datetime)."""
+def _fields_typed(kind: type) -> frozenset[str]:
+    """The fields the models type as ``kind`` (a date; a timestamp, such as ts_lastupdate, is a
+    datetime), or as ``kind`` or None."""
     return frozenset(
         name
         for model in (SalesInvoice, PurchaseInvoice, Payment)
         for name, hint in typing.get_type_hints(model).items()
-        if hint in (date, date | None)
+        if hint in (kind, kind | None)
     )
 
 

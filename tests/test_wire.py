@@ -262,3 +262,18 @@ async def test_a_date_field_is_compared_with_a_date_not_a_timestamp(
         i.id for i in invoices if i.ts_lastupdate == stamp
     ]
     assert condition("einvoice_sent_ts", "gt", stamp).startswith("einvoice_sent_ts gt '")
+
+
+async def test_a_timestamp_field_is_not_compared_equal_to_a_day(client: BouwsoftClient) -> None:
+    # condition("ts_lastupdate", "eq", <a date>) went out as "ts_lastupdate eq '2019-01-03'",
+    # which no stamp equals: "what changed that day" answered nothing, without a word
+    invoices = [invoice async for invoice in client.sales_invoices.list()]
+    day = invoices[3].ts_lastupdate.date()
+    assert [i async for i in client.sales_invoices.list(filter=f"ts_lastupdate eq '{day}'")] == []
+    for field, op in [("ts_lastupdate", "eq"), ("ts_lastupdate", "ne"), ("einvoice_sent_ts", "eq")]:
+        with pytest.raises(ValidationError, match="no day equals") as info:
+            condition(field, op, day)
+        assert info.value.field == field
+    # an order against a day is still written (and a date field compared with a day, as before)
+    assert condition("ts_lastupdate", "gt", day) == f"ts_lastupdate gt '{day}'"
+    assert condition("date", "eq", day) == f"date eq '{day}'"
