@@ -281,14 +281,28 @@ async def walk_piece(
         await _discard(ahead)
 
 
+async def _probe_all(
+    source: Source[Any], probes: Sequence[tuple[int | None, int]]
+) -> list[tuple[int, list[int]]]:
+    """The answers of ``probes`` (``(after, limit)`` each) asked at once; the first to fail
+    cancels the others (none goes on in the background after the walk has raised) and is
+    raised as it came, not in a group."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(source.probe(x, limit)) for x, limit in probes]
+    except BaseException as error:
+        failed = first_error(error)
+    else:
+        return [task.result() for task in tasks]
+    raise failed  # outside the except block: the group is not its context
+
+
 async def _plan_pieces(
     source: Source[Any], within: IdRange, *, concurrency: int, page_size: int | None
 ) -> tuple[list[IdRange], int]:
     """Cut ``within`` into pieces with count probes, and how many records it held."""
     after, upto = within.after, within.upto
-    found = await asyncio.gather(
-        source.probe(after), *([source.probe(upto)] if upto is not None else [])
-    )
+    found = await _probe_all(source, [(after, 1), *([(upto, 1)] if upto is not None else [])])
     probes = len(found)
     ahead, first_ids = found[0]
     total = max(0, ahead - found[1][0]) if upto is not None else ahead
@@ -304,7 +318,7 @@ async def _plan_pieces(
         if not (wanted := plan.probes()):
             break
         probes += len(wanted)
-        answers = await asyncio.gather(*(source.probe(x, limit) for x, limit in wanted))
+        answers = await _probe_all(source, wanted)
         for (x, _), (count, ids) in zip(wanted, answers, strict=True):
             plan.measure(x, count, ids)
     pieces = plan.pieces()

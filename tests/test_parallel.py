@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import itertools
 import logging
 import multiprocessing
@@ -22,6 +23,7 @@ from bouwsoft_async import (
     ValidationError,
 )
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
+from bouwsoft_async.testing._server import Refusal
 
 TOKEN = "fake-access-token"
 
@@ -361,3 +363,50 @@ async def test_partitions_while_invoices_are_created_cover_everything_once() -> 
         assert all(a.high == b.low for a, b in itertools.pairwise(parts))
         walked = [[i.id async for i in client.sales_invoices.list(id_range=p)] for p in parts]
     assert [i for ids in walked for i in ids] == fake.invoice_ids
+
+
+async def _to_the_end(walk: Any) -> None:
+    """Await a coroutine, or run an async generator to its end."""
+    if inspect.isawaitable(walk):
+        await walk
+    else:
+        async for _ in walk:
+            pass
+
+
+@pytest.mark.parametrize(
+    "walk",
+    [
+        lambda c: c.sales_invoices.list(concurrency=4, page_size=100),
+        lambda c: c.sales_invoices.list(concurrency=4, id_range=IdRange(low=100, high=5000)),
+        lambda c: c.sales_invoices.partitions(4),
+    ],
+    ids=["list", "range", "partitions"],
+)
+async def test_a_failed_probe_stops_the_probes_beside_it(walk: Any) -> None:
+    # the probes of one wave ran under asyncio.gather, which leaves the others running when one
+    # fails: the walk (or partitions()) raised, and a probe beside the failed one went on in
+    # the background, retried its 503s (more requests, retry lines in the caller's log after
+    # the error it was given) and was still pending when the caller moved on
+    async with _fake(sales_invoices=3000) as fake, _client(fake) as client:
+        other_probe_out, release = asyncio.Event(), asyncio.Event()
+        probes = [0]
+
+        async def before_list(query: Any) -> None:
+            if query.get("limit") != "1" or "filter" not in query:
+                return
+            probes[0] += 1
+            if probes[0] == 1:
+                await other_probe_out.wait()
+                raise Refusal(400, "no such field")
+            other_probe_out.set()
+            await release.wait()  # a slow probe, then a server too busy to answer it
+            raise Refusal(503, "busy")
+
+        fake.before_list = before_list
+        try:
+            with pytest.raises(BadRequestError, match="no such field"):
+                await _to_the_end(walk(client))
+            assert _walk_tasks() == []
+        finally:
+            release.set()
