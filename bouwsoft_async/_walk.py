@@ -341,6 +341,7 @@ async def _fan_in(
     out: asyncio.Queue[tuple[Sequence[T], ContentRange] | BaseException | None]
     out = asyncio.Queue(maxsize=1)
     gate = asyncio.Lock()
+    walkers: list[asyncio.Task[None]] = []
 
     async def feed(piece: IdRange, head: Any = None) -> None:
         walker = walk_piece(source, piece, page_size, head=head, gate=gate, caller_behind=out.full)
@@ -360,7 +361,7 @@ async def _fan_in(
                 )
                 total.append(planned)
                 for index, piece in enumerate(pieces):
-                    group.create_task(feed(piece, head if index == 0 else None))
+                    walkers.append(group.create_task(feed(piece, head if index == 0 else None)))
         except asyncio.CancelledError:
             raise
         except BaseException as error:
@@ -375,7 +376,10 @@ async def _fan_in(
                 raise item
             yield item
     finally:
-        producer.cancel()
+        # every walker at once: one that the last page handed over woke would otherwise run
+        # before the producer's cancellation reached it, and send its next request
+        for task in (*walkers, producer):
+            task.cancel()
         await asyncio.gather(producer, return_exceptions=True)
 
 

@@ -16,10 +16,13 @@ from typing import Any
 import pytest
 
 from bouwsoft_async import (
+    AiohttpTransport,
     BadRequestError,
     BouwsoftClient,
     DecodeError,
     IdRange,
+    Request,
+    Response,
     ValidationError,
 )
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict
@@ -410,3 +413,38 @@ async def test_a_failed_probe_stops_the_probes_beside_it(walk: Any) -> None:
             assert _walk_tasks() == []
         finally:
             release.set()
+
+
+@pytest.mark.parametrize("after_pages", [2, 5])
+async def test_closing_a_parallel_walk_sends_no_request_after_it(after_pages: int) -> None:
+    # aclose() cancelled the producer only: the walker the caller's last page had woken ran
+    # first and sent its next page request, so a closed walk still asked the server for a page
+    sent_after_close: list[str | None] = []
+    closing = [False]
+
+    class Recording(AiohttpTransport):
+        async def send(self, request: Request) -> Response:
+            if closing[0]:
+                sent_after_close.append((request.params or {}).get("filter"))
+            return await super().send(request)
+
+    async with (
+        _fake(sales_invoices=3000) as fake,
+        _client(fake, transport=Recording()) as client,
+    ):
+        pages = client.sales_invoices.pages(concurrency=4, page_size=10)
+        taken = 0
+        async for _ in pages:
+            taken += 1
+            if taken == after_pages - 1:
+                # a slow caller: meanwhile the walkers fetch their next pages and one waits
+                # to hand its page over; taking the next page wakes it
+                for _ in range(3):
+                    await client.sales_invoices.count()
+            if taken == after_pages:
+                closing[0] = True
+                await pages.aclose()
+                break
+        assert _walk_tasks() == []
+        assert sent_after_close == []
+        assert await client.sales_invoices.count() == 3000  # the client still works
