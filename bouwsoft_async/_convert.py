@@ -122,6 +122,8 @@ _WIDE = Context(prec=1000)
 # a float above 2**53 is not an exact integer any more
 _EXACT_FLOAT_INT = 2**53
 _INT_TEXT = re.compile(r"[+-]?\d{1,19}")  # 64 bits; int() refuses past 4,300 digits
+# the whole numbers read most (zero amounts, whole percentages), made once: Decimals are immutable
+_WHOLE = tuple(map(Decimal, range(101)))
 
 
 def _wrong(field: str, expected: str, value: object) -> DecodeError:
@@ -139,7 +141,7 @@ def _tidy(value: Decimal) -> Decimal:
 def exact_decimal(value: object, field: str) -> Decimal:
     """The shortest decimal that the wire value stands for; floats via their shortest repr."""
     if type(value) is int:
-        return Decimal(value)
+        return _WHOLE[value] if 0 <= value <= 100 else Decimal(value)
     if type(value) is float:
         # -0.0 reads as 0.0, as a page that reads each distinct value once (-0.0 == 0.0) does
         text = repr(value + 0.0)
@@ -180,7 +182,7 @@ def money_from_wire(value: object, field: str = "amount") -> Decimal:
             seen = _AMOUNTS[value] = Decimal(text)
             return seen
     elif type(value) is int:  # whole: nothing to round
-        return Decimal(value)
+        return _WHOLE[value] if 0 <= value <= 100 else Decimal(value)
     result = exact_decimal(value, field)
     exponent = result.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_CURRENCY_DECIMALS:
@@ -207,9 +209,7 @@ def read_text(value: object, field: str) -> str:
     cls = value.__class__
     if cls is str:
         return cast(str, value)
-    if cls is int:
-        return str(value)
-    if cls is float or cls is Decimal:
+    if cls is int or cls is float or cls is Decimal:
         try:
             number = exact_decimal(value, field)
         except DecodeError:

@@ -146,6 +146,16 @@ def test_money_memo_gives_the_same_answer_twice() -> None:
     assert read == ["7.0", "7", "0.0", "0", "0.0", "7.0"]
 
 
+@pytest.mark.parametrize("value", [-1, 0, 1, 21, 100, 101, -100, 2**63])
+def test_whole_numbers_read_as_their_own_decimal(value: int) -> None:
+    # the small ones come from a table made once: the same digits and exponent as Decimal(int)
+    for read in (money_from_wire, SCALARS[Rate].read):
+        result = read(value, "basis")
+        assert (str(result), result.as_tuple()) == (str(value), Decimal(value).as_tuple())
+    # and a text field given the number holds its digits
+    assert SCALARS[str].read(value, "nr_add") == str(value)
+
+
 def test_rate_is_exact_shortest_decimal() -> None:
     read = SCALARS[Rate].read
     assert str(read(12.5, "vatpercent")) == "12.5"
