@@ -75,13 +75,18 @@ _PERCENT_ENCODED = {
 
 
 def encode_query(params: Mapping[str, str]) -> str:
-    """The query string for ``params``, in order, RFC 3986 percent-encoded (UTF-8; ASCII text,
-    the usual case, in one ``str.translate``); text with a lone surrogate is refused with
-    ValidationError rather than sent changed."""
+    """The query string for ``params``, in order, RFC 3986 percent-encoded (UTF-8; other ASCII
+    text in one ``str.translate``); text with a lone surrogate is refused with ValidationError
+    rather than sent changed."""
     parts = []
     for name, value in params.items():
         try:
-            text = value.translate(_PERCENT_ENCODED) if value.isascii() else quote(value, safe="")
+            if not value.isascii():
+                text = quote(value, safe="")
+            elif value.replace(" ", "").isalnum():  # words and numbers: no table to walk
+                text = value.replace(" ", "%20")
+            else:
+                text = value.translate(_PERCENT_ENCODED)
             parts.append(f"{name}={text}")
         except UnicodeEncodeError as exc:
             raise ValidationError(
