@@ -229,12 +229,19 @@ class Core:
                 call.target = resource_url(grant.base_url, *target)
                 headers = {**grant.headers, **headers} if headers else grant.headers
             request = Request(method=call.method, url=call.target, params=params, headers=headers)
-            attempt = functools.partial(self._attempt, call, request, data)
             try:
-                if not retry:
-                    return await attempt()
+                try:  # the first try; only a failure builds the retries
+                    return await self._attempt(call, request, data)
+                except Exception as exc:
+                    if not retry:
+                        raise
+                    failure = exc
                 return await call_with_retries(
-                    attempt, policy=self.policy, should_retry=call.may_retry, description=call
+                    functools.partial(self._attempt, call, request, data),
+                    policy=self.policy,
+                    should_retry=call.may_retry,
+                    description=call,
+                    failure=failure,
                 )
             except AuthenticationError:
                 if renewed or grant is None or self.profile.fixed is not None:

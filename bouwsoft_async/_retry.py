@@ -70,19 +70,23 @@ async def call_with_retries(
     policy: RetryPolicy,
     should_retry: Callable[[Exception], bool],
     description: object,
+    failure: Exception | None = None,
 ) -> T:
     """Await ``attempt()`` until it succeeds, ``should_retry`` says no, or tries run out;
     ``description`` names the call in a retry's log line (as ``str(description)``).
+    ``failure``: how the first try ended, when the caller ran it (it is not run again).
 
     The first try runs bare: building tenacity's retrying object costs more than a request's
     whole overhead, so only a failure to retry builds it, and is replayed into it.
     """
-    try:
-        return await attempt()
-    except Exception as exc:
-        if policy.max_retries == 0 or not should_retry(exc):
-            raise
-        first_failure: Exception | None = exc
+    if failure is None:
+        try:
+            return await attempt()
+        except Exception as exc:
+            failure = exc
+    if policy.max_retries == 0 or not should_retry(failure):
+        raise failure
+    first_failure: Exception | None = failure
 
     async def replay_then_attempt() -> T:
         nonlocal first_failure
