@@ -38,7 +38,8 @@ __all__ = [
 Body = bytes | aiohttp.FormData | aiohttp.MultipartWriter
 
 
-@attrs.frozen(kw_only=True)
+# dict classes, one of each per attempt: attrs fills a frozen one's __dict__ directly
+@attrs.frozen(kw_only=True, slots=False)
 class Request:
     """One HTTP request: ``url`` without a query string, ``params`` its query, in order."""
 
@@ -53,7 +54,7 @@ class Request:
         return f"{self.url}?{encode_query(self.params)}" if self.params else self.url
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Response:
     """A fully read HTTP response."""
 
