@@ -181,21 +181,38 @@ class ListEndpoint(Generic[R]):
         id_range: IdRange | None = None,
         since: datetime | None = None,
     ) -> AsyncGenerator[Page[Any], None]:
-        """The walk of ``pages``, its pages read by ``reader`` (default: the model's)."""
+        """The walk of ``pages``, its pages read by ``reader`` (default: the model's); closing
+        it (or breaking out of ``async for``) cancels every walker."""
         if id_range is not None and not isinstance(id_range, IdRange):
             raise ValidationError(
                 f"id_range must be an IdRange (from partitions()), not {type(id_range).__name__}",
                 field="id_range",
             )
+        within = id_range or IdRange()
+        planned: list[int] = []
         walk = _walk.walk(
             self._source(filter, since, reader),
             page_size=validate_id(page_size, "page_size", MAX_PAGE_SIZE),
             concurrency=self._concurrency(concurrency),
-            within=id_range or IdRange(),
+            within=within,
+            planned=planned,
         )
+        position = 0
+        walk_total: int | None = None
         async with contextlib.aclosing(walk):
-            async for page in walk:
-                yield page
+            async for records, content_range in walk:
+                if position == 0 and (planned or within.upto is None):
+                    # a sequential walk's first page counts everything the walk will see
+                    walk_total = planned[0] if planned else content_range.total
+                yield Page(
+                    records=tuple(records),
+                    first=0,
+                    last=len(records) - 1,
+                    total=content_range.total,
+                    walk_position=position,
+                    walk_total=walk_total,
+                )
+                position += len(records)
 
     def list(self, **options: Unpack[WalkOptions]) -> AsyncGenerator[R, None]:
         """Every matching record once; memory stays at a few pages per unit of concurrency.

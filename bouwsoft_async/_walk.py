@@ -23,7 +23,6 @@ from . import _plan
 from ._convert import decode_json, structure_many
 from ._core import Core
 from ._errors import DecodeError, first_error
-from ._models import Page
 from ._plan import IdRange
 from ._protocol import (
     ContentRange,
@@ -383,37 +382,19 @@ async def _fan_in(
         await asyncio.gather(producer, return_exceptions=True)
 
 
-async def walk(
-    source: Source[T], *, page_size: int, concurrency: int, within: IdRange
-) -> AsyncGenerator[Page[T], None]:
-    """Every page of ``source`` within ``within``, each record once.
+def walk(
+    source: Source[T], *, page_size: int, concurrency: int, within: IdRange, planned: list[int]
+) -> AsyncGenerator[tuple[Sequence[T], ContentRange], None]:
+    """Every page of ``source`` within ``within`` and its Content-Range, each record once.
 
     With ``concurrency=1`` one walker walks by ascending id; otherwise up to ``concurrency``
-    walkers walk disjoint pieces and pages come in the order they arrive. Closing the generator
-    (or breaking out of ``async for``) cancels every walker; a walker's error is raised here.
+    walkers walk disjoint pieces, pages come in the order they arrive, and the plan's total is
+    appended to ``planned`` before the first. Closing the generator cancels every walker; a
+    walker's error is raised from it.
     """
-    planned: list[int] = []
-    pages = (
-        walk_piece(source, within, page_size)
-        if concurrency == 1
-        else _fan_in(source, within, page_size, concurrency, planned)
-    )
-    position = 0
-    walk_total: int | None = None
-    async with contextlib.aclosing(pages):
-        async for records, content_range in pages:
-            if position == 0 and (planned or within.upto is None):
-                # a sequential walk's first page counts everything the walk will see
-                walk_total = planned[0] if planned else content_range.total
-            yield Page(
-                records=tuple(records),
-                first=0,
-                last=len(records) - 1,
-                total=content_range.total,
-                walk_position=position,
-                walk_total=walk_total,
-            )
-            position += len(records)
+    if concurrency == 1:
+        return walk_piece(source, within, page_size)
+    return _fan_in(source, within, page_size, concurrency, planned)
 
 
 async def partitions(source: Source[Any], *, n: int, within: IdRange) -> list[IdRange]:
