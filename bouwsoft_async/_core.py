@@ -120,9 +120,6 @@ class _Call:
         target = self.target
         return path_of(target) if isinstance(target, str) else "/" + "/".join(map(str, target))
 
-    def may_retry(self, exc: BaseException) -> bool:
-        return may_retry(exc, idempotent=self.idempotent)
-
     def applied(self, status: int, why: str) -> WriteAppliedError:
         """A write whose 2xx answer came without its whole body."""
         return WriteAppliedError(
@@ -239,7 +236,7 @@ class Core:
                 return await call_with_retries(
                     functools.partial(self._attempt, call, request, data),
                     policy=self.policy,
-                    should_retry=call.may_retry,
+                    should_retry=functools.partial(may_retry, idempotent=call.idempotent),
                     description=call,
                     failure=failure,
                 )

@@ -86,13 +86,12 @@ async def call_with_retries(
             failure = exc
     if policy.max_retries == 0 or not should_retry(failure):
         raise failure
-    first_failure: Exception | None = failure
 
     async def replay_then_attempt() -> T:
-        nonlocal first_failure
-        if first_failure is not None:
-            failure, first_failure = first_failure, None
-            raise failure
+        nonlocal failure
+        if failure is not None:
+            replayed, failure = failure, None
+            raise replayed
         return await attempt()
 
     def exception_of(state: RetryCallState) -> BaseException | None:
