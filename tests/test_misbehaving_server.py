@@ -153,6 +153,17 @@ CREATES: dict[str, Callable[[BouwsoftClient], Awaitable[Any]]] = {
 }
 
 
+def assert_applied_once(fake: FakeBouwsoft, create: str) -> None:
+    """``create`` (after one purchase invoice made first) was applied exactly once."""
+    applied = {
+        "payments.create": len(fake.payments),
+        "purchase_invoices.create": len(fake.purchase_invoices) - 1,
+        "upload": len(fake.uploads.get(884, [])),
+    }
+    assert applied[create] == 1
+    assert len(fake.requests_to("POST", "/P")) == 2  # the invoice first, then this one
+
+
 @pytest.mark.parametrize("create", sorted(CREATES))
 async def test_a_create_whose_2xx_answer_is_over_the_size_cap_says_it_was_applied(
     create: str,
@@ -168,13 +179,7 @@ async def test_a_create_whose_2xx_answer_is_over_the_size_cap_says_it_was_applie
                 await CREATES[create](client)
     assert info.value.status == 201
     assert info.value.body == b""
-    applied = {
-        "payments.create": len(fake.payments),
-        "purchase_invoices.create": len(fake.purchase_invoices) - 1,
-        "upload": len(fake.uploads.get(884, [])),
-    }
-    assert applied[create] == 1
-    assert len(fake.requests_to("POST", "/P")) == 2  # the invoice first, then this one
+    assert_applied_once(fake, create)
 
 
 @pytest.mark.parametrize("status", [502, 504])
@@ -204,13 +209,7 @@ async def test_a_gateway_error_page_over_the_size_cap_leaves_a_create_unknown(
             fake.add_fault(**fault)
             with pytest.raises(WriteOutcomeUnknown, match=f"answered {status}"):
                 await CREATES[create](client)
-    applied = {
-        "payments.create": len(fake.payments),
-        "purchase_invoices.create": len(fake.purchase_invoices) - 1,
-        "upload": len(fake.uploads.get(884, [])),
-    }
-    assert applied[create] == 1
-    assert len(fake.requests_to("POST", "/P")) == 2  # the invoice first, then this one
+    assert_applied_once(fake, create)
 
 
 @pytest.mark.parametrize("how", ["cut", "hung"])
