@@ -187,7 +187,10 @@ class FakeBouwsoft(FakeServer):
                 "ServerIP": "127.0.0.1",
                 "ServerName": f"127.0.0.1:{self.port}",
                 "Layout": "B",
-                "ValidUntil": (now + timedelta(seconds=announced)).strftime("%Y-%m-%dT%H:%MZ"),
+                # "Z": UTC, whatever zone the clock's datetimes are in
+                "ValidUntil": (now + timedelta(seconds=announced))
+                .astimezone(UTC)
+                .strftime("%Y-%m-%dT%H:%MZ"),
             }
         )
 

@@ -1,0 +1,48 @@
+"""The public testing API (``bouwsoft_async.testing``) as the README's "Testing your code with
+FakeBouwsoft" shows it to users writing their own tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import aiohttp
+
+from bouwsoft_async.testing import FakeBouwsoft
+
+BRUSSELS_WINTER = timezone(timedelta(hours=1))
+
+
+class Clock:
+    """One clock for the fake and the client, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_clock_in_a_local_zone_still_announces_valid_until_in_utc() -> None:
+    # the README: clock= is "a function returning an aware datetime"; a test written in the
+    # office's zone (12:00 in Brussels is 11:00 UTC) must get the same token life as in UTC.
+    # ValidUntil ends in "Z": the hour after 11:00 UTC is 12:00Z, not the local 13:00
+    clock = Clock(datetime(2026, 11, 21, 12, 0, tzinfo=BRUSSELS_WINTER))
+    async with FakeBouwsoft(sales_invoices=3, token_lifetime=3600, clock=clock) as fake:
+        headers = {"Clientnr": str(fake.client_nr), "RefreshToken": fake.refresh_token}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{fake.url}/Authorize/AccessToken", headers=headers) as answer,
+        ):
+            token = await answer.json()
+        assert token["ValidUntil"] == "2026-11-21T12:00Z"
+
+        # so a client on the same clock renews before the token runs out, as against a real
+        # server, instead of meeting a 401 first
+        async with fake.client(clock=clock) as client:
+            await client.sales_invoices.count()
+            clock.now += timedelta(seconds=3550)  # past ValidUntil minus the 60 s margin
+            await client.sales_invoices.count()
+        tokens = fake.requests_to("GET", "/Authorize/AccessToken")
+        assert len(tokens) == 3  # ours, the client's first, its renewal
+        # no request was refused and sent again
+        assert len(fake.requests_to("GET", "/SalesInvoices/")) == 2
