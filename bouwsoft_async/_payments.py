@@ -29,6 +29,9 @@ RESOURCE = "Payments"
 # paymentaccount_name, amount, iban and bic; of these only PaymentUpdateFields' are writeable
 UPDATE_FIELDS = {name: PAYMENT_FIELDS[name] for name in PaymentUpdateFields.__annotations__}
 logger = logging.getLogger("bouwsoft_async")
+# a look-up asks for this many of the lowest ids its filter matches: enough to find the exact
+# code among the others a case-insensitive server matches too
+LOOKUP_LIMIT = 20
 
 
 def _externalcode(value: object) -> str:
@@ -214,16 +217,23 @@ class Payments(_listing.ListEndpoint[Payment]):
             self._core,
             RESOURCE,
             Payment,
-            params={"limit": "1", "sort": "id", "filter": condition("externalcode", "eq", key)},
+            params={
+                "limit": str(LOOKUP_LIMIT),
+                "sort": "id",
+                "filter": condition("externalcode", "eq", key),
+            },
         )
-        if not records:
-            return None
-        found = records[0]
-        if found.externalcode != key:
+        exact = [record for record in records if record.externalcode == key]
+        if exact:
+            # a server comparing case-insensitively (a SQL collation) also answers "BANK-1"
+            # to "bank-1": the exact code is looked for among the lowest ids it answers
+            return min(exact, key=lambda record: record.id)
+        if records:
+            found = records[0]
             # a server whose filter matches loosely (case- or blank-insensitive, or ignored):
             # never take another payment for this one (an idempotent create would not be made)
             raise DecodeError(
                 f"the look-up of externalcode {key!r} answered payment {found.id}, whose "
                 f"externalcode is {found.externalcode!r}: the server's filter is not exact"
             )
-        return found
+        return None

@@ -30,6 +30,7 @@ from bouwsoft_async import (
     WriteOutcomeUnknown,
 )
 from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase, render_invoice
+from bouwsoft_async.testing._filters import matches, parse_filter
 
 REFRESH = "s3cret-refresh+XYZ/1="
 
@@ -251,6 +252,62 @@ async def test_a_look_up_answering_another_externalcode_is_not_taken_for_the_pay
         await client.payments.find_by_externalcode("bank-B")
     assert len(fake.requests_to("POST", "/Payments")) == 1  # only the other payment's
     assert [p["externalcode"] for p in fake.payments.values()] == [stored]
+
+
+class CaseInsensitiveBouwsoft(FakeBouwsoft):
+    """A server whose text comparisons ignore case, as a SQL Server collation's do."""
+
+    def _listing(self, resource: str, filter_text: str | None) -> Any:
+        ids, record = super()._listing(resource, None)
+        if filter_text:
+            tree = _lowered(parse_filter(filter_text, strict=self.strict))
+            store = self.payments if resource == "Payments" else self.purchase_invoices
+
+            def value_of(i: int) -> Callable[[str], Any]:
+                return lambda name: _lowered(store[i][name])
+
+            ids = [i for i in ids if matches(tree, value_of(i))]
+        return ids, record
+
+
+def _lowered(node: Any) -> Any:
+    if isinstance(node, str):
+        return node.lower()
+    if isinstance(node, tuple) and node and node[0] == "cond":
+        return (*node[:3], _lowered(node[3]))
+    if isinstance(node, tuple) and node and node[0] in ("and", "or"):
+        return (node[0], tuple(map(_lowered, node[1])))
+    return node
+
+
+@pytest.mark.parametrize("strict", [False, True])
+async def test_a_look_up_on_a_case_insensitive_server_finds_the_exact_code_past_another(
+    strict: bool,
+) -> None:
+    # "BANK-B" (id 903) and "bank-B" (id 904) both exist on a server whose filter ignores case:
+    # the look-up asked for one record and got the lowest id, 903, so find_by_externalcode
+    # ("bank-B") raised DecodeError although the payment exists, and an idempotent create of
+    # it (a retry after a lost answer included) could never succeed
+    async with (
+        CaseInsensitiveBouwsoft(sales_invoices=3, strict=strict) as fake,
+        fake.client() as client,
+    ):
+        other = await client.payments.create(amount=Decimal("7"), externalcode="BANK-B")
+        mine = await client.payments.create(amount=Decimal("99"), externalcode="bank-B")
+        assert other.id < mine.id
+        assert await client.payments.find_by_externalcode("bank-B") == mine
+        assert await client.payments.find_by_externalcode("BANK-B") == other
+        again = await client.payments.create(
+            amount=Decimal(99), externalcode="bank-B", idempotent=True
+        )
+        assert again == mine
+        assert len(fake.requests_to("POST", "/Payments")) == 2  # nothing sent again
+        # only other codes answered: refused as before, nothing sent
+        with pytest.raises(DecodeError, match="not exact"):
+            await client.payments.find_by_externalcode("Bank-b")
+        with pytest.raises(DecodeError, match="not exact"):
+            await client.payments.create(amount=Decimal(1), externalcode="Bank-b", idempotent=True)
+        assert len(fake.requests_to("POST", "/Payments")) == 2
 
 
 # -- reads ---------------------------------------------------------------------------------------
