@@ -3,7 +3,8 @@ FakeBouwsoft" shows it to users writing their own tests."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import aiohttp
 
@@ -46,3 +47,17 @@ async def test_a_clock_in_a_local_zone_still_announces_valid_until_in_utc() -> N
         assert len(tokens) == 3  # ours, the client's first, its renewal
         # no request was refused and sent again
         assert len(fake.requests_to("GET", "/SalesInvoices/")) == 2
+
+
+async def test_a_write_without_a_date_is_dated_by_the_fakes_clock() -> None:
+    # the README: clock= "is the fake's now"; a payment or purchase invoice created without a
+    # date is dated today on that clock (in its local time, as ts_lastupdate), not on the
+    # machine's calendar, so a test with a frozen clock sees the same date every day
+    clock = Clock(datetime(2020, 5, 17, 12, 0, tzinfo=UTC))
+    async with FakeBouwsoft(sales_invoices=3, clock=clock) as fake, fake.client() as client:
+        inv = await client.purchase_invoices.create(company_id=1, address_id=328892)
+        payment = await client.payments.create(purchaseinvoice_id=inv.id, amount=Decimal("10"))
+        today = clock.now.astimezone().date()
+        assert inv.date == today
+        assert payment.date == today
+        assert (await client.payments.get(payment.id)).date == today

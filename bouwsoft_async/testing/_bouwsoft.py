@@ -133,6 +133,10 @@ class FakeBouwsoft(FakeServer):
             times=times,
         )  # fmt: skip
 
+    def _today(self) -> date:
+        """Today on the fake's clock, in the server's local time (as ``_stamp``)."""
+        return self.clock().astimezone().date()
+
     def _stamp(self) -> str:
         """Now on the fake's clock as a ``ts_lastupdate``: the server's local time."""
         return self.clock().astimezone().strftime("%Y-%m-%d %H:%M:%S")
@@ -327,7 +331,7 @@ class FakeBouwsoft(FakeServer):
         values = read_columns(request, PURCHASE_INVOICES)
         invoice_id, nr = self._next_purchase_invoice
         self._next_purchase_invoice = (invoice_id + 1, nr + 1)
-        record = blank_record(invoice_id, PURCHASE_INVOICES, company_id=1, nr=nr)
+        record = blank_record(invoice_id, PURCHASE_INVOICES, self._today(), company_id=1, nr=nr)
         record.update(depreciation=Decimal(100), address_countrycode="BE")
         record["_paid_by_payments"] = Decimal(0)
         for n, (vatid, code, percent, cocontractor) in enumerate(_VAT_SLOTS, start=1):
@@ -400,7 +404,7 @@ class FakeBouwsoft(FakeServer):
                 raise Refusal(400, "purchaseinvoice_id: no such purchase invoice")
         payment_id = self._next_payment
         self._next_payment += 1
-        record = blank_record(payment_id, PAYMENTS, ts_lastupdate=self._stamp())
+        record = blank_record(payment_id, PAYMENTS, self._today(), ts_lastupdate=self._stamp())
         record.update(values)
         if invoice is not None:
             record.update(

@@ -96,10 +96,13 @@ def _wire(name: str, value: Any) -> Any:
     return wire_number(float(value))
 
 
-def blank_record(record_id: int, table: dict[str, FieldRow], **fields: Any) -> dict[str, Any]:
+def blank_record(
+    record_id: int, table: dict[str, FieldRow], today: date, **fields: Any
+) -> dict[str, Any]:
+    """A new record before its columns: blanks by type, dated ``today`` (the fake's clock)."""
     record: dict[str, Any] = {"id": record_id}
     record.update({name: _BLANK.get(spec.type_name, "") for name, spec in table.items()})
-    record.update(date=date.today().isoformat(), **fields)
+    record.update(date=today.isoformat(), **fields)
     return record
 
 
