@@ -153,12 +153,12 @@ _PRINTED_DECIMALS = 15
 
 def _check_binary_float(name: str, wire: Wire, value: Any) -> None:
     held = float(Decimal(value))  # the nearest double (inf past its range)
-    if held - held != 0.0 or Decimal(repr(held)) != value:
+    if held - held != 0.0 or (printed := Decimal(repr(held))) != value:
         raise ValidationError(
             f"{name} ({wire.kind}) is a binary float, which holds {value} as {held!r}",
             field=name,
         )
-    if -int(Decimal(repr(held)).as_tuple().exponent) > _PRINTED_DECIMALS:
+    if -int(printed.as_tuple().exponent) > _PRINTED_DECIMALS:
         raise ValidationError(
             f"{name} ({wire.kind}) is a binary float printed with {_PRINTED_DECIMALS} decimals, "
             f"which can't show {value}",
