@@ -327,6 +327,16 @@ def text_of(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+# a whole number as a server may write it in text: ASCII digits, blanks around them, at most 19
+# (the vendor's numbers fit 64 bits; int() refuses a text of more than 4,300 digits)
+_DIGITS = re.compile(r"\s*[0-9]{1,19}\s*")
+
+
+def digits_value(text: str) -> int | None:
+    """The whole number ``text`` writes in digits (``" 400 "`` -> 400), or None."""
+    return int(text) if _DIGITS.fullmatch(text) else None
+
+
 def vendor_error_of(payload: Any) -> VendorError | None:
     """The vendor's error record in an answer, or None when the answer holds none.
 
@@ -341,8 +351,8 @@ def vendor_error_of(payload: Any) -> VendorError | None:
         if not isinstance(record, Mapping):
             continue
         code = record.get("Code")
-        if isinstance(code, str) and re.fullmatch(r"\s*[0-9]{1,19}\s*", code):
-            code = int(code)
+        if isinstance(code, str):
+            code = digits_value(code)
         description = text_of(record.get("Description"))
         if type(code) is int and 400 <= code <= 599 and description:
             return VendorError(

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import attrs
 
 from ._errors import DecodeError
-from ._protocol import parse_content_range
+from ._protocol import digits_value, parse_content_range
 from ._types import FIELD_TYPES, Wire
 
 __all__ = ["FieldInfo", "SchemaDifference", "compare_tables", "read_field_info"]
@@ -85,8 +85,8 @@ def _number(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,19}\s*", value):
-        return int(value)
+    if isinstance(value, str):
+        return digits_value(value)
     return None
 
 

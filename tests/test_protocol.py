@@ -29,6 +29,7 @@ from bouwsoft_async._protocol import (
     changed_since,
     data_headers,
     data_server_url,
+    digits_value,
     encode_value,
     error_for_status,
     excerpt,
@@ -675,3 +676,11 @@ def test_base_urls_refused(url: str) -> None:
 
     with pytest.raises(ValidationError, match="base_url"):
         check_base_url(url, field="base_url")
+
+
+def test_a_number_in_text_is_ascii_digits_of_at_most_64_bits() -> None:
+    # the one rule for a vendor error Code, a RamBase ErrorMessageId and a FieldInfo Length
+    assert digits_value(" 400 ") == 400
+    assert digits_value("9" * 19) == int("9" * 19)
+    for text in ("", "9" * 20, "9" * 5000, "-1", "+1", "1.0", "4 00", "\u0664\u0660\u0660"):
+        assert digits_value(text) is None, text

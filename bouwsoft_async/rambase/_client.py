@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Unpack
@@ -14,7 +13,7 @@ from .._auth import Grant
 from .._convert import try_decode_json
 from .._core import ClientBase, ClientOptions, Core, check_text
 from .._errors import DecodeError
-from .._protocol import check_base_url, fits_a_header, resource_url, text_of
+from .._protocol import check_base_url, digits_value, fits_a_header, resource_url, text_of
 from ._payments import Payments
 
 __all__ = ["RAMBASE_BASE_URL", "RamBaseClient", "RamBaseProfile", "parse_error", "parse_expires_in"]
@@ -59,8 +58,8 @@ def parse_error(payload: Any) -> tuple[str | None, int | None]:
     if not isinstance(details, Mapping):
         return message or text_of(details), None
     error_id = _lower_keys(details).get("errormessageid")
-    if isinstance(error_id, str) and re.fullmatch(r"\s*\d{1,19}\s*", error_id):
-        error_id = int(error_id)
+    if isinstance(error_id, str):
+        error_id = digits_value(error_id)
     return message, error_id if type(error_id) is int else None
 
 
