@@ -170,6 +170,7 @@ class Core:
         profile: ApiProfile,
         policy: RetryPolicy,
         clock: Clock = utc_now,
+        max_concurrency: int = 8,
     ) -> None:
         self.transport = transport
         self.profile = profile
@@ -180,6 +181,8 @@ class Core:
         self._running: set[asyncio.Task[Any]] = set()
         self._closing: set[asyncio.Task[Any]] = set()
         self._writing: dict[asyncio.Task[Any] | None, _Call] = {}
+        # the requests on the wire at once: a write still waiting for a slot was surely not sent
+        self._slots = asyncio.Semaphore(max_concurrency)
 
     async def request(
         self,
@@ -327,6 +330,7 @@ class Core:
         # a body given as a function is built afresh for every attempt (a form is single-use)
         if data is not None:
             request = attrs.evolve(request, data=data if isinstance(data, Body) else data())
+        await self._slots.acquire()
         if not call.idempotent:
             self._writing[call.task] = call
         try:
@@ -348,6 +352,8 @@ class Core:
             if exc.status in _OUTCOME_OPEN_STATUSES:  # a gateway's error page, however long
                 raise call.outcome_unknown(_gateway_failed(exc.status)) from exc
             raise
+        finally:
+            self._slots.release()
         # not in a finally: a cancellation (aclose, the deadline) leaves the write on its way
         self._writing.pop(call.task, None)
         if 200 <= response.status < 300:
@@ -478,6 +484,7 @@ class ClientBase:
             profile=profile,
             policy=policy,
             clock=options.get("clock", utc_now),
+            max_concurrency=self._max_concurrency,
         )
 
     @property
