@@ -98,9 +98,12 @@ def open_output(given: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         return
     temporary = target.path.with_name(f".{target.path.name}.{secrets.token_hex(4)}.part")
     try:
-        # mode "x" (not mkstemp) so a new file gets the usual permissions from the umask; rows
-        # come one at a time, so a large buffer keeps the system calls few
-        with open(temporary, "xb", buffering=_FILE_BUFFER) as stream:
+        # created new (not mkstemp) so a new file gets the usual permissions from the umask, and
+        # one that replaces a file at most that file's (the umask may take more) from the start:
+        # a descriptor opened while it is written keeps reading; rows come one at a time, so a
+        # large buffer keeps the system calls few
+        created = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, target.mode or 0o666)
+        with open(created, "wb", buffering=_FILE_BUFFER) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

@@ -174,6 +174,43 @@ def test_an_existing_file_keeps_its_mode_and_a_new_one_gets_the_umask(tmp_path: 
     assert stat.S_IMODE(new.stat().st_mode) == 0o600
 
 
+async def test_the_invoices_are_never_readable_by_more_users_than_the_file_they_replace(
+    tmp_path: Path,
+) -> None:
+    # a 0600 file was replaced through a temporary file created with the umask's 0644: while
+    # the export ran, every user of the machine could open it (and keep reading through that
+    # descriptor after the mode was set at the end)
+    private = tmp_path / "private.jsonl"
+    private.write_text("old\n")
+    private.chmod(0o600)
+    seen: list[int] = []
+    async with FakeBouwsoft(sales_invoices=200) as fake:
+
+        async def look(query: Mapping[str, str]) -> None:
+            parts = [name for name in os.listdir(tmp_path) if name.endswith(".part")]
+            seen.extend(stat.S_IMODE(os.stat(tmp_path / name).st_mode) for name in parts)
+
+        fake.before_list = look
+        env = {
+            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
+            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
+            "BOUWSOFT_BASE_URL": fake.url,
+        }
+        umask = os.umask(0o022)
+        try:
+            code, _, err = await bouwsoft_async(
+                "export", "sales-invoices", "--out", str(private), "--page-size", "20",
+                "--concurrency", "1", env=env,
+            )  # fmt: skip
+        finally:
+            os.umask(umask)
+    assert code == 0, err
+    assert seen  # the temporary file was looked at while the invoices were written
+    assert all(mode & 0o077 == 0 for mode in seen), [oct(mode) for mode in seen]
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert len(rows(private)) == 200
+
+
 def test_a_read_only_file_is_not_replaced(tmp_path: Path) -> None:
     kept = tmp_path / "kept.jsonl"
     kept.write_text("keep me\n")
