@@ -102,7 +102,10 @@ def check_base_url(url: object, *, field: str) -> str:
     if not isinstance(url, str) or not url.strip():
         raise ValidationError(f"{field} must be an http(s) URL", field=field)
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a bracket of an IPv6 host unclosed, or around no IPv6 address
+        parts = urlsplit("")
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValidationError(
             f"{field} must start with https:// (or http://) and name a host, "
@@ -128,7 +131,9 @@ def _reachable(parts: SplitResult) -> bool:
         (parts.hostname or "").encode("idna")
     except ValueError:  # UnicodeError too
         return False
-    return True
+    # after an IPv6 host's "]" only its port: urlsplit takes "[::1]x", yarl refuses it
+    after_host = parts.netloc.rpartition("@")[2].partition("]")[2]
+    return re.fullmatch(r"(:[0-9]*)?", after_host) is not None
 
 
 def path_of(url: str) -> str:

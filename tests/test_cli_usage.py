@@ -369,6 +369,13 @@ async def test_environment_problems_exit_2_before_any_request(tmp_path: Path) ->
             ({"BOUWSOFT_CLIENTNR": "abc"}, ["BOUWSOFT_CLIENTNR"]),
             ({"BOUWSOFT_BASE_URL": fake.url.removeprefix("http://")}, ["BOUWSOFT_BASE_URL"]),
             ({"BOUWSOFT_REFRESH_TOKEN": fake.refresh_token}, ["BOUWSOFT_ACCESS_TOKEN"]),
+            # an unclosed IPv6 bracket: was "unexpected ValueError: Invalid IPv6 URL", exit 1
+            ({"BOUWSOFT_BASE_URL": "http://[::1/api/v1"}, ["BOUWSOFT_BASE_URL"]),
+            (
+                {"BOUWSOFT_ACCESS_TOKEN": "", "BOUWSOFT_REFRESH_TOKEN": "r"}
+                | {"BOUWSOFT_AUTH_URL": "https://[::1]x/api/v1"},
+                ["BOUWSOFT_AUTH_URL"],
+            ),
         ]
         for change, names in cases:
             code, _, err = await bouwsoft_async(
