@@ -256,9 +256,11 @@ class Core:
         idempotent: bool,
         description: str,
         also_retry: Callable[[BaseException], bool] | None = None,
+        started: float | None = None,
     ) -> T:
         """Run a caller's own ``attempt`` (built on ``request(..., retry=False)``) through the
-        one retry path: retried when ``may_retry`` or ``also_retry`` says so, in one budget."""
+        one retry path: retried when ``may_retry`` or ``also_retry`` says so, in one budget.
+        ``started``: the loop time the caller's call began, which its deadline counts from."""
         method, _, target = description.partition(" ")
         retries = call_with_retries(
             attempt,
@@ -269,9 +271,11 @@ class Core:
             description=description,
         )
         # the attempts report their own unknown outcomes
-        return await self._guarded(retries, _Call(method, target))
+        return await self._guarded(retries, _Call(method, target), started)
 
-    async def _guarded(self, run: Coroutine[Any, Any, T], call: _Call) -> T:
+    async def _guarded(
+        self, run: Coroutine[Any, Any, T], call: _Call, started: float | None = None
+    ) -> T:
         """``run`` under the policy's deadline, ended by ``aclose()`` with a typed error."""
         if self._closed:
             run.close()
@@ -283,7 +287,11 @@ class Core:
             self._running.add(tracked)
         limit = self.policy.deadline
         error: BouwsoftError
-        timer = None if limit is None else asyncio.timeout(limit)
+        timer = None
+        if limit is not None:
+            timer = (
+                asyncio.timeout(limit) if started is None else asyncio.timeout_at(started + limit)
+            )
         try:
             if timer is None:
                 return await run

@@ -116,6 +116,7 @@ class Payments(_listing.ListEndpoint[Payment]):
     async def _create_by_key(
         self, key: str, columns: str, sent: dict[str, Any], wanted: Mapping[str, Any]
     ) -> Payment:
+        started = asyncio.get_running_loop().time()  # one deadline, this look-up included
         existing = await self.find_by_externalcode(key)
         if existing is not None:
             if (other := _other_fields(existing, wanted)) is not None:
@@ -189,6 +190,7 @@ class Payments(_listing.ListEndpoint[Payment]):
                 idempotent=False,
                 description=f"POST /{RESOURCE} (idempotent by externalcode)",
                 also_retry=absent_send_again,
+                started=started,
             )
         except DeadlineExceeded as exc:
             if not looking_up:

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from bouwsoft_async import ClientClosedError, WriteOutcomeUnknown
+from bouwsoft_async import (
+    AiohttpTransport,
+    ClientClosedError,
+    Request,
+    Response,
+    RetryPolicy,
+    WriteOutcomeUnknown,
+)
 from bouwsoft_async.testing import FakeBouwsoft
 
 
@@ -33,3 +41,58 @@ async def test_a_write_still_waiting_for_a_connection_when_closed_was_surely_not
         with pytest.raises(ClientClosedError):
             await queued
     assert [r.query["columns"] for r in fake.requests_to("POST", "/Payments")] == ["amount=1"]
+
+
+class HeldPosts:
+    """The real transport, each POST held on its way until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.inner = AiohttpTransport()
+        self.posting = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, request: Request) -> Response:
+        if request.method == "POST":
+            self.posting.set()
+            await self.release.wait()
+        return await self.inner.send(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_an_idempotent_create_keeps_to_one_deadline_look_up_included(
+    fake: FakeBouwsoft, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # RetryPolicy.deadline bounds "one call, retries and waits included", but an idempotent
+    # create's first look-up had a deadline of its own and its POST and retries a fresh one
+    # after it: a create could run for twice the deadline (a look-up of 7 s of a 10 s
+    # deadline left the POST 10 s more, not 3); a virtual clock shows it without waiting
+    transport = HeldPosts()
+    async with fake.client(transport=transport, retry_policy=RetryPolicy(deadline=10)) as client:
+        await client.payments.count()  # the token first
+        looking_up, answer = asyncio.Event(), asyncio.Event()
+
+        async def slow_look_up(query: Any) -> None:
+            looking_up.set()
+            await answer.wait()
+
+        loop = asyncio.get_running_loop()
+        now = [loop.time()]
+        with monkeypatch.context() as patch:
+            patch.setattr(loop, "time", lambda: now[0])
+            fake.before_list = slow_look_up
+            create = asyncio.create_task(
+                client.payments.create(amount=Decimal(1), externalcode="dl-7", idempotent=True)
+            )
+            await looking_up.wait()
+            now[0] += 7  # the look-up took 7 s of the call's 10
+            fake.before_list = None
+            answer.set()
+            await transport.posting.wait()
+            now[0] += 4  # 11 s since the call began: its deadline ran out with the POST on its way
+            await asyncio.sleep(0)  # the deadline's timer runs before the POST goes on
+            transport.release.set()
+            with pytest.raises(WriteOutcomeUnknown, match="deadline"):
+                await create
+    assert fake.payments == {}
