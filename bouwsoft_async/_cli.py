@@ -384,5 +384,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_INTERRUPTED
     except Exception as exc:
         code, message = _failure(exc, args, env)
-        print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+        # one line of text: what a server's quoted body holds for a terminal (escapes, bidi
+        # overrides) is shown as Python writes it escaped
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(message.split()))
+        print(f"{PROG}: error: {text}", file=sys.stderr)
         return code

@@ -318,6 +318,29 @@ def test_a_dead_server_is_one_line_naming_where_and_what_to_check(tmp_path: Path
     assert list(tmp_path.iterdir()) == []
 
 
+async def test_a_server_cannot_write_terminal_controls_into_the_error_line(tmp_path: Path) -> None:
+    # the error line quoted the server's body with its escapes: a body that moves the cursor
+    # back and erases the line showed "wrote 40 sales invoices" on the terminal of an export
+    # that failed (exit 1); a bidi override reorders what follows it
+    spoof = "\x1b[1G\x1b[2Kwrote 40 sales invoices\x9b2K\u202eeulav\x07"
+    async with FakeBouwsoft(sales_invoices=N) as fake:
+        fake.add_fault(status=400, body=spoof.encode(), path_contains="SalesInvoices")
+        env = {
+            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
+            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
+            "BOUWSOFT_BASE_URL": fake.url,
+        }
+        code, _, err = await bouwsoft_async(
+            "export", "sales-invoices", "--out", str(tmp_path / "a.jsonl"), env=env
+        )
+    assert code == 1
+    line = one_error_line(err)
+    assert line.isprintable(), repr(line)
+    assert "HTTP 400" in line
+    assert "wrote 40 sales invoices" in line  # still quoted, as harmless text
+    assert os.listdir(tmp_path) == []
+
+
 def test_check_schema_against_a_dead_server_is_one_line_too(tmp_path: Path) -> None:
     # it asks for three tables at once: the first failure is told, not a group of them
     port, env = _dead_server()
