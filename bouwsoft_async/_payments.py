@@ -11,6 +11,7 @@ from . import _listing, _writes
 from ._core import Core
 from ._errors import (
     BouwsoftError,
+    ClientClosedError,
     ConnectError,
     DeadlineExceeded,
     DecodeError,
@@ -137,8 +138,8 @@ class Payments(_listing.ListEndpoint[Payment]):
                     self._core, "POST", (RESOURCE,), sent, params={"columns": columns}, retry=False
                 )
                 return answer.whole(Payment)
-            except ConnectError:
-                raise  # never reached the server
+            except (ConnectError, ClientClosedError):
+                raise  # never reached the server (one on its way is WriteOutcomeUnknown)
             except BouwsoftError as failure:
                 # whatever went wrong once it was sent (a 500 after the server applied it, a
                 # lost answer, an answer that can't be read), the look-up decides

@@ -96,3 +96,53 @@ async def test_an_idempotent_create_keeps_to_one_deadline_look_up_included(
             with pytest.raises(WriteOutcomeUnknown, match="deadline"):
                 await create
     assert fake.payments == {}
+
+
+async def test_an_idempotent_create_closed_before_its_post_left_was_not_sent(
+    fake: FakeBouwsoft,
+) -> None:
+    # the POST was answered 401 (not applied) and the client closed while the new token was
+    # fetched: the create said WriteOutcomeUnknown, "the payment was sent (ClientClosedError)",
+    # as it did for a POST still waiting for a connection in a burst: a payment never sent
+    # was parked for reconciliation
+    client = fake.client()
+    await client.payments.count()  # the token first
+    fake.add_fault(status=401, method="POST", path_contains="/Payments")
+    fetching = fake.add_fault(hang=True, path_contains="AccessToken")
+    create = asyncio.create_task(
+        client.payments.create(amount=Decimal(1), externalcode="close-1", idempotent=True)
+    )
+    await fetching.reached.wait()
+    await client.aclose()
+    with pytest.raises(ClientClosedError):
+        await create
+    assert fake.payments == {}
+
+
+async def test_closing_in_a_burst_of_idempotent_creates_says_which_were_sent(
+    fake: FakeBouwsoft,
+) -> None:
+    # 20 creates of 10 keys through 4 connections, 3 POSTs hanging on the wire: only a key
+    # whose POST reached the server may be WriteOutcomeUnknown
+    fault = fake.add_fault(hang=True, method="POST", path_contains="/Payments", times=3)
+    client = fake.client(max_concurrency=4)
+    await client.payments.count()  # the token first
+    keys = [f"burst-{i % 10}" for i in range(20)]
+    create = client.payments.create
+    calls = [
+        asyncio.create_task(create(amount=Decimal(1), externalcode=key, idempotent=True))
+        for key in keys
+    ]
+    await fault.reached.wait()
+    await client.aclose()
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    posted = {r.query["columns"].split("'")[1] for r in fake.requests_to("POST", "/Payments")}
+    created = {p["externalcode"] for p in fake.payments.values()}
+    for key, result in zip(keys, results, strict=True):
+        if key in created:
+            assert not isinstance(result, ClientClosedError), (key, result)
+        elif key in posted:
+            assert isinstance(result, WriteOutcomeUnknown), (key, result)
+        else:
+            assert isinstance(result, ClientClosedError), (key, result)
+    assert len(posted) >= 3
