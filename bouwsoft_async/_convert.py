@@ -300,10 +300,14 @@ def _numbers(*, money: bool) -> FastConvert:
             return list(map(str if written else Decimal, values))
         if cls is not float:
             return None
-        texts = list(map(repr, map(float.__add__, values, repeat(0.0))))  # -0.0 as 0.0
-        joined = " ".join(texts)
-        if "e" in joined or "n" in joined or (money and _FIFTH_DECIMAL.search(joined)):
+        # orjson writes each float as its shortest repr, in one C loop (0.00001 where repr
+        # writes 1e-05: the same Decimal), nan and inf as null
+        text = orjson.dumps(values).decode()
+        if "e" in text or "n" in text or (money and _FIFTH_DECIMAL.search(text)):
             return None
+        texts = text[1:-1].split(",")
+        if "-0.0" in texts:  # read as 0.0
+            texts[texts.index("-0.0")] = "0.0"
         return texts if written else list(map(Decimal, texts))
 
     return convert

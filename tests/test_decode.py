@@ -34,7 +34,9 @@ from bouwsoft_async._convert import (
     SCALARS,
     _plain_value,
     _structurer,
+    decimal_text,
     decode_json,
+    exact_decimal,
     money_from_wire,
     read_int,
     structure,
@@ -54,7 +56,7 @@ from bouwsoft_async._output import OutputError
 from bouwsoft_async._protocol import parse_content_range
 from bouwsoft_async._sales_invoices import sales_invoice_rows
 from bouwsoft_async._transport import Request, Response
-from bouwsoft_async._types import FIELD_TYPES, Rate
+from bouwsoft_async._types import FIELD_TYPES, Money, Rate
 from bouwsoft_async.testing import FakeBouwsoft, invoice_dict, render_invoice
 from bouwsoft_async.testing._invoices import invoice_ids, wire_value
 
@@ -1176,6 +1178,29 @@ def test_pages_of_edge_values_read_as_records_alone() -> None:
         body = _page_text(page, rng)
         checked += _check_edge_page(decode_json(body), lambda body=body: decode_json(body))
     assert checked > 300, checked
+
+
+def test_a_page_of_floats_reads_each_as_alone() -> None:
+    # a page's distinct floats are written by orjson in one go (not repr one by one): when the
+    # fast path takes them, each is the Decimal its reader gives alone (digits and exponent),
+    # and the text decimal_text writes of it; small ones orjson writes without repr's exponent
+    rng = random.Random(7)
+    cents = [rng.randrange(-(10**9), 10**9) / 100 for _ in range(300)]
+    floats = cents + [rng.uniform(-1e6, 1e6) for _ in range(100)] + [2.5e-05, 1e-05, 5e-05]
+    floats += [0.0001, -0.0, 1e15 + 0.5, 9999999999999998.0, 1e16, 1.5e-06, 0.30000000000000004]
+    taken = 0
+    for reader, money in ((money_from_wire, True), (exact_decimal, False)):
+        fast = SCALARS[Money if money else Rate].fast
+        assert fast is not None
+        for values in [cents, *([value] for value in floats)]:
+            read = fast(float, values, False)
+            if read is None:
+                continue
+            taken += len(values)
+            alone = [reader(value, "x") for value in values]
+            assert [(str(d), d.as_tuple()) for d in read] == [(str(d), d.as_tuple()) for d in alone]
+            assert fast(float, values, True) == [decimal_text(d) for d in alone]
+    assert taken > 600, taken
 
 
 @pytest.mark.parametrize(
