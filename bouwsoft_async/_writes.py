@@ -8,6 +8,7 @@ can't be read at all raises WriteAppliedError, which says so and carries the raw
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -250,9 +251,11 @@ async def send_file(
 
     def form() -> aiohttp.FormData:
         # aiohttp's multipart body, built afresh for each attempt, with a random boundary; the
-        # name as it is in the part's header (RFC 7578), not percent-quoted
+        # name as it is in the part's header (RFC 7578), not percent-quoted; a stream, as
+        # aiohttp wants a part over 1 MiB (bytes that large: a ResourceWarning)
         body = aiohttp.FormData(quote_fields=False)
-        body.add_field("file", content, filename=name, content_type="application/octet-stream")
+        file = io.BytesIO(content)
+        body.add_field("file", file, filename=name, content_type="application/octet-stream")
         return body
 
     answer = await send(core, method, path, {"filename": name, "size": len(content)}, data=form)

@@ -191,3 +191,19 @@ async def test_a_refused_file_object_is_left_unread_for_the_next_try(
             invoice_id, by_descriptor, filename="scan.pdf"
         )
     assert (uploaded.name, uploaded.size) == ("scan.pdf", 4)
+
+
+async def test_a_scan_over_a_mebibyte_uploads(client: BouwsoftClient, fake: FakeBouwsoft) -> None:
+    # aiohttp warns (ResourceWarning) about a bytes part over 1 MiB, and under warnings-as-errors
+    # (pytest's filterwarnings = error, python -W error) every upload of a real scan raised
+    # TypeError: "Can not serialize value type: <class 'bytes'>", nothing sent
+    invoice_id = await new_invoice_id(client)
+    content = b"%PDF-1.7\r\n" + bytes(range(256)) * 12288  # 3 MiB
+    fake.add_fault(status=503, method="PUT", path_contains="/Upload")  # the PUT's body twice
+    uploaded = await client.purchase_invoices.upload(invoice_id, content, filename="scan.pdf")
+    replaced = await client.purchase_invoices.replace_upload(
+        invoice_id, content[::-1], filename="scan-v2.pdf"
+    )
+    assert (uploaded.size, uploaded.checksum) == (len(content), sha256_b64(content))
+    assert replaced.checksum == sha256_b64(content[::-1])
+    assert [f["content"] for f in fake.uploads[invoice_id]] == [content[::-1]]

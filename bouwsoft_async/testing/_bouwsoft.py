@@ -142,7 +142,8 @@ class FakeBouwsoft(FakeServer):
         return self.clock().astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._authorize])
+        # a scanned PDF is often several MiB; aiohttp's default refuses over 1 MiB (413)
+        app = web.Application(middlewares=[self._authorize], client_max_size=64 * 1024 * 1024)
         add = app.router.add_route
         records = f"{API}/{{resource:{'|'.join(TABLES)}}}"
         add("GET", f"{API}/Authorize/AccessToken", self._access_token)
