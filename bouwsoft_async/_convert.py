@@ -96,10 +96,25 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# digits a number may have before or after its point, as int() reads at most 4,300 (Python's
+# guard against quadratic conversions): "1e999999" is a few bytes, spelled out a minute of CPU
+_MAX_DIGITS = 4300
+
+
+def _digits_checked(value: Decimal, what: str) -> Decimal:
+    if not -_MAX_DIGITS <= value.adjusted() < _MAX_DIGITS:
+        raise DecodeError(f"{what} has more than {_MAX_DIGITS:,} digits before or after its point")
+    return value
+
+
+def _exact_fraction(text: str) -> Decimal:
+    return _digits_checked(Decimal(text), "a number in the answer")
+
+
 def decode_json_exact(body: bytes, secrets: Iterable[str] = ()) -> Any:
     """Parse a JSON body with every fraction as an exact Decimal; else raise DecodeError."""
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_no_constant)
+        return json.loads(body, parse_float=_exact_fraction, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         pass
     # raised outside the except block: the parser's exception keeps the whole body (``.doc``),
@@ -157,6 +172,7 @@ def exact_decimal(value: object, field: str) -> Decimal:
         raise DecodeError(f"field {field!r} is not a number", excerpt=repr(value)[:80]) from None
     if not result.is_finite():
         raise DecodeError(f"field {field!r} is not a finite number", excerpt=repr(value))
+    _digits_checked(result, f"field {field!r}")
     return _tidy(result) if "e" in text or "E" in text else result
 
 

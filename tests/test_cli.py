@@ -538,3 +538,29 @@ async def test_an_export_refuses_text_utf8_cannot_write_and_names_where(
         with pytest.raises(DecodeError, match=rf"invoice {record['id']}: field '{field}'"):
             await export_sales_invoices(client.sales_invoices, out, format=fmt, concurrency=1)
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("basis", '"1e200000"'), ("basis", "1e200000"), ("vatpercent", '"1E-200000"'),
+     ("surprise", "-1e200000")],
+)  # fmt: skip
+async def test_a_number_of_more_digits_than_int_reads_is_a_decode_error(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    # a few bytes of exponent were spelled out in full: "basis": "1e999999" cost about a minute
+    # of CPU on the event loop (10**999999 made an int and a Decimal, quadratic), a longer one
+    # hours, and the export then wrote a million-digit amount; numbers stay within the 4,300
+    # digits int() reads, as a digit string does
+    fake = FakeBouwsoft(sales_invoices=3)
+    text = json.dumps({**invoice_dict(fake.invoice_ids[0]), field: "HUGE"})
+    record = text.replace('"HUGE"', value)
+    body = f'{{"Content-Range": "0-0/1", "Records": [{record}]}}'.encode()
+    async with fake, fake.client(access_token=fake.access_token) as client:
+        fake.add_fault(status=200, body=body, method="GET", path_contains="SalesInvoices", times=9)
+        with pytest.raises(DecodeError, match="4,300 digits"):
+            await anext(client.sales_invoices.list())
+        out = tmp_path / "invoices.jsonl"
+        with pytest.raises(DecodeError, match="4,300 digits"):
+            await export_sales_invoices(client.sales_invoices, out, concurrency=1)
+    assert not out.exists()
