@@ -4,6 +4,7 @@ over real HTTP against the fakes."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +16,10 @@ from bouwsoft_async import (
     Request,
     Response,
     RetryPolicy,
+    ServerError,
     WriteOutcomeUnknown,
 )
-from bouwsoft_async.testing import FakeBouwsoft
+from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -146,3 +148,67 @@ async def test_closing_in_a_burst_of_idempotent_creates_says_which_were_sent(
         else:
             assert isinstance(result, ClientClosedError), (key, result)
     assert len(posted) >= 3
+
+
+async def test_twenty_tasks_share_one_token_renewal_and_send_each_write_once(
+    fake: FakeBouwsoft,
+) -> None:
+    async with fake.client() as client:
+        await client.payments.count()
+        fake.expire_tokens()
+        start, issued = len(fake.requests), fake.tokens_issued
+        await asyncio.gather(
+            *(client.payments.create(amount=Decimal(i), note=f"n{i}") for i in range(10)),
+            *(client.sales_invoices.count() for _ in range(10)),
+        )
+    assert fake.tokens_issued == issued + 1
+    posts = Counter(r.query["columns"] for r in fake.requests[start:] if r.method == "POST")
+    assert len(posts) == 10
+    assert max(posts.values()) <= 2  # refused (401), then applied
+    assert sorted(p["amount"] for p in fake.payments.values()) == list(range(10))
+
+
+async def test_a_failing_token_fetch_reaches_every_waiter_once(fake: FakeBouwsoft) -> None:
+    fake.add_fault(status=500, path_contains="AccessToken", times=100)
+    async with fake.client() as client:
+        results = await asyncio.gather(
+            *(client.payments.create(amount=Decimal(1)) for _ in range(10)),
+            *(client.sales_invoices.count() for _ in range(10)),
+            return_exceptions=True,
+        )
+    assert all(isinstance(r, ServerError) for r in results), results
+    assert len(fake.requests) == 1  # one token request, no write
+
+
+async def test_rambase_twenty_tasks_share_one_token_renewal() -> None:
+    async with FakeRamBase() as fake, fake.client() as rb:
+        await rb.payments.add_item(100123, total_amount=Decimal(0))
+        fake.expire_tokens()
+        issued = fake.tokens_issued
+        await asyncio.gather(
+            *(rb.payments.add_item(100123, total_amount=Decimal(i)) for i in range(20))
+        )
+    assert fake.tokens_issued == issued + 1
+    assert len(fake.items[100123]) == 21
+    assert fake.unauthorized_answers == 20
+
+
+@pytest.mark.parametrize("stage", ["on the wire", "reading its 2xx body"])
+async def test_a_cancelled_write_leaves_the_one_connection_working(
+    fake: FakeBouwsoft, stage: str
+) -> None:
+    if stage == "on the wire":
+        fault = fake.add_fault(hang=True, method="POST")
+    else:
+        fault = fake.add_fault(
+            status=201, body_size=10**6, hang=True, hang_after=1000, method="POST"
+        )
+    async with fake.client(max_concurrency=1) as client:
+        create = asyncio.create_task(client.payments.create(amount=Decimal(1)))
+        await fault.reached.wait()
+        create.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await create
+        await client.payments.create(amount=Decimal(2))
+        assert await client.payments.count() == 1
+    assert len(fake.requests_to("POST", "/Payments")) == 2
