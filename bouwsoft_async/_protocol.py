@@ -531,6 +531,13 @@ def _join_filters(conjunction: str, parts: tuple[str | None, ...]) -> str | None
                 f"a filter is a str or None, not {type(part).__name__}", field="filter"
             )
     kept = [part.strip() for part in parts if part and part.strip()]
+    for part in kept:
+        if part.count("'") % 2:  # what a walk joins to it would be read as part of the text
+            raise ValidationError(
+                f"filter {part[:80]!r} leaves a quote open (a ' inside text is written twice: "
+                "'D''Hondt')",
+                field="filter",
+            )
     if len(kept) == 1:
         return kept[0]
     grouped = [part if _is_single_condition(part) else f"({part})" for part in kept]

@@ -425,6 +425,34 @@ async def test_environment_problems_exit_2_before_any_request(tmp_path: Path) ->
         assert len(fake.requests) == 1  # a 401 with a fixed token is not retried
 
 
+async def test_a_filter_that_leaves_a_quote_open_is_refused_before_any_request(
+    tmp_path: Path,
+) -> None:
+    # each next page narrows the filter with "and id gt <last id>": after an open quote that
+    # became part of the text ("nr_add eq 'x and id gt 24"), so a server that closes the text at
+    # the end found nothing past the first page, and the export wrote one page and exited 0
+    async with FakeBouwsoft(sales_invoices=N) as fake:
+        env = {
+            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
+            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
+            "BOUWSOFT_BASE_URL": fake.url,
+        }
+        out = str(tmp_path / "a.jsonl")
+        for text in ["nr_add eq 'x", "concerning eq 'D'Hondt'", "type eq 'A' or type eq 'B"]:
+            code, _, err = await bouwsoft_async(
+                "export", "sales-invoices", "--out", out, "--filter", text, env=env
+            )
+            assert code == 2, err
+            assert "quote" in one_error_line(err)
+        async with fake.client(access_token=fake.access_token) as client:
+            with pytest.raises(ValidationError, match="quote"):
+                await anext(client.sales_invoices.list(filter="nr_add eq 'x"))
+            # a quote written twice inside text is no open quote
+            assert await client.sales_invoices.count(filter="concerning eq 'D''Hondt'") == 0
+        assert [r.query.get("filter") for r in fake.requests] == ["concerning eq 'D''Hondt'"]
+    assert os.listdir(tmp_path) == []
+
+
 def test_both_tokens_are_refused_in_the_librarys_words(tmp_path: Path) -> None:
     # one sentence for both, told with the names each one's user knows
     with pytest.raises(ValidationError) as library:
