@@ -181,7 +181,8 @@ class Core:
         self._running: set[asyncio.Task[Any]] = set()
         self._closing: set[asyncio.Task[Any]] = set()
         self._writing: dict[asyncio.Task[Any] | None, _Call] = {}
-        # the requests on the wire at once: a write still waiting for a slot was surely not sent
+        # the one limit of requests on the wire at once, whatever the transport (a session of
+        # the user's too): a write still waiting for a slot was surely not sent
         self._slots = asyncio.Semaphore(max_concurrency)
 
     async def request(

@@ -5,7 +5,6 @@ The only module that touches aiohttp's client API and maps its exceptions to our
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from collections.abc import Mapping
@@ -85,10 +84,11 @@ _CHUNK = 256 * 1024
 
 
 class AiohttpTransport:
-    """The aiohttp transport: one connection pool, at most ``max_concurrency`` requests in flight.
+    """The aiohttp transport: one connection pool of at most ``max_concurrency`` connections.
 
     An injected session is used as it is and never closed here; otherwise the transport creates
-    one on first use and closes it in ``aclose()``.
+    one on first use and closes it in ``aclose()``. The requests in flight are bounded by the
+    client's core, whatever the transport.
     """
 
     def __init__(
@@ -107,8 +107,6 @@ class AiohttpTransport:
         )
         self._max_concurrency = max_concurrency
         self._max_response_bytes = max_response_bytes
-        # a session of the user's is bounded here; our own connector holds that many connections
-        self._slots = None if session is None else asyncio.Semaphore(max_concurrency)
         self._closed = False
 
     async def send(self, request: Request) -> Response:
@@ -117,9 +115,6 @@ class AiohttpTransport:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_concurrency)
             self._session = aiohttp.ClientSession(connector=connector)
-        slots = self._slots
-        if slots is not None:
-            await slots.acquire()
         failure: BouwsoftError | None = None
         status: int | None = None  # known once the answer's head came
         try:
@@ -137,9 +132,6 @@ class AiohttpTransport:
                 return Response(status=response.status, headers=response.headers, body=body)
         except (aiohttp.ClientError, TimeoutError) as exc:
             failure = _transport_error(exc, request, status)
-        finally:
-            if slots is not None:
-                slots.release()
         # raised here, outside the except block: aiohttp's exceptions keep the request's
         # headers (the AccessToken), so none may be chained to ours, not even as __context__
         raise failure
