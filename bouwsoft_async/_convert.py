@@ -516,19 +516,25 @@ class _RecordStructurer:
         # a server sends every record of a page with the same keys in the same order (and
         # orjson gives equal keys as one object): then each record's values are its row
         layout: Sequence[str] = list(records[0])
-        uniform = all(map(layout.__eq__, map(list, records)))
-        rows: Iterable[Iterable[Any]]
+        # every value in one list, record after record (the order the parser laid them out
+        # in memory, much faster to read than a field across the records): a column is a
+        # slice; each record's keys are compared as its values are read, still in the cache
+        flat: list[Any] = []
+        for record in records:
+            if list(record) != layout:
+                uniform = False
+                break
+            flat += record.values()
+        else:
+            uniform = True
         if uniform:
             self._require(set(layout))
-            rows = map(dict.values, records)
         else:
             for record in records:
                 self._require(record.keys())
             layout = self.names
             rows = (map(record.get, self.names, self.defaults) for record in records)
-        # every value in one list, record after record (the order the parser laid them out
-        # in memory, much faster to read than a field across the records): a column is a slice
-        flat = list(chain.from_iterable(rows))
+            flat = list(chain.from_iterable(rows))
         width = len(layout)
         where = dict(zip(layout, count()))
         size = len(records)
