@@ -287,13 +287,19 @@ async def _demo(args: argparse.Namespace, env: Mapping[str, str], progress: Prog
     return EXIT_OK
 
 
+def _shown(text: str) -> str:
+    """``text`` for a terminal: what a server wrote into it for one (escapes, bidi overrides)
+    is shown as Python writes it escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 async def _check_schema(
     args: argparse.Namespace, env: Mapping[str, str], progress: Progress
 ) -> int:
     async with connect(args, env) as client:
         differences = await client.check_schema()
     for difference in differences:
-        print(difference)
+        print(_shown(str(difference)))
     if differences:
         print(
             f"{len(differences)} difference(s) between the server's field tables and the client's",
@@ -384,8 +390,5 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_INTERRUPTED
     except Exception as exc:
         code, message = _failure(exc, args, env)
-        # one line of text: what a server's quoted body holds for a terminal (escapes, bidi
-        # overrides) is shown as Python writes it escaped
-        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(message.split()))
-        print(f"{PROG}: error: {text}", file=sys.stderr)
+        print(f"{PROG}: error: {_shown(' '.join(message.split()))}", file=sys.stderr)
         return code

@@ -154,6 +154,22 @@ async def test_the_command_prints_the_differences_and_exits_non_zero(
     assert "2 difference" in err
 
 
+async def test_the_command_shows_a_field_name_s_terminal_controls_as_escapes(
+    fake: FakeBouwsoft,
+) -> None:
+    # a server's field name that erased the line and wrote its own would hide a difference
+    name = "iban\x1b[2K\rPayments.iban ok\u202e"
+    fake.field_tables["Payments"][name] = FieldRow(name=name, type_name="tpString")
+    env = {
+        "BOUWSOFT_CLIENTNR": str(fake.client_nr),
+        "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
+        "BOUWSOFT_BASE_URL": fake.url,
+    }
+    code, out, err = await run_command("check-schema", env=env)
+    assert code == 3, err
+    assert out == "Payments.iban\\x1b[2K\\rPayments.iban ok\\u202e added: type tpString\n"
+
+
 # -- each spelling the README promises, served over HTTP, with each kind of difference ----------
 
 
