@@ -402,7 +402,20 @@ def redact_error(error: DecodeError, secrets: Iterable[str]) -> DecodeError:
     raises it outside its ``except`` block, so that nothing chained keeps the original."""
     shown = list(secrets)
     reason = str(error).removesuffix(f": {error.excerpt!r}") if error.excerpt else str(error)
-    return DecodeError(redact(reason, shown), excerpt=redact(error.excerpt, shown))
+    return DecodeError(
+        redact(reason, shown), excerpt=_redact_cut(redact(error.excerpt, shown), shown)
+    )
+
+
+def _redact_cut(text: str, secrets: Iterable[str]) -> str:
+    """``text`` without the start of a secret at its end: an excerpt is a value quoted cut to a
+    length, and a cut inside a secret leaves its start, which ``redact`` does not know."""
+    for secret in secrets:
+        for form in secret_forms(secret):
+            for size in range(min(len(form) - 1, len(text)), 0, -1):
+                if text.endswith(form[:size]):
+                    return text[:-size] + "***"
+    return text
 
 
 def excerpt(body: bytes, secrets: Iterable[str] = (), *, limit: int = 200) -> str:

@@ -39,6 +39,7 @@ from bouwsoft_async import (
 )
 from bouwsoft_async.rambase import RamBaseClient
 from bouwsoft_async.testing import FakeBouwsoft, FakeRamBase, render_invoice
+from bouwsoft_async.testing._writes import render_record
 
 # -- tokens ----------------------------------------------------------------------------------
 
@@ -375,6 +376,42 @@ async def test_a_record_value_that_echoes_the_token_is_redacted(walked: str, rec
                 await anext(walk)
     assert "not a date: ***" in info.value.excerpt
     assert_no_secret(info.value, token)
+
+
+# a token as long as the vendor's sample ones: a quoted value is cut at 80 or 120 characters
+VENDOR_LIKE_TOKEN = "mOlfWxfDjrzSfOjVlfzRqlAjfbrbfGtbfDlkzGrkOmjGVmrlDO"
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["fake", "strict-fake"])
+@pytest.mark.parametrize("read", ["payments.list", "purchase_invoices.get", "field_info"])
+async def test_a_quoted_value_cut_in_the_middle_of_the_token_shows_none_of_it(
+    strict: bool, read: str
+) -> None:
+    # the value is quoted cut to a length: cut inside the token, its start was left visible
+    token = VENDOR_LIKE_TOKEN
+    echo = f"the value sent with your AccessToken {token} can't be read"
+    fake = FakeBouwsoft(sales_invoices=3, strict=strict, access_token=token)
+    async with fake, fake.client(access_token=token) as client:
+        payment = await client.payments.create(amount=Decimal("1.05"))
+        invoice = await client.purchase_invoices.create(company_id=1, address_id=328892)
+        if read == "field_info":
+            rows = [f"a FieldInfo row written as text, echoing the headers: {echo}"]
+            fake.add_fault(status=200, body=orjson.dumps(rows), path_contains="/FieldInfo")
+            reading: Any = client.field_info("Payments")
+        elif read == "payments.list":
+            record = {**render_record(fake.payments[payment.id]), "date": echo}
+            body = {"Content-Range": "0-0/1", "Records": [record]}
+            fake.add_fault(status=200, body=orjson.dumps(body), path_contains="/Payments/")
+            reading = anext(client.payments.list())
+        else:
+            record = {**render_record(fake.purchase_invoices[invoice.id]), "date": echo}
+            body = {"Content-Range": "0-0/1", "Records": [record]}
+            fake.add_fault(status=200, body=orjson.dumps(body), path_contains="/Purchase")
+            reading = client.purchase_invoices.get(invoice.id)
+        with pytest.raises(DecodeError) as info:
+            await reading
+    assert "***" in info.value.excerpt
+    assert_no_secret(info.value, token[:8])
 
 
 async def test_a_probe_answer_that_echoes_the_token_as_an_id_is_redacted() -> None:
