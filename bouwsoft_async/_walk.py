@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from . import _plan
-from ._convert import decode_json, structure_many
+from ._convert import decode_json, read_int, structure_many
 from ._core import Core
 from ._errors import DecodeError, first_error
 from ._plan import IdRange
@@ -153,7 +153,9 @@ class Source(Generic[T]):
         body = await self.fetch(self.params(after, limit))
 
         def rising_ids(records: list[Any]) -> list[int]:
-            ids = [record.get("id") if isinstance(record, Mapping) else None for record in records]
+            # an id read as a record reads it (a digit string is its number), so that probes
+            # and pages agree
+            ids = [read_int(r.get("id"), "id") if isinstance(r, Mapping) else None for r in records]
             return _rising(ids[:limit], after)
 
         ids, content_range = read_page(body, self.core.secrets(), rising_ids)

@@ -583,3 +583,23 @@ async def test_a_rambase_error_id_int_refuses_is_no_error_id() -> None:
         with pytest.raises(NotFoundError, match="Not found") as info:
             await rb.payments.add_item(100123, total_amount=Decimal(1))
     assert info.value.error_id is None
+
+
+class StringIdsBouwsoft(FakeBouwsoft):
+    """A server that writes ids as digit strings, as an older page writes purchaseinvoice_nr."""
+
+    def _listing(self, resource: str, filter_text: str | None) -> Any:
+        ids, record = super()._listing(resource, filter_text)
+        return ids, lambda i: {**record(i), "id": str(record(i)["id"])}
+
+
+@pytest.mark.parametrize("strict", [False, True])
+async def test_ids_as_digit_strings_walk_alike_in_parallel(strict: bool) -> None:
+    # a digit-string id reads as its number in a record (the sequential walk worked), but the
+    # parallel walk's count probes took it raw and raised "a record without an integer id"
+    async with StringIdsBouwsoft(sales_invoices=60, strict=strict) as fake, fake.client() as client:
+        sequential = [inv.id async for inv in client.sales_invoices.list(page_size=10)]
+        parallel = [inv.id async for inv in client.sales_invoices.list(page_size=10, concurrency=4)]
+        rows = [row["id"] async for row in client.sales_invoices.rows(page_size=10, concurrency=4)]
+    assert sequential == fake.invoice_ids
+    assert sorted(parallel) == sorted(rows) == fake.invoice_ids
