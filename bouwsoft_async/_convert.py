@@ -24,7 +24,7 @@ from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from itertools import chain, compress, count, repeat, starmap
-from operator import is_not, setitem
+from operator import is_not, itemgetter, setitem
 from types import MappingProxyType, MemberDescriptorType
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
@@ -589,8 +589,8 @@ class _RecordStructurer:
                 continue  # written as they came (dates YYYY-MM-DD): the wire columns
             table = dict(zip(distinct, converted, strict=True))
             for index, keyed in fields:
-                # looked up now, while the group's values are in the cache
-                column = list(map(table.__getitem__, keyed))
+                # looked up now, in the cache, by one call (one key: no tuple, the value)
+                column = itemgetter(*keyed)(table) if len(keyed) > 1 else [table[keyed[0]]]
                 if cls is None and scalar.exact is not None:
                     # the values already of the class they read as are kept as they came, as a
                     # record read alone keeps them: -0.0 and 0.0 are one key (equal), but a
