@@ -420,7 +420,7 @@ async def test_a_probe_answer_that_echoes_the_token_as_an_id_is_redacted() -> No
         body = {"Content-Range": "0-0/10", "Records": [{"id": f"id of {token}"}]}
         fake.add_fault(status=200, body=orjson.dumps(body), path_contains="/SalesInvoices/")
         async with fake.client(access_token=token) as client:
-            with pytest.raises(DecodeError, match="integer id") as info:
+            with pytest.raises(DecodeError, match="'id' should be an integer") as info:
                 await client.sales_invoices.partitions(2)
     assert "id of ***" in info.value.excerpt
     assert_no_secret(info.value, token)
