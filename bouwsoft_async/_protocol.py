@@ -407,12 +407,17 @@ def redact_error(error: DecodeError, secrets: Iterable[str]) -> DecodeError:
     )
 
 
+# the shortest start of a secret hidden at the end of a cut quote: fewer characters tell
+# nothing of a token, and hiding them would mangle a quote whose last ones happen to match
+_SECRET_START = 4
+
+
 def _redact_cut(text: str, secrets: Iterable[str]) -> str:
     """``text`` without the start of a secret at its end: an excerpt is a value quoted cut to a
     length, and a cut inside a secret leaves its start, which ``redact`` does not know."""
     for secret in secrets:
         for form in secret_forms(secret):
-            for size in range(min(len(form) - 1, len(text)), 0, -1):
+            for size in range(min(len(form) - 1, len(text)), _SECRET_START - 1, -1):
                 if text.endswith(form[:size]):
                     return text[:-size] + "***"
     return text

@@ -39,6 +39,7 @@ from bouwsoft_async._protocol import (
     path_of,
     peek_page,
     redact,
+    redact_error,
     resource_url,
     token_headers,
 )
@@ -684,3 +685,13 @@ def test_a_number_in_text_is_ascii_digits_of_at_most_64_bits() -> None:
     assert digits_value("9" * 19) == int("9" * 19)
     for text in ("", "9" * 20, "9" * 5000, "-1", "+1", "1.0", "4 00", "\u0664\u0660\u0660"):
         assert digits_value(text) is None, text
+
+
+def test_a_quote_cut_inside_a_secret_hides_its_start_but_not_a_chance_match() -> None:
+    token = "0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b"
+    cut = redact_error(DecodeError("bad", excerpt="'note " + token[:30]), [token])
+    assert cut.excerpt == "'note ***"
+    # a quote that merely ends with the token's first characters is left as it came
+    for ending in ("'2012-01-0", "'2012-01-0a", "'id 0a1"):
+        assert redact_error(DecodeError("bad", excerpt=ending), [token]).excerpt == ending
+    assert redact_error(DecodeError("bad", excerpt="'x 0a1b"), [token]).excerpt == "'x ***"
