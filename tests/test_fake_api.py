@@ -3,7 +3,7 @@ FakeBouwsoft" shows it to users writing their own tests."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import aiohttp
@@ -61,3 +61,19 @@ async def test_a_write_without_a_date_is_dated_by_the_fakes_clock() -> None:
         assert inv.date == today
         assert payment.date == today
         assert (await client.payments.get(payment.id)).date == today
+
+
+async def test_an_invoice_dated_near_the_last_day_gets_an_expiration_date_not_a_500() -> None:
+    # the fake dates an invoice's expiration 30 days after its date when none is sent; for a
+    # date in the last 30 days a date can hold (9999-12-31 is a common "never"), that overflowed
+    # and the fake answered 500, a crash of its own that no real server answers for a valid date
+    for strict in (False, True):
+        async with FakeBouwsoft(sales_invoices=3, strict=strict) as fake, fake.client() as client:
+            inv = await client.purchase_invoices.create(company_id=1, date=date(9999, 12, 31))
+            assert inv.date == date(9999, 12, 31)
+            assert inv.expirationdate == date(9999, 12, 31)
+            got = await client.purchase_invoices.get(inv.id)
+            assert got.expirationdate == date(9999, 12, 31)
+            # a date with 30 days left is as before
+            inv = await client.purchase_invoices.create(company_id=1, date=date(9999, 12, 1))
+            assert inv.expirationdate == date(9999, 12, 31)

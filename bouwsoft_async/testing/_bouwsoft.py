@@ -342,9 +342,11 @@ class FakeBouwsoft(FakeServer):
             })  # fmt: skip
         record.update(values)
         if "expirationdate" not in values and record["date"]:
-            record["expirationdate"] = (
-                date.fromisoformat(record["date"]) + timedelta(days=30)
-            ).isoformat()
+            try:
+                due = date.fromisoformat(record["date"]) + timedelta(days=30)
+            except OverflowError:  # past 9999-12-31: the last day a date holds
+                due = date.max
+            record["expirationdate"] = due.isoformat()
         if record["address_id"] and not record["address_name"]:
             record.update(
                 address_name="DirkAPISupp", address_address="Molleweg 9",
