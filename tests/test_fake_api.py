@@ -77,3 +77,35 @@ async def test_an_invoice_dated_near_the_last_day_gets_an_expiration_date_not_a_
             # a date with 30 days left is as before
             inv = await client.purchase_invoices.create(company_id=1, date=date(9999, 12, 1))
             assert inv.expirationdate == date(9999, 12, 31)
+
+
+async def test_a_number_its_field_cannot_hold_is_refused_and_nothing_is_stored() -> None:
+    # the client refuses these before sending; a user's own code speaking HTTP to the fake
+    # met a 500 of the fake's own ('Integer exceeds 64-bit range', decimal.InvalidOperation) or
+    # an answer that is no JSON ('inf'), and a PUT was stored first: every later read of that
+    # payment, and every list of payments, was a 500 too. A 400 now, and nothing stored
+    too_big = "9" * 26
+    for strict in (False, True):
+        async with FakeBouwsoft(sales_invoices=3, strict=strict) as fake, fake.client() as client:
+            invoice = await client.purchase_invoices.create(company_id=1)
+            payment = await client.payments.create(amount=Decimal("5"))
+            headers = {"Clientnr": str(fake.client_nr), "AccessToken": fake.access_token}
+            writes = [
+                ("POST", "/Payments", f"amount={too_big}"),
+                ("POST", "/Payments", f"paymentaccount_id={too_big}"),
+                ("PUT", f"/Payments/{payment.id}", f"paymentaccount_id={too_big}"),
+                ("PUT", f"/Payments/{payment.id}", f"amount={too_big}"),
+                ("PUT", f"/PurchaseInvoices/{invoice.id}", f"basis1={too_big}"),
+                ("PUT", f"/PurchaseInvoices/{invoice.id}", "depreciation=1" + "0" * 400),
+            ]
+            async with aiohttp.ClientSession(headers=headers) as session:
+                for method, path, columns in writes:
+                    params = {"columns": columns}
+                    async with session.request(method, fake.url + path, params=params) as answer:
+                        assert answer.status == 400, (method, path, columns)
+                        assert "Message" in await answer.json()
+            assert [p.id async for p in client.payments.list()] == [payment.id]
+            assert (await client.payments.get(payment.id)).amount == Decimal("5")
+            got = await client.purchase_invoices.get(invoice.id)
+            assert got.basis1 == 0
+            assert got.depreciation == 100

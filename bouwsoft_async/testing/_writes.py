@@ -8,6 +8,7 @@ printed as the vendor's binary floats on the wire.
 from __future__ import annotations
 
 import re
+import sys
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -26,6 +27,12 @@ _COLUMN = re.compile(r"([A-Za-z_]\w*)=(?:'((?:[^']|'')*)'|(True|False)|(-?\d+(?:
 _COLUMNS = re.compile(f"(?:{_COLUMN.pattern})*")
 # a new record's fields before the columns are applied, by type; text and dates are ""
 _BLANK = {"tpLong": 0, "tpBool": False, "tpCurrency": Decimal(0), "tpDouble": Decimal(0)}
+# the largest magnitude each numeric storage type holds (Delphi's Longint, Currency and Double)
+_LIMITS = {
+    "tpLong": Decimal(2**31),
+    "tpCurrency": Decimal("922337203685477.5808"),
+    "tpDouble": Decimal(sys.float_info.max),
+}
 _DOUBLES = frozenset(
     name for name, spec in PURCHASE_INVOICES.items() if spec.type_name == "tpDouble"
 )
@@ -70,6 +77,8 @@ def _typed(spec: FieldRow, value: Any) -> Any:
             return date.fromisoformat(value).isoformat()
         except ValueError as exc:
             raise Refusal(400, f"{spec.name}: {exc}") from None
+    if kind in _LIMITS and not -_LIMITS[kind] <= value < _LIMITS[kind]:
+        raise Refusal(400, f"{spec.name} ({kind}) can't hold {value}")
     # a Delphi string's Length: UTF-16 code units (a character past U+FFFF is two)
     if spec.length and len(value.encode("utf-16-le")) // 2 > spec.length:
         raise Refusal(400, f"{spec.name} is longer than {spec.length}")
