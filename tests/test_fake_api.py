@@ -3,6 +3,9 @@ FakeBouwsoft" shows it to users writing their own tests."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -109,3 +112,24 @@ async def test_a_number_its_field_cannot_hold_is_refused_and_nothing_is_stored()
             got = await client.purchase_invoices.get(invoice.id)
             assert got.basis1 == 0
             assert got.depreciation == 100
+
+
+async def test_leaving_a_slow_fake_does_not_wait_out_the_answers_still_in_flight() -> None:
+    # a user's test that gives up on a slow answer (its own timeout, or a failure midway) left
+    # `async with FakeBouwsoft(latency=...)` only when that answer's modelled time had passed,
+    # up to aiohttp's 60 s; a stopped fake answers nothing more, as a server that went down
+    async with FakeBouwsoft(sales_invoices=3, latency_per_record=3600) as fake:
+        arrived = asyncio.Event()
+
+        async def at_the_list(query: Mapping[str, str]) -> None:
+            arrived.set()
+
+        fake.before_list = at_the_list
+        async with fake.client() as client:
+            count = asyncio.create_task(client.sales_invoices.count())
+            await arrived.wait()
+            count.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await count
+        # an hour is modelled: a bound far below it, far above any machine's stop
+        await asyncio.wait_for(fake.stop(), timeout=30)

@@ -255,7 +255,11 @@ class FakeServer:
     async def start(self, port: int = 0) -> None:
         app = self.build_app()
         app.middlewares.insert(0, self._record_and_misbehave)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # a stopped fake cuts the answers still in flight (a modelled latency, a slow hook), as a
+        # server that goes down; aiohttp waits up to 60 s for them (0 would wait without end)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.001
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", port).start()
         self.port = int(self._runner.addresses[0][1])
