@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 import orjson
 import pytest
+from seams import command_env
 
 from bouwsoft_async import DecodeError
 from bouwsoft_async._cli import main
@@ -346,11 +347,7 @@ async def test_export_against_the_strict_fake(tmp_path: Path) -> None:
     # eq/ne/gt only; a parallel walk with a filter and since, every matching invoice once
     out = tmp_path / "strict.jsonl"
     async with FakeBouwsoft(sales_invoices=600, strict=True) as fake:
-        env = {
-            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
-            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
-            "BOUWSOFT_BASE_URL": fake.url,
-        }
+        env = command_env(fake)
         argv = ["export", "sales-invoices", "--out", str(out), "--page-size", "25",
                 "--concurrency", "4", "--filter", "type eq 'FAKTUUR' or company_id eq 2",
                 "--since", "2019-03-01"]  # fmt: skip

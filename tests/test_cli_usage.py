@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from seams import command_env
 
 from bouwsoft_async import BouwsoftClient, ValidationError
 from bouwsoft_async._cli import MAX_CONCURRENCY, VARIABLE_OF_ARGUMENT
@@ -191,11 +192,7 @@ async def test_the_invoices_are_never_readable_by_more_users_than_the_file_they_
             seen.extend(stat.S_IMODE(os.stat(tmp_path / name).st_mode) for name in parts)
 
         fake.before_list = look
-        env = {
-            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
-            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
-            "BOUWSOFT_BASE_URL": fake.url,
-        }
+        env = command_env(fake)
         umask = os.umask(0o022)
         try:
             code, _, err = await bouwsoft_async(
@@ -325,11 +322,7 @@ async def test_a_server_cannot_write_terminal_controls_into_the_error_line(tmp_p
     spoof = "\x1b[1G\x1b[2Kwrote 40 sales invoices\x9b2K\u202eeulav\x07"
     async with FakeBouwsoft(sales_invoices=N) as fake:
         fake.add_fault(status=400, body=spoof.encode(), path_contains="SalesInvoices")
-        env = {
-            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
-            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
-            "BOUWSOFT_BASE_URL": fake.url,
-        }
+        env = command_env(fake)
         code, _, err = await bouwsoft_async(
             "export", "sales-invoices", "--out", str(tmp_path / "a.jsonl"), env=env
         )
@@ -381,11 +374,7 @@ def test_the_cli_limit_is_the_librarys() -> None:
 
 async def test_environment_problems_exit_2_before_any_request(tmp_path: Path) -> None:
     async with FakeBouwsoft(sales_invoices=N) as fake:
-        good = {
-            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
-            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
-            "BOUWSOFT_BASE_URL": fake.url,
-        }
+        good = command_env(fake)
         out = str(tmp_path / "a.jsonl")
         cases = [
             ({"BOUWSOFT_CLIENTNR": "0"}, ["BOUWSOFT_CLIENTNR"]),
@@ -432,11 +421,7 @@ async def test_a_filter_that_leaves_a_quote_open_is_refused_before_any_request(
     # became part of the text ("nr_add eq 'x and id gt 24"), so a server that closes the text at
     # the end found nothing past the first page, and the export wrote one page and exited 0
     async with FakeBouwsoft(sales_invoices=N) as fake:
-        env = {
-            "BOUWSOFT_CLIENTNR": str(fake.client_nr),
-            "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
-            "BOUWSOFT_BASE_URL": fake.url,
-        }
+        env = command_env(fake)
         out = str(tmp_path / "a.jsonl")
         for text in ["nr_add eq 'x", "concerning eq 'D'Hondt'", "type eq 'A' or type eq 'B"]:
             code, _, err = await bouwsoft_async(

@@ -9,13 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from seams import HeldPosts
 
 from bouwsoft_async import (
-    AiohttpTransport,
     BouwsoftClient,
     Payment,
-    Request,
-    Response,
     ServerError,
     ValidationError,
     WriteOutcomeUnknown,
@@ -245,24 +243,6 @@ async def test_the_look_up_and_the_retries_share_one_budget(fake: FakeBouwsoft) 
             )
     assert len(fake.requests_to("POST", "/Payments")) == 4
     assert fake.payments == {}
-
-
-class HeldPosts:
-    """A transport (the public seam) that holds every POST until ``release`` is set."""
-
-    def __init__(self) -> None:
-        self.inner = AiohttpTransport()
-        self.release = asyncio.Event()
-        self.posted = asyncio.Event()
-
-    async def send(self, request: Request) -> Response:
-        if request.method == "POST":
-            self.posted.set()
-            await self.release.wait()
-        return await self.inner.send(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 async def owner_and_waiter(

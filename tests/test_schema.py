@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 import orjson
 import pytest
+from seams import command_env
 
 from bouwsoft_async import (
     BouwsoftClient,
@@ -140,11 +141,7 @@ async def test_the_command_prints_the_differences_and_exits_non_zero(
     del fake.field_tables["PurchaseInvoices"]["paid"]
     payments = fake.field_tables["Payments"]
     payments["amount"] = attrs.evolve(payments["amount"], type_name="tpDouble")
-    env = {
-        "BOUWSOFT_CLIENTNR": str(fake.client_nr),
-        "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
-        "BOUWSOFT_BASE_URL": fake.url,
-    }
+    env = command_env(fake)
     code, out, err = await run_command("check-schema", env=env)
     assert code == 3, err
     assert sorted(out.splitlines()) == [
@@ -160,11 +157,7 @@ async def test_the_command_shows_a_field_name_s_terminal_controls_as_escapes(
     # a server's field name that erased the line and wrote its own would hide a difference
     name = "iban\x1b[2K\rPayments.iban ok\u202e"
     fake.field_tables["Payments"][name] = FieldRow(name=name, type_name="tpString")
-    env = {
-        "BOUWSOFT_CLIENTNR": str(fake.client_nr),
-        "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
-        "BOUWSOFT_BASE_URL": fake.url,
-    }
+    env = command_env(fake)
     code, out, err = await run_command("check-schema", env=env)
     assert code == 3, err
     assert out == "Payments.iban\\x1b[2K\\rPayments.iban ok\\u202e added: type tpString\n"
@@ -249,11 +242,7 @@ async def test_the_command_exits_1_on_a_table_it_cannot_trust(fake: FakeBouwsoft
     page = {"Content-Range": f"0-4/{len(rows)}", "Records": rows[:5]}
     fake.add_fault(status=200, body=orjson.dumps(page), method="GET",
                    path_contains="/Payments/FieldInfo")  # fmt: skip
-    env = {
-        "BOUWSOFT_CLIENTNR": str(fake.client_nr),
-        "BOUWSOFT_ACCESS_TOKEN": "fake-access-token",
-        "BOUWSOFT_BASE_URL": fake.url,
-    }
+    env = command_env(fake)
     code, out, err = await run_command("check-schema", env=env)
     assert (code, out) == (1, "")
     assert err.count("\n") == 1

@@ -9,12 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from seams import HeldPosts
 
 from bouwsoft_async import (
-    AiohttpTransport,
     ClientClosedError,
-    Request,
-    Response,
     RetryPolicy,
     ServerError,
     WriteOutcomeUnknown,
@@ -45,24 +43,6 @@ async def test_a_write_still_waiting_for_a_connection_when_closed_was_surely_not
     assert [r.query["columns"] for r in fake.requests_to("POST", "/Payments")] == ["amount=1"]
 
 
-class HeldPosts:
-    """The real transport, each POST held on its way until ``release`` is set."""
-
-    def __init__(self) -> None:
-        self.inner = AiohttpTransport()
-        self.posting = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def send(self, request: Request) -> Response:
-        if request.method == "POST":
-            self.posting.set()
-            await self.release.wait()
-        return await self.inner.send(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 async def test_an_idempotent_create_keeps_to_one_deadline_look_up_included(
     fake: FakeBouwsoft, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,7 +71,7 @@ async def test_an_idempotent_create_keeps_to_one_deadline_look_up_included(
             now[0] += 7  # the look-up took 7 s of the call's 10
             fake.before_list = None
             answer.set()
-            await transport.posting.wait()
+            await transport.posted.wait()
             now[0] += 4  # 11 s since the call began: its deadline ran out with the POST on its way
             await asyncio.sleep(0)  # the deadline's timer runs before the POST goes on
             transport.release.set()
